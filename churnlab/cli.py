@@ -1,0 +1,151 @@
+"""The `churnlab` command: a thin shell over the package's functions of the same names.
+
+Exit codes: 0 ok, 1 data or run failure, 2 usage error (click's own code for bad options).
+"""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="churnlab: customer churn management for small and mid-sized businesses.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DATA_HELP = "A folder of <table>.parquet / <table>.csv files, or a DuckDB file."
+
+
+def _check_date(value: Optional[str]) -> Optional[str]:
+    """Option callback: refuse anything but an ISO date before the command runs (exit code 2)."""
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}")
+    return value
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command("demo-data")
+def demo_data(
+    out_dir: Path = typer.Option(..., "--out", help="Folder to write the demo tables into; the ground truth goes to <out>-truth."),
+    customers: int = typer.Option(5000, "--customers", min=1, help="Number of customer accounts."),
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same bytes."),
+    start: str = typer.Option("2023-07-01", "--start", callback=_check_date, help="First day of the simulated period (YYYY-MM-DD)."),
+    end: str = typer.Option("2026-06-30", "--end", callback=_check_date, help="Last day of the data (YYYY-MM-DD); later churn is only in the truth."),
+) -> None:
+    """Simulate a realistic SMB B2B SaaS customer base (every contract table) plus its ground truth."""
+    if date.fromisoformat(end) <= date.fromisoformat(start):
+        raise typer.BadParameter(f"must be after --start {start}, got {end}", param_hint="--end")
+    from churnlab.demo import generate_demo_data
+
+    with Progress(
+        TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("simulate", total=None)
+
+        def _tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        summary = generate_demo_data(out_dir, customers=customers, seed=seed, start=start, end=end, progress=_tick)
+    table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    out.print(f"ground truth: {summary.truth}")
+
+
+@app.command("validate")
+def validate(
+    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Only rows on or before this date (YYYY-MM-DD) count."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
+) -> None:
+    """Check SOURCE against the data contract and report every problem found."""
+    from churnlab.io import load_data
+    from churnlab.schema import DataContractError
+    from churnlab.settings import load_settings
+
+    settings = load_settings(config)
+    try:
+        with console.status("validating"):
+            dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error)
+    except DataContractError as err:
+        _fail(str(err))
+    except FileNotFoundError as err:
+        _fail(str(err))
+    rows = Table(title=f"tables in {data}")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for name, frame in dataset.tables.items():
+        rows.add_row(name, f"{len(frame):,}")
+    out.print(rows)
+    summary = dataset.summary()
+    if len(summary):
+        t = Table(title="quarantined rows (kept out of every computation, listed in data_quality.csv)")
+        for col in ("table", "rule", "count"):
+            t.add_column(col, justify="right" if col == "count" else "left")
+        for rec in summary.itertuples(index=False):
+            t.add_row(rec.table, rec.rule, f"{rec.count:,}")
+        out.print(t)
+    else:
+        out.print("no quarantined rows")
+    if len(dataset.missing):
+        t = Table(title="missing optional values")
+        for col in ("table", "column", "count"):
+            t.add_column(col, justify="right" if col == "count" else "left")
+        for rec in dataset.missing.itertuples(index=False):
+            t.add_row(rec.table, rec.column, f"{rec.count:,}")
+        out.print(t)
+    out.print(f"[green]ok[/]: {data} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
+
+
+@app.command("run")
+def run(
+    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Snapshot date YYYY-MM-DD (default: today)."),
+    reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
+) -> None:
+    """Run the scheduled pipeline for one as-of date and write REPORTS/<as-of>/."""
+    from churnlab.run import RunFailed, run_pipeline
+    from churnlab.settings import load_settings
+
+    settings = load_settings(config)
+    when = _parse_date(as_of) or date.today()
+    try:
+        result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
+    except RunFailed as err:
+        _fail(str(err))
+    out.print(f"[green]report written[/]: {result}")
+
+
+def _parse_date(value: Optional[str]) -> Optional[date]:
+    return None if value is None else date.fromisoformat(value)
+
+
+def main() -> None:
+    """Entry point of the installed `churnlab` command."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
