@@ -29,7 +29,7 @@ $(DEMO)/customers.parquet: | $(VENV)/.installed
 report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
-test: install
+test: install demo-data
 	$(BIN)/python -m pytest
 
 # Refresh the outputs stored in the committed notebooks (what reviewers read and nbval compares).

@@ -2,8 +2,14 @@
 
 What an analyst calls from a notebook is re-exported here; see README.md for the module map.
 """
+from churnlab.demo import DemoSummary, generate_demo_data
+from churnlab.io import Dataset, load_data, read_tables
+from churnlab.schema import DataContractError, validate_tables
 from churnlab.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 
-__all__ = ["Settings", "load_settings", "__version__"]
+__all__ = [
+    "DataContractError", "Dataset", "DemoSummary", "Settings", "__version__", "generate_demo_data",
+    "load_data", "load_settings", "read_tables", "validate_tables",
+]

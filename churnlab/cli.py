@@ -64,13 +64,13 @@ def demo_data(
             progress.update(task, completed=done, total=total)
 
         summary = generate_demo_data(out_dir, customers=customers, seed=seed, start=start, end=end, progress=_tick)
-    table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
+    table = Table(title="demo data")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, rows in summary.rows.items():
         table.add_row(name, f"{rows:,}")
     out.print(table)
-    out.print(f"ground truth: {summary.truth}")
+    out.print(f"tables: {summary.out}  ground truth: {summary.truth}  ({summary.seconds:.1f} s)")
 
 
 @app.command("validate")

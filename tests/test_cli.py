@@ -30,6 +30,12 @@ def test_bad_as_of_date_is_a_usage_error():
     assert "YYYY-MM-DD" in result.output
 
 
+def test_missing_data_folder_exits_1_with_a_clear_message(tmp_path):
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "nowhere" in result.output
+
+
 def test_python_dash_m_churnlab_works():
     proc = subprocess.run([sys.executable, "-m", "churnlab", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0

@@ -1,0 +1,98 @@
+"""What the data-health notebook shows: table sizes, time coverage, quarantine and movements.
+
+Frames in, frames out; the plot helpers return the matplotlib ``Axes`` they drew on.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from churnlab.io import ROW_TIME, Dataset
+
+def table_overview(dataset: Dataset) -> pd.DataFrame:
+    """One row per table present: rows, customers referenced, first and last dated row.
+
+    Columns: table, rows, customers, first, last.
+    """
+    records = []
+    for name, frame in dataset.tables.items():
+        time_col = ROW_TIME.get(name)
+        times = frame[time_col] if time_col in frame else pd.Series(dtype="datetime64[ns]")
+        records.append({
+            "table": name,
+            "rows": len(frame),
+            "customers": int(frame["customer_id"].nunique()) if "customer_id" in frame else 0,
+            "first": times.min().date() if times.notna().any() else None,
+            "last": times.max().date() if times.notna().any() else None,
+        })
+    return pd.DataFrame.from_records(records, columns=["table", "rows", "customers", "first", "last"])
+
+
+def monthly_movements(customers: pd.DataFrame) -> pd.DataFrame:
+    """Signups, churns and active customers at each month's end.
+
+    ``customers`` is the point-in-time customers table (churn_date null while active).
+    Returns columns month (period start), signups, churns, active_at_month_end.
+    """
+    signup = customers["signup_date"].dt.to_period("M")
+    churn = customers["churn_date"].dt.to_period("M")
+    months = pd.period_range(signup.min(), max(signup.max(), churn.max() if churn.notna().any() else signup.max()), freq="M")
+    signups = signup.value_counts().reindex(months, fill_value=0)
+    churns = churn.dropna().value_counts().reindex(months, fill_value=0)
+    active = (signups - churns).cumsum()
+    frame = pd.DataFrame({"month": months.to_timestamp(), "signups": signups.to_numpy(),
+                          "churns": churns.to_numpy(), "active_at_month_end": active.to_numpy()})
+    return frame.reset_index(drop=True)
+
+
+def monthly_rows(dataset: Dataset) -> pd.DataFrame:
+    """Rows per month for every dated table except customers (wide: one column per table)."""
+    series = {}
+    for name, frame in dataset.tables.items():
+        col = ROW_TIME.get(name)
+        if name == "customers" or col not in frame:
+            continue
+        series[name] = frame[col].dt.to_period("M").value_counts().sort_index()
+    if not series:
+        return pd.DataFrame()
+    wide = pd.DataFrame(series).fillna(0).astype("int64").sort_index()
+    wide.index = wide.index.to_timestamp()
+    wide.index.name = "month"
+    return wide
+
+
+def plot_monthly_movements(movements: pd.DataFrame, ax=None):
+    """Bars of signups and churns per month, with the active base on a second axis."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    width = 20
+    ax.bar(movements["month"], movements["signups"], width=width, label="signups", color="#4c78a8")
+    ax.bar(movements["month"], -movements["churns"], width=width, label="churns (negative)", color="#e45756")
+    ax.set_title("Customer movements per month")
+    ax.set_xlabel("month")
+    ax.set_ylabel("customers per month")
+    ax.axhline(0, color="black", linewidth=0.5)
+    right = ax.twinx()
+    right.plot(movements["month"], movements["active_at_month_end"], color="black", label="active at month end")
+    right.set_ylabel("active customers")
+    lines, labels = ax.get_legend_handles_labels()
+    lines2, labels2 = right.get_legend_handles_labels()
+    ax.legend(lines + lines2, labels + labels2, loc="upper left")
+    return ax
+
+
+def plot_monthly_rows(rows: pd.DataFrame, ax=None):
+    """One line per table: rows per month (log scale, tables differ by orders of magnitude)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    for name in rows.columns:
+        ax.plot(rows.index, rows[name].clip(lower=1), label=name)
+    ax.set_yscale("log")
+    ax.set_title("Input rows per month, by table")
+    ax.set_xlabel("month")
+    ax.set_ylabel("rows per month (log scale)")
+    ax.legend(loc="upper left", ncol=2, fontsize="small")
+    return ax

@@ -1,0 +1,112 @@
+"""End to end: `churnlab run` on small demo data, and what a failed run leaves behind."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from churnlab.run import RunFailed, run_pipeline
+
+AS_OF = "2026-03-31"
+
+
+@pytest.fixture(scope="module")
+def report(small_demo, tmp_path_factory) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    proc = subprocess.run(
+        [sys.executable, "-m", "churnlab", "run", "--data", str(small_demo), "--as-of", AS_OF,
+         "--out", str(reports)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return reports / AS_OF
+
+
+def test_run_writes_the_dated_report_folder(report):
+    for path in ("index.html", "manifest.json", "data_quality.csv",
+                 "notebooks/01_data_health.ipynb", "html/01_data_health.html"):
+        assert (report / path).is_file(), path
+
+
+def test_run_leaves_no_staging_folder_behind(report):
+    assert sorted(p.name for p in report.parent.iterdir()) == [AS_OF]
+
+
+def test_data_quality_lists_the_planted_dirt(report, small_demo):
+    quality = pd.read_csv(report / "data_quality.csv")
+    dirt = pd.read_csv(Path(f"{small_demo}-truth") / "dirt.csv")
+    assert set(quality.columns) >= {"table", "rule", "reason"}
+    # Every planted rule shows up; rows dated after the as-of date are not read, so at most the truth.
+    counts = quality.groupby(["table", "rule"]).size()
+    for rec in dirt.itertuples(index=False):
+        assert 0 < counts.get((rec.table, rec.rule), 0) <= rec.count, rec
+
+
+def test_manifest_records_settings_fingerprint_versions_and_timings(report):
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["as_of"] == AS_OF
+    assert manifest["status"] == "ok"
+    assert len(manifest["input_fingerprint"]) == 64
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert {"validate", "notebook 01_data_health.ipynb", "render"} <= set(manifest["steps_seconds"])
+    assert manifest["settings"]["validation"]["on_row_error"] == "quarantine"
+
+
+def test_html_hides_code_and_index_links_every_page(report):
+    html = (report / "html" / "01_data_health.html").read_text()
+    assert "churnlab.load_data" not in html
+    index = (report / "index.html").read_text()
+    assert 'href="html/01_data_health.html"' in index
+
+
+def test_same_inputs_give_byte_identical_csv(small_demo, report, tmp_path):
+    again = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path)
+    assert (again / "data_quality.csv").read_bytes() == (report / "data_quality.csv").read_bytes()
+
+
+def test_failed_run_keeps_previous_report_and_exits_1(small_demo, tmp_path):
+    reports = tmp_path / "reports"
+    good = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=reports)
+    before = {p.relative_to(good): p.read_bytes() for p in good.rglob("*") if p.is_file()}
+
+    broken = tmp_path / "broken"
+    shutil.copytree(small_demo, broken)
+    customers = pd.read_parquet(broken / "customers.parquet")
+    customers = pd.concat([customers, customers.head(3)])  # duplicate ids: a structural error
+    customers.to_parquet(broken / "customers.parquet")
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "churnlab", "run", "--data", str(broken), "--as-of", AS_OF,
+         "--out", str(reports)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1
+    assert "step 'validate' failed" in proc.stderr
+    assert "customer_id" in proc.stderr
+    after = {p.relative_to(good): p.read_bytes() for p in good.rglob("*") if p.is_file()}
+    assert after == before
+    assert len(list((reports / ".failed").iterdir())) == 1
+
+
+def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\non_row_error = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebooks / "01_data_health.ipynb")
+    with pytest.raises(RunFailed, match="01_data_health.ipynb.*planted failure"):
+        run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path / "r",
+                     notebooks_dir=notebooks)
+    assert not (tmp_path / "r" / AS_OF).exists()
+    assert (tmp_path / "r" / ".failed").is_dir()
