@@ -40,3 +40,25 @@ def test_python_dash_m_churnlab_works():
     proc = subprocess.run([sys.executable, "-m", "churnlab", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert "demo-data" in proc.stdout
+
+
+def test_validate_reports_the_planted_dirt_of_the_demo_data(small_demo):
+    import pandas as pd
+
+    result = runner.invoke(app, ["validate", "--data", str(small_demo)])
+    assert result.exit_code == 0, result.output
+    dirt = pd.read_csv(f"{small_demo}-truth/dirt.csv")
+    for rec in dirt.itertuples(index=False):
+        line = next(line for line in result.output.splitlines() if rec.table in line and rec.rule in line)
+        assert f"{rec.count:,}" in line
+
+
+def test_validate_on_a_broken_table_lists_every_problem_and_exits_1(tmp_path):
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,signup_date,churn_date\nC-1,2024-01-01,\nC-1,2024-02-30,\nC-2,2024-03-01,2023-01-01\n")
+    (tmp_path / "usage_events.csv").write_text("customer_id,event_type\nC-1,login\n")
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    for expected in ("duplicate_id", "unparseable_date", "churn_before_signup", "missing_column", "usage_events"):
+        assert expected in text, expected
