@@ -130,7 +130,9 @@ def build_training_set(
 
 def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the contract tables as views named after them."""
+    # no progress bar: it would print into notebooks and logs
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if isinstance(data, Dataset):
         for name, frame in data.tables.items():
             con.register(name, frame)

@@ -1,0 +1,88 @@
+"""Time and peak memory of the feature engine against the floor of one scan of the event log.
+
+For each demo size (generated first when missing), in fresh subprocesses so each peak RSS is
+its own, with the median of ``--repeat`` runs:
+
+(a) ``build_features`` at one as-of date, straight from the Parquet folder;
+(b) ``build_training_set`` over 12 monthly snapshots;
+(c) the floor: one DuckDB scan of ``usage_events`` counting rows per customer.
+
+    .venv/bin/python benchmarks/features.py --sizes 100000 1000000 [--data-root /tmp/bench]
+
+Targets at 1,000,000 customers: (a) within 4x the floor, (b) within 12x, peak memory < 8 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AS_OF = "2026-06-30"
+
+_CHILD = r"""
+import json, resource, sys, time
+import duckdb
+from churnlab.features import build_features, build_training_set
+job, folder, as_of = sys.argv[1:4]
+t = time.perf_counter()
+if job == "floor":
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    rows = len(con.execute(
+        f"SELECT customer_id, count(*) FROM read_parquet('{folder}/usage_events.parquet') GROUP BY 1").fetchall())
+elif job == "features":
+    rows = len(build_features(folder, as_of))
+else:
+    rows = len(build_training_set(folder, as_of, snapshots=12))
+seconds = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+print(json.dumps({"seconds": seconds, "rows": rows, "peak_gb": peak}))
+"""
+
+
+def run(job: str, folder: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _CHILD, job, str(folder), AS_OF],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{job} on {folder} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def ensure_demo(root: Path, customers: int) -> Path:
+    folder = root / f"demo-{customers}"
+    if not (folder / "usage_events.parquet").exists():
+        from churnlab.demo import generate_demo_data
+
+        print(f"generating {customers:,} demo customers into {folder} ...", flush=True)
+        generate_demo_data(folder, customers=customers, seed=7)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'customers':>10} {'job':<22} {'median s':>9} {'x floor':>8} {'peak GB':>8} {'rows':>11}")
+    for n in args.sizes:
+        folder = ensure_demo(args.data_root, n)
+        results = {}
+        for job in ("floor", "features", "training_set"):
+            runs = [run(job, folder) for _ in range(args.repeat)]
+            results[job] = {"seconds": statistics.median(r["seconds"] for r in runs),
+                            "peak_gb": max(r["peak_gb"] for r in runs), "rows": runs[0]["rows"]}
+        floor = results["floor"]["seconds"]
+        labels = {"floor": "(c) floor: count scan", "features": "(a) features, 1 date",
+                  "training_set": "(b) training set, 12"}
+        for job, r in results.items():
+            print(f"{n:>10,} {labels[job]:<22} {r['seconds']:>9.2f} {r['seconds'] / floor:>8.1f} "
+                  f"{r['peak_gb']:>8.2f} {r['rows']:>11,}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
