@@ -11,11 +11,12 @@ dated after it cannot change anything computed for that snapshot (a property tes
 Engine
 ------
 The features are written once, as DuckDB SQL over the contract tables, and computed for all
-snapshots in one query per table: each event row is joined to the snapshots whose look-back
-window holds it (a range join, so the log is scanned once, not once per snapshot). DuckDB
-streams Parquet, so the event log never has to fit in memory when a source folder is given
-directly (``connect`` with a path); a validated :class:`~churnlab.io.Dataset` is registered
-zero-copy from its pandas frames.
+snapshots at once: each row of the smaller tables is joined to the snapshots whose look-back
+window holds it (a range join), and the event log is reduced in one pass to per-bucket counts
+and activity bitmasks from which every usage window of every snapshot follows exactly
+(``churnlab.usage_windows``). DuckDB streams Parquet, so the event log never has to fit in
+memory when a source folder is given directly (``connect`` with a path); a validated
+:class:`~churnlab.io.Dataset` is registered zero-copy from its pandas frames.
 
 Why DuckDB SQL rather than Ibis: the queries use only portable SQL (``FILTER`` aggregates,
 range joins, window functions, ``date_diff``), which PostgreSQL runs nearly verbatim and
@@ -27,7 +28,7 @@ second backend becomes a requirement.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
@@ -36,9 +37,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churnlab.feature_catalogue import DEPARTMENTS, FEATURES, USAGE_WINDOWS
+from churnlab.feature_catalogue import DEPARTMENTS, FEATURES
 from churnlab.io import Dataset
 from churnlab.schema import CONTRACT
+from churnlab.usage_windows import usage_window_features
 
 __all__ = ["build_features", "build_training_set", "connect", "snapshot_dates", "comment_sentiment"]
 
@@ -172,16 +174,25 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
     tables = _tables(con)
     if "customers_eff" not in tables:
         con.execute("CREATE TEMP VIEW customers_eff AS SELECT *, churn_date AS churn_eff FROM customers")
-    snap_frame = pd.DataFrame({"snap": pd.to_datetime(snaps).values.astype("datetime64[us]")})
-    con.register("snap_list", snap_frame)
+    snap_days = ((pd.to_datetime(snaps).values.astype("datetime64[D]") - np.datetime64("1970-01-01", "D"))
+                 .astype(np.int64))
+    con.register("snap_list", pd.DataFrame({"snap": pd.to_datetime(snaps).values.astype("datetime64[us]"),
+                                            "j": np.arange(len(snaps), dtype=np.int32)}))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE snaps AS
-        SELECT CAST(snap AS DATE) AS snap, CAST(snap AS TIMESTAMP) + INTERVAL 1 DAY AS snap_end
+        SELECT CAST(snap AS DATE) AS snap, CAST(snap AS TIMESTAMP) + INTERVAL 1 DAY AS snap_end, j
         FROM snap_list""")
+    # customers numbered once, so the usage engine works on integers
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE cidx AS
+        SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS i
+        FROM customers_eff""")
+    n_customers = con.execute("SELECT count(*) FROM cidx").fetchone()[0]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pop AS
-        SELECT c.customer_id, s.snap, s.snap_end, date_diff('day', CAST(c.signup_date AS DATE), s.snap) AS tenure_days
-        FROM customers_eff c JOIN snaps s
+        SELECT c.customer_id, x.i, s.j, s.snap, s.snap_end,
+               date_diff('day', CAST(c.signup_date AS DATE), s.snap) AS tenure_days
+        FROM customers_eff c JOIN cidx x USING (customer_id) JOIN snaps s
           ON CAST(c.signup_date AS DATE) <= s.snap
          AND (c.churn_eff IS NULL OR CAST(c.churn_eff AS DATE) > s.snap)""")
     parts: list[str] = []
@@ -193,6 +204,11 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
         con.execute(f"CREATE OR REPLACE TEMP TABLE {alias} AS {builder(con)}")
         joins.append(f"LEFT JOIN {alias} USING (customer_id, snap)")
         parts.append(table)
+    if "usage_events" in tables:
+        usage = usage_window_features(con, n_customers, snap_days)
+        con.register("g_usage", usage)
+        joins.append("LEFT JOIN g_usage USING (i, j)")
+        parts.append("usage_events")
     present = {"customers", *parts}
     wanted = [f for f in FEATURES if f.table in present]
     select = []
@@ -200,33 +216,42 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
         expr = f"p.{f.name}" if f.table == "customers" else f.name
         if f.fill is not None:
             expr = f"coalesce({expr}, {f.fill})"
+        if f.name != "plan":   # one numeric type for every feature: missing is NaN
+            expr = f"CAST({expr} AS DOUBLE)"
         select.append(f"{expr} AS {f.name}")
-    sql = (f"SELECT p.snap AS snapshot, p.customer_id, {', '.join(select)} FROM pop p "
-           + " ".join(joins) + " ORDER BY p.snap, p.customer_id")
-    frame = con.execute(sql).df()
+    attrs = _attribute_columns(con)
+    # numbers stay numbers, text becomes a category ('unknown' where empty)
+    attr_select = "".join(f', CAST(c."{a}" AS DOUBLE) AS "{a}"' if numeric else f', coalesce(CAST(c."{a}" AS VARCHAR), \'unknown\') AS "{a}"'
+                          for a, numeric in attrs.items())
+    sql = (f"SELECT p.snap AS snapshot, p.customer_id, {', '.join(select)}{attr_select} FROM pop p "
+           + " ".join(joins) + " LEFT JOIN customers_eff c USING (customer_id) ORDER BY p.j, p.i")
+    result = con.execute(sql)
+    # via Arrow: far faster than .df() for wide frames (DuckDB 2 renamed the method and warns
+    # about one extra copy of the rows, which is still cheaper than .df())
+    to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        frame = to_arrow().to_pandas()
     frame["snapshot"] = pd.to_datetime(frame["snapshot"])
     if "plan" in frame:
         frame["plan"] = frame["plan"].fillna("none").astype("category")
-    for f in wanted:
-        if f.name != "plan":   # one numeric dtype for every feature: missing is NaN
-            frame[f.name] = pd.to_numeric(frame[f.name]).astype("float64")
-    attrs = _customer_attributes(con, frame["customer_id"])
-    return pd.concat([frame.reset_index(drop=True), attrs.reset_index(drop=True)], axis=1)
+    for col, numeric in attrs.items():
+        if not numeric:
+            frame[col] = frame[col].astype("category")
+    return frame
 
 
-def _customer_attributes(con: duckdb.DuckDBPyConnection, ids: pd.Series) -> pd.DataFrame:
-    customers = con.execute("SELECT * FROM customers").df().set_index("customer_id")
-    # an attribute nobody filled in (an optional contract column absent from the input) says nothing
-    cols = [c for c in customers.columns
-            if c not in _NOT_FEATURES and c != "churn_eff" and customers[c].notna().any()]
-    out = customers.loc[ids.to_numpy(), cols].reset_index(drop=True)
-    for col in cols:
-        numeric = pd.to_numeric(out[col], errors="coerce")
-        if out[col].notna().sum() and numeric.notna().sum() == out[col].notna().sum():
-            out[col] = numeric.astype("float64")
-        else:
-            out[col] = out[col].astype("string").fillna("unknown").astype("category")
-    return out
+def _attribute_columns(con) -> dict[str, bool]:
+    """Extra and optional columns of customers that someone filled in, each with whether it is
+    numeric (all-empty ones say nothing and are left out)."""
+    described = con.execute("DESCRIBE customers").fetchall()
+    candidates = {r[0]: r[1] for r in described if r[0] not in _NOT_FEATURES and r[0] != "churn_eff"}
+    if not candidates:
+        return {}
+    counts = con.execute("SELECT " + ", ".join(f'count("{c}")' for c in candidates) + " FROM customers").fetchone()
+    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UBIGINT",
+               "UINTEGER", "USMALLINT", "UTINYINT")
+    return {c: str(t).upper().startswith(numeric) for (c, t), n in zip(candidates.items(), counts) if n}
 
 
 def _effective_churn(con, as_of: pd.Timestamp, churn: str, inactivity_days: int) -> None:
@@ -306,37 +331,6 @@ def _subscriptions(con) -> str:
                AS mrr_change_90d_pct,
            n.seats, n.active_subscriptions, n.is_annual, n.days_to_renewal, n.plan
     FROM now n FULL JOIN before b USING (customer_id, snap)"""
-
-
-def _usage_events(con) -> str:
-    windows = ",\n".join(
-        f"count(*) FILTER (WHERE e.ts >= {_days(w)}) AS events_{w}d,\n"
-        f"sum(e.quantity) FILTER (WHERE e.ts >= {_days(w)}) AS quantity_{w}d"
-        for w in USAGE_WINDOWS)
-    last30 = f"e.ts >= {_days(30)}"
-    prior30 = f"e.ts < {_days(30)} AND e.ts >= {_days(60)}"
-    return f"""
-    WITH w AS (
-        SELECT e.customer_id, s.snap,
-               {windows},
-               count(*) FILTER (WHERE {prior30}) AS events_prior_30d,
-               count(*) FILTER (WHERE e.ts >= {_days(60)}) AS events_60d,
-               count(*) FILTER (WHERE e.ts < {_days(60)} AND e.ts >= {_days(120)}) AS events_prior_60d,
-               date_diff('day', CAST(max(e.ts) AS DATE), s.snap) AS days_since_last_use,
-               count(DISTINCT e.event_type) FILTER (WHERE {last30}) AS event_types_30d,
-               count(DISTINCT e.event_type) FILTER (WHERE {prior30}) AS event_types_prior_30d,
-               count(DISTINCT e.user_id) FILTER (WHERE {last30}) AS active_users_30d,
-               count(DISTINCT e.user_id) FILTER (WHERE {prior30}) AS active_users_prior_30d
-        FROM usage_events e JOIN snaps s ON e.ts < s.snap_end AND e.ts >= {_days(180)}
-        GROUP BY 1, 2
-    )
-    SELECT *,
-           ln((events_30d + 1.0) / (events_prior_30d + 1.0)) AS usage_trend_30d,
-           CASE WHEN events_prior_60d > 0 THEN 100.0 * (events_60d - events_prior_60d) / events_prior_60d END
-               AS usage_change_60d_pct,
-           event_types_30d - event_types_prior_30d AS event_types_change_30d,
-           active_users_30d - active_users_prior_30d AS active_users_change_30d
-    FROM w"""
 
 
 def _support_tickets(con) -> str:
@@ -451,7 +445,6 @@ def _interventions(con) -> str:
 
 _GROUPS = {
     "subscriptions": _subscriptions,
-    "usage_events": _usage_events,
     "support_tickets": _support_tickets,
     "surveys": _surveys,
     "invoices": _invoices,
