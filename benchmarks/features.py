@@ -67,12 +67,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", nargs="+", default=["floor", "features", "training_set"],
+                        choices=["floor", "features", "training_set"], help="which measurements (floor is always run)")
     args = parser.parse_args()
     print(f"{'customers':>10} {'job':<22} {'median s':>9} {'x floor':>8} {'peak GB':>8} {'rows':>11}")
     for n in args.sizes:
         folder = ensure_demo(args.data_root, n)
         results = {}
-        for job in ("floor", "features", "training_set"):
+        for job in ["floor"] + [j for j in args.jobs if j != "floor"]:
             runs = [run(job, folder) for _ in range(args.repeat)]
             results[job] = {"seconds": statistics.median(r["seconds"] for r in runs),
                             "peak_gb": max(r["peak_gb"] for r in runs), "rows": runs[0]["rows"]}
