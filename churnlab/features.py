@@ -28,7 +28,6 @@ second backend becomes a requirement.
 """
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
@@ -187,7 +186,7 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
         CREATE OR REPLACE TEMP TABLE cidx AS
         SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS i
         FROM customers_eff""")
-    n_customers = con.execute("SELECT count(*) FROM cidx").fetchone()[0]
+    n_customers = con.execute("SELECT count(*) FROM cidx").fetchall()[0][0]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pop AS
         SELECT c.customer_id, x.i, s.j, s.snap, s.snap_end,
@@ -225,13 +224,11 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
                           for a, numeric in attrs.items())
     sql = (f"SELECT p.snap AS snapshot, p.customer_id, {', '.join(select)}{attr_select} FROM pop p "
            + " ".join(joins) + " LEFT JOIN customers_eff c USING (customer_id) ORDER BY p.j, p.i")
-    result = con.execute(sql)
-    # via Arrow: far faster than .df() for wide frames (DuckDB 2 renamed the method and warns
-    # about one extra copy of the rows, which is still cheaper than .df())
-    to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        frame = to_arrow().to_pandas()
+    relation = con.sql(sql)
+    # via Arrow, freeing each column as it is converted: far faster than .df() and about one
+    # copy of the frame at peak (DuckDB 2 renamed .arrow() to .to_arrow_table())
+    to_arrow = getattr(relation, "to_arrow_table", None) or relation.arrow
+    frame = to_arrow().to_pandas(split_blocks=True, self_destruct=True)
     frame["snapshot"] = pd.to_datetime(frame["snapshot"])
     if "plan" in frame:
         frame["plan"] = frame["plan"].fillna("none").astype("category")
@@ -248,7 +245,7 @@ def _attribute_columns(con) -> dict[str, bool]:
     candidates = {r[0]: r[1] for r in described if r[0] not in _NOT_FEATURES and r[0] != "churn_eff"}
     if not candidates:
         return {}
-    counts = con.execute("SELECT " + ", ".join(f'count("{c}")' for c in candidates) + " FROM customers").fetchone()
+    counts = con.execute("SELECT " + ", ".join(f'count("{c}")' for c in candidates) + " FROM customers").fetchall()[0]
     numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UBIGINT",
                "UINTEGER", "USMALLINT", "UTINYINT")
     return {c: str(t).upper().startswith(numeric) for (c, t), n in zip(candidates.items(), counts) if n}
