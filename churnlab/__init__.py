@@ -3,6 +3,7 @@
 What an analyst calls from a notebook is re-exported here; see README.md for the module map.
 """
 from churnlab.demo import DemoSummary, generate_demo_data
+from churnlab.features import build_features, build_training_set
 from churnlab.io import Dataset, load_data, read_tables
 from churnlab.schema import DataContractError, validate_tables
 from churnlab.settings import Settings, load_settings
@@ -10,6 +11,7 @@ from churnlab.settings import Settings, load_settings
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataContractError", "Dataset", "DemoSummary", "Settings", "__version__", "generate_demo_data",
+    "DataContractError", "Dataset", "DemoSummary", "Settings", "__version__", "build_features",
+    "build_training_set", "generate_demo_data",
     "load_data", "load_settings", "read_tables", "validate_tables",
 ]
