@@ -115,10 +115,8 @@ def build_training_set(
         raise ValueError(f"snapshots must be before as_of {as_of.date()}, got {', '.join(late)}")
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
-        frame = _features(con, snaps)
-        churn_dates = con.execute("SELECT customer_id, churn_eff FROM customers_eff").df()
-    churn_at = frame["customer_id"].map(churn_dates.set_index("customer_id")["churn_eff"])
-    churn_at = pd.to_datetime(churn_at)
+        frame = _features(con, snaps, with_churn=True)
+    churn_at = pd.to_datetime(frame.pop("churn_at"))
     seen = churn_at.notna() & (churn_at <= as_of)
     end = churn_at.where(seen, as_of)
     frame["duration_days"] = (end - frame["snapshot"]).dt.days.astype("int64")
@@ -169,7 +167,8 @@ def comment_sentiment(comments: Iterable[str]) -> pd.Series:
 # The engine
 # ---------------------------------------------------------------------------------------------
 
-def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.DataFrame:
+def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
+              with_churn: bool = False) -> pd.DataFrame:
     tables = _tables(con)
     if "customers_eff" not in tables:
         con.execute("CREATE TEMP VIEW customers_eff AS SELECT *, churn_date AS churn_eff FROM customers")
@@ -222,7 +221,8 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp]) -> pd.D
     # numbers stay numbers, text becomes a category ('unknown' where empty)
     attr_select = "".join(f', CAST(c."{a}" AS DOUBLE) AS "{a}"' if numeric else f', coalesce(CAST(c."{a}" AS VARCHAR), \'unknown\') AS "{a}"'
                           for a, numeric in attrs.items())
-    sql = (f"SELECT p.snap AS snapshot, p.customer_id, {', '.join(select)}{attr_select} FROM pop p "
+    churn_select = ", c.churn_eff AS churn_at" if with_churn else ""
+    sql = (f"SELECT p.snap AS snapshot, p.customer_id, {', '.join(select)}{attr_select}{churn_select} FROM pop p "
            + " ".join(joins) + " LEFT JOIN customers_eff c USING (customer_id) ORDER BY p.j, p.i")
     relation = con.sql(sql)
     # via Arrow, freeing each column as it is converted: far faster than .df() and about one
