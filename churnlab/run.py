@@ -17,7 +17,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 
 from churnlab.io import Dataset, load_data
 from churnlab.schema import DataContractError
