@@ -242,10 +242,13 @@ def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: i
 
     # -- latent hazard --------------------------------------------------------------------------
     engagement_term = np.where(c["low_usage_loyal"], 0.0, -0.35 * eng)
+    # customers leave after living through trouble, not while it starts: a support, billing or
+    # dispute episode raises the hazard from the month after it shows in the data (symptoms
+    # precede churn); a fading usage is its own symptom, month by month
     log_h = (np.log(0.0035) - 0.45 * fit + engagement_term)[:, None] \
         + 0.5 * (age < 6) \
         + 0.3 * disengage + 0.8 * dis_depth \
-        + 0.9 * support + 0.8 * billing + 1.0 * dispute
+        + 0.9 * _lag(support) + 0.8 * _lag(billing) + 1.0 * _lag(dispute)
     annual = c["annual"][:, None]
     renewal_month = (age % 12 == 0) & (age >= 12)
     log_h = log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
@@ -523,6 +526,13 @@ def _episodes(rng: np.random.Generator, size: int, M: int, rate: np.ndarray, len
     return (csum - lagged) > 0
 
 
+def _lag(x: np.ndarray, months: int = 1) -> np.ndarray:
+    """``x`` shifted ``months`` later along the month axis (zeros at the start)."""
+    out = np.zeros_like(x)
+    out[:, months:] = x[:, :-months]
+    return out
+
+
 def _depth(episode: np.ndarray) -> np.ndarray:
     """How many consecutive episode months up to and including each month (0 outside)."""
     depth = np.zeros(episode.shape, dtype=np.float64)
@@ -584,8 +594,14 @@ def _billing(world, rng, c, signup_m, churn_day, observed_churn, billing, mstart
     annual = c["annual"][idx]
     period_days = np.where(annual, 365, 30)
     running = s_end > end_day
-    cycles = np.maximum(0, (end_day - s_start) // period_days + 1)
-    renewal = s_start + cycles * period_days
+    # the next renewal after the subscription's last day in the data (for an ended one: the
+    # renewal it did not reach). Annual plans are co-termed: a mid-term plan change keeps the
+    # account's signup anniversary, the date the churn model of this world renews (or leaves) on.
+    years = np.where(annual, 365.25, 30.0)
+    anchor = np.where(annual, c["signup_day"][idx], s_start)
+    last_seen = np.minimum(s_end - 1, end_day)
+    cycles = np.maximum(0, (last_seen - anchor) // years + 1)
+    renewal = anchor + np.round(cycles * years).astype(np.int64)
     sub_ids = id_offsets["subscriptions"] + np.arange(len(idx)) + 1
     id_offsets["subscriptions"] += len(idx)
     subs = pa.table({
@@ -594,7 +610,7 @@ def _billing(world, rng, c, signup_m, churn_day, observed_churn, billing, mstart
         "plan": pc.take(pa.array(PLANS), pa.array(c["plan"][idx])),
         "start_date": _dates(world, s_start),
         "end_date": _dates(world, s_end, mask=running),
-        "renewal_date": _dates(world, renewal, mask=~running),
+        "renewal_date": _dates(world, renewal),
         "billing_period": pa.array(np.where(annual, "annual", "monthly")),
         "mrr": pa.array(s_mrr),
         "seats": pa.array(s_seats),

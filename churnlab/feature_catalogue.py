@@ -82,8 +82,11 @@ FEATURES: tuple[Feature, ...] = tuple([
     Feature("active_subscriptions", "contract", "subscriptions", None, "running subscriptions"),
     Feature("is_annual", "contract", "subscriptions", None, "1 when a running subscription is billed annually"),
     Feature("days_to_renewal", "contract", "subscriptions", None,
-            "days to the next renewal of the running subscriptions (from start date and billing period)",
+            "days to the next renewal of the running subscriptions: the renewal_date's anniversary (the start date's when "
+            "absent) by billing period",
             fill=None),
+    Feature("annual_renewal_90d", "contract", "subscriptions", None,
+            "1 when an annual subscription comes up for renewal within 90 days (annual contracts are left at renewal)"),
     Feature("plan", "contract", "subscriptions", None,
             "plan of the largest running subscription (category; 'none' without one)", fill=None),
     # usage -------------------------------------------------------------------------------------

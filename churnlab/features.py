@@ -131,7 +131,11 @@ def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the contract tables as views named after them."""
     # no progress bar: it would print into notebooks and logs
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        # inside Jupyter DuckDB refuses the setting without ipywidgets; the bar is off there already
+        pass
     if isinstance(data, Dataset):
         for name, frame in data.tables.items():
             con.register(name, frame)
@@ -304,7 +308,7 @@ def _subscriptions(con) -> str:
     return """
     WITH act AS (
         SELECT p.customer_id, p.snap, s.mrr, s.seats, s.plan, s.billing_period,
-               date_diff('day', CAST(s.start_date AS DATE), p.snap) AS age
+               date_diff('day', CAST(coalesce(s.renewal_date, s.start_date) AS DATE), p.snap) AS age
         FROM pop p JOIN subscriptions s USING (customer_id)
         WHERE CAST(s.start_date AS DATE) <= p.snap
           AND (s.end_date IS NULL OR CAST(s.end_date AS DATE) > p.snap)
@@ -318,7 +322,10 @@ def _subscriptions(con) -> str:
         SELECT customer_id, snap, sum(mrr) AS mrr, sum(seats) AS seats, count(*) AS active_subscriptions,
                arg_max(plan, mrr) AS plan,
                max(CASE WHEN billing_period = 'annual' THEN 1 ELSE 0 END) AS is_annual,
-               min(CASE WHEN billing_period = 'annual' THEN 365 - age % 365 ELSE 30 - age % 30 END) AS days_to_renewal
+               min(CASE WHEN billing_period = 'annual' THEN 365 - ((age % 365) + 365) % 365
+                        ELSE 30 - ((age % 30) + 30) % 30 END) AS days_to_renewal,
+               max(CASE WHEN billing_period = 'annual' AND 365 - ((age % 365) + 365) % 365 <= 90
+                        THEN 1 ELSE 0 END) AS annual_renewal_90d
         FROM act GROUP BY 1, 2
     )
     SELECT coalesce(n.customer_id, b.customer_id) AS customer_id, coalesce(n.snap, b.snap) AS snap,
@@ -326,7 +333,7 @@ def _subscriptions(con) -> str:
            coalesce(n.mrr, 0) - coalesce(b.mrr_before, 0) AS mrr_change_90d,
            CASE WHEN b.mrr_before > 0 THEN 100.0 * (coalesce(n.mrr, 0) - b.mrr_before) / b.mrr_before END
                AS mrr_change_90d_pct,
-           n.seats, n.active_subscriptions, n.is_annual, n.days_to_renewal, n.plan
+           n.seats, n.active_subscriptions, n.is_annual, n.days_to_renewal, n.annual_renewal_90d, n.plan
     FROM now n FULL JOIN before b USING (customer_id, snap)"""
 
 

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Callable
 
 
+import yaml
+
 from churnlab.io import Dataset, load_data
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
-NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb",)
+NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb")
 
 #: Packages whose versions the manifest records.
 _VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
@@ -98,8 +100,11 @@ def run_pipeline(
             say,
         )
         _write_data_quality(dataset, staging / "data_quality.csv")
-        params = {"data": data_path, "as_of": stamp, "config": None,
-                  "on_row_error": settings.validation.on_row_error}
+        # the notebooks read the run's settings from the copy kept with the report
+        config = staging / "settings.yaml"
+        config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+        params = {"data": data_path, "as_of": stamp, "config": str(config),
+                  "on_row_error": settings.validation.on_row_error, "out": str(staging)}
         for name in NOTEBOOKS:
             current = f"notebook {name}"
             steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
@@ -165,6 +170,7 @@ td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></hea
 </ul>
 <h2>Files</h2><ul>
 <li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>
+<li><a href="settings.yaml">settings.yaml</a>: the settings of this run</li>
 <li><a href="manifest.json">manifest.json</a>: settings, input fingerprint, versions, step timings</li>
 </ul></body></html>
 """

@@ -109,7 +109,22 @@ def test_contract_features(features):
     assert a.is_annual == 1 and a.plan == "pro"
     # annual S1 is 546 days old (renews in 365 - 181 = 184), monthly S2 60 days old (renews in 30)
     assert a.days_to_renewal == 30
+    assert a.annual_renewal_90d == 0          # the annual S1 renews in 184 days
     assert features.loc["D", "plan"] == "none" and features.loc["D", "mrr"] == 0
+
+
+def test_days_to_renewal_follows_the_renewal_date_of_a_co_termed_contract():
+    # an annual upgrade signed 2024-03-01 but co-termed to renew on 2025-01-01 (not 2025-03-01):
+    # on 2024-06-30 the next renewal is 2025-01-01, 185 days away
+    tables = {**hand_made(), "subscriptions": pd.DataFrame({
+        "subscription_id": ["S9"], "customer_id": ["A"], "plan": ["pro"], "start_date": ["2024-03-01"],
+        "end_date": [None], "renewal_date": ["2026-01-01"], "billing_period": ["annual"],
+        "mrr": [100.0], "seats": [10]})}
+    features = build_features(dataset_from_frames(tables), "2024-06-30").set_index("customer_id")
+    assert features.loc["A", "days_to_renewal"] == 185
+    assert features.loc["A", "annual_renewal_90d"] == 0
+    later = build_features(dataset_from_frames(tables), "2024-10-15").set_index("customer_id")
+    assert later.loc["A", "days_to_renewal"] == 78 and later.loc["A", "annual_renewal_90d"] == 1
 
 
 def test_usage_windows_count_events_up_to_the_end_of_the_as_of_day(features):
