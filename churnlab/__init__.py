@@ -7,6 +7,8 @@ from churnlab.features import build_features, build_training_set
 from churnlab.io import Dataset, load_data, read_tables
 from churnlab.schema import DataContractError, validate_tables
 from churnlab.settings import Settings, load_settings
+from churnlab.bundle import ModelBundle, load_bundle, save_bundle
+from churnlab.models import fit_models, score, survival_curves
 
 __version__ = "0.1.0"
 
@@ -14,4 +16,5 @@ __all__ = [
     "DataContractError", "Dataset", "DemoSummary", "Settings", "__version__", "build_features",
     "build_training_set", "generate_demo_data",
     "load_data", "load_settings", "read_tables", "validate_tables",
+    "ModelBundle", "load_bundle", "save_bundle", "fit_models", "score", "survival_curves",
 ]

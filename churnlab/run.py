@@ -21,11 +21,12 @@ from typing import Callable
 import yaml
 
 from churnlab.io import Dataset, load_data
+from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
-NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb")
+NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb")
 
 #: Packages whose versions the manifest records.
 _VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
@@ -103,11 +104,13 @@ def run_pipeline(
         # the notebooks read the run's settings from the copy kept with the report
         config = staging / "settings.yaml"
         config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        params = {"data": data_path, "as_of": stamp, "config": str(config),
-                  "on_row_error": settings.validation.on_row_error, "out": str(staging)}
+        params = {"data": data_path, "as_of": stamp, "config": str(config), "out": str(staging)}
         for name in NOTEBOOKS:
             current = f"notebook {name}"
             steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+        current = "scores"
+        steps.timed("scores", lambda: write_scores_csv(staging), say)
+        shutil.rmtree(staging / "work", ignore_errors=True)
         current = "render"
         steps.timed("render", lambda: _render_html(staging), say)
         current = "index"
@@ -169,6 +172,8 @@ td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></hea
 {links}
 </ul>
 <h2>Files</h2><ul>
+<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, reasons</li>
+<li><a href="model_metrics.json">model_metrics.json</a>: backtest figures of every model fitted in this run</li>
 <li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>
 <li><a href="settings.yaml">settings.yaml</a>: the settings of this run</li>
 <li><a href="manifest.json">manifest.json</a>: settings, input fingerprint, versions, step timings</li>

@@ -29,9 +29,39 @@ def report(small_demo, tmp_path_factory) -> Path:
 
 
 def test_run_writes_the_dated_report_folder(report):
-    for path in ("index.html", "manifest.json", "data_quality.csv",
-                 "notebooks/01_data_health.ipynb", "html/01_data_health.html"):
+    for path in ("index.html", "manifest.json", "data_quality.csv", "scores.csv", "model_metrics.json",
+                 "settings.yaml", "models/bundle.json", "models/models.joblib",
+                 "notebooks/01_data_health.ipynb", "html/01_data_health.html",
+                 "notebooks/03_models.ipynb", "html/03_models.html"):
         assert (report / path).is_file(), path
+
+
+def test_scores_cover_every_active_customer_with_model_columns(report, small_demo):
+    scores = pd.read_csv(report / "scores.csv")
+    customers = pd.read_parquet(small_demo / "customers.parquet")
+    as_of = pd.Timestamp(AS_OF)
+    signup, churn = pd.to_datetime(customers["signup_date"]), pd.to_datetime(customers["churn_date"])
+    active = customers[(signup <= as_of) & ~(churn <= as_of)]["customer_id"]
+    assert list(scores.columns[:3]) == ["customer_id", "churn_probability", "expected_lifetime_days"]
+    assert {"arr", "reasons"} <= set(scores.columns)
+    assert scores["customer_id"].is_monotonic_increasing
+    assert scores["churn_probability"].between(0, 1).all()
+    assert (scores["expected_lifetime_days"] > 0).all()
+    assert scores["reasons"].notna().all()
+    # active customers net of the rows quarantined at load
+    assert set(scores["customer_id"]) <= set(active.astype(str))
+    assert len(scores) >= 0.95 * len(active)
+
+
+def test_model_metrics_hold_the_backtest_beside_the_baselines(report):
+    metrics = json.loads((report / "model_metrics.json").read_text())
+    assert metrics["as_of"] == AS_OF
+    models = metrics["models"]
+    assert {"rule_baseline", "arr_baseline", metrics["chosen"]["classifier"],
+            metrics["chosen"]["survival"]} <= set(models)
+    chosen = models[metrics["chosen"]["classifier"]]["mean"]
+    assert 0.5 < chosen["roc_auc"] <= 1
+    assert len(models[metrics["chosen"]["classifier"]]["folds"]) == len(metrics["folds"])
 
 
 def test_run_leaves_no_staging_folder_behind(report):
@@ -67,7 +97,8 @@ def test_html_hides_code_and_index_links_every_page(report):
 
 def test_same_inputs_give_byte_identical_csv(small_demo, report, tmp_path):
     again = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path)
-    assert (again / "data_quality.csv").read_bytes() == (report / "data_quality.csv").read_bytes()
+    for name in ("data_quality.csv", "scores.csv"):
+        assert (again / name).read_bytes() == (report / name).read_bytes(), name
 
 
 def test_failed_run_keeps_previous_report_and_exits_1(small_demo, tmp_path):
@@ -100,7 +131,7 @@ def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\non_row_error = None")
+    params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\nout = None")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -1,0 +1,79 @@
+"""The files a run leaves behind, written the same way every time.
+
+Notebooks hand their results to these functions instead of writing files themselves, so a
+notebook run by hand with ``out=...`` and a scheduled run produce the same files. Intermediate
+results go to ``<out>/work/`` as Parquet; the published files (``scores.csv``,
+``model_metrics.json``, ``models/``) follow ``docs/run-outputs.md``. CSVs are sorted by
+``customer_id``, use ``\\n`` line ends and print floats with 6 decimals, so the same inputs and
+settings give byte-identical files.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from churnlab.bundle import ModelBundle, save_bundle
+
+__all__ = ["write_model_outputs", "write_scores_csv", "read_work", "SCORES_COLUMNS"]
+
+#: Columns of scores.csv in the order of docs/run-outputs.md.
+SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
+                  "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
+
+
+def _work(out: str | Path) -> Path:
+    path = Path(out) / "work"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_work(out: str | Path, name: str) -> pd.DataFrame:
+    """An intermediate result written by an earlier notebook of the same run.
+
+    Raises FileNotFoundError naming the notebook to run first when it is missing.
+    """
+    path = Path(out) / "work" / f"{name}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run the earlier notebooks with out={str(out)!r} first")
+    return pd.read_parquet(path)
+
+
+def write_model_outputs(out: str | Path, bundle: ModelBundle, scores: pd.DataFrame,
+                        features: pd.DataFrame) -> None:
+    """Save the model bundle (``<out>/models/``), ``<out>/model_metrics.json`` and the scores
+    and features at the as-of date (``<out>/work/``)."""
+    out = Path(out)
+    save_bundle(bundle, out / "models")
+    (out / "model_metrics.json").write_text(json.dumps(bundle.metrics, indent=2, sort_keys=False) + "\n",
+                                            encoding="utf-8")
+    scores.to_parquet(_work(out) / "model_scores.parquet", index=False)
+    features.to_parquet(_work(out) / "features.parquet", index=False)
+
+
+def write_scores_csv(out: str | Path) -> Path:
+    """Assemble ``<out>/scores.csv`` from the intermediate results present.
+
+    The model scores are required; ``arr`` comes from the features; later steps (value, health,
+    zones) add their columns when their results exist. Columns not produced by any step are left
+    out rather than written empty.
+    """
+    out = Path(out)
+    scores = read_work(out, "model_scores")
+    features = read_work(out, "features")
+    table = scores.merge(features[["customer_id", "arr"]] if "arr" in features else features[["customer_id"]],
+                         on="customer_id", how="left")
+    if "arr" in table:
+        table["arr"] = table["arr"].fillna(0.0)
+    for extra in ("value", "health", "zones"):
+        path = out / "work" / f"{extra}.parquet"
+        if path.is_file():
+            more = pd.read_parquet(path)
+            table = table.merge(more[[c for c in more.columns if c == "customer_id" or c not in table]],
+                                on="customer_id", how="left")
+    columns = [c for c in SCORES_COLUMNS if c in table.columns]
+    table = table[columns].sort_values("customer_id", kind="stable")
+    path = out / "scores.csv"
+    table.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    return path

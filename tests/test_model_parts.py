@@ -1,0 +1,249 @@
+"""The pieces of the churn models, each on a small hand-made example."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab.backtest import as_known_on, rolling_folds, rule_baseline_score
+from churnlab.bundle import BundleError, ModelBundle, load_bundle, save_bundle
+from churnlab.classify import ChurnClassifier
+from churnlab.design import make_preprocessor, source_feature, split_columns
+from churnlab.reasons import explain, phrase
+from churnlab.sampling import sample_training_set
+from churnlab.survival import SurvivalModel
+
+T = pd.Timestamp
+
+
+# -- a synthetic training set where one feature drives churn ------------------------------------
+
+def synthetic(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Customers whose hazard grows with ``tickets`` and shrinks with ``logins``; ``noise`` does
+    nothing. Exponential lifetimes, censored at 200 days; horizon 90 days."""
+    rng = np.random.default_rng(seed)
+    tickets = rng.poisson(1.0, n).astype(float)
+    logins = rng.gamma(2.0, 5.0, n)
+    noise = rng.normal(size=n)
+    rate = 0.002 * np.exp(0.8 * tickets - 0.08 * logins)
+    life = rng.exponential(1 / rate)
+    duration = np.minimum(np.ceil(life), 200).astype(int)
+    event = (life <= 200).astype(int)
+    return pd.DataFrame({
+        "snapshot": T("2024-01-31"), "customer_id": [f"C{i:05d}" for i in range(n)],
+        "tickets": tickets, "logins": logins, "noise": noise,
+        "plan": rng.choice(["basic", "pro"], n),
+        "duration_days": duration, "event": event, "label_observed": True,
+        "churned": pd.array((event == 1) & (duration <= 90), dtype="Int64").astype("Int64"),
+    })
+
+
+@pytest.fixture(scope="module")
+def train() -> pd.DataFrame:
+    return synthetic()
+
+
+# -- design ------------------------------------------------------------------------------------
+
+def test_split_columns_leaves_out_bookkeeping_columns(train):
+    numeric, categorical = split_columns(train)
+    assert numeric == ["tickets", "logins", "noise"] and categorical == ["plan"]
+
+
+def test_preprocessor_imputes_flags_missing_and_one_hot_encodes():
+    frame = pd.DataFrame({"x": [1.0, np.nan, 3.0, 5.0], "c": ["a", "b", "a", None]})
+    design = make_preprocessor(["x"], ["c"]).fit(frame)
+    out = design.transform(pd.DataFrame({"x": [np.nan], "c": ["never seen"]}))
+    assert {"x", "missingindicator_x", "c=a", "c=b", "c=missing"} <= set(out.columns)
+    # a missing x takes the training median (3 → signed log1p, standardised) and is flagged
+    assert out["missingindicator_x"].iloc[0] > 0
+    # an unseen level sets no known level
+    assert out[["c=a", "c=b", "c=missing"]].iloc[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_source_feature_maps_design_columns_back():
+    feats = ["plan", "x"]
+    assert [source_feature(c, feats) for c in ["plan=pro", "x", "missingindicator_x"]] == ["plan", "x", "x"]
+
+
+# -- survival ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["cox", "weibull_aft"])
+def test_survival_model_finds_the_drivers_of_churn(train, kind):
+    model = SurvivalModel(kind, horizon_days=90).fit(train)
+    coef = model.coefficients()["coef"]
+    assert coef["tickets"] > 0.3 and coef["logins"] < -0.3 and abs(coef["noise"]) < 0.1
+    pred = model.predict(train)
+    assert pred["churn_probability"].between(0, 1).all()
+    assert (pred["expected_lifetime_days"] <= model.time_range_days_ + 1e-9).all()
+    # the predicted share churning within 90 days matches the observed share
+    assert pred["churn_probability"].mean() == pytest.approx(train["churned"].mean(), abs=0.02)
+
+
+def test_survival_contributions_add_up_to_the_risk_score(train):
+    model = SurvivalModel("cox").fit(train)
+    terms = model.contributions(train.head(50))
+    assert list(terms.columns) == model.features_
+    np.testing.assert_allclose(terms.sum(axis=1), model.risk(train.head(50)), atol=1e-9)
+
+
+def test_more_tickets_mean_a_shorter_expected_lifetime(train):
+    model = SurvivalModel("cox").fit(train)
+    calm, stormy = train.head(1).copy(), train.head(1).copy()
+    calm["tickets"], stormy["tickets"] = 0.0, 4.0
+    assert model.predict(stormy)["expected_lifetime_days"].iloc[0] < model.predict(calm)["expected_lifetime_days"].iloc[0]
+
+
+def test_proportional_hazards_check_reads_as_a_table(train):
+    table = SurvivalModel("cox").fit(train).check_proportional_hazards(train, max_rows=1000)
+    assert {"feature", "test_statistic", "p", "violated", "advice"} <= set(table.columns)
+    assert set(table["feature"]) >= {"tickets", "logins"}
+
+
+def test_survival_model_refuses_a_set_without_events(train):
+    with pytest.raises(ValueError, match="no churn event"):
+        SurvivalModel("cox").fit(train.assign(event=0))
+
+
+# -- classifier --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["logistic", "boosting"])
+def test_classifier_is_calibrated_on_the_later_fold(train, kind):
+    fit, cal = train.iloc[:2000], train.iloc[2000:]
+    model = ChurnClassifier(kind).fit(fit, calibrate_on=cal)
+    p = model.predict_proba(cal)
+    assert p.mean() == pytest.approx(cal["churned"].astype(float).mean(), abs=0.01)
+    assert model.calibrated_on_ == len(cal)
+
+
+def test_logistic_contributions_point_the_right_way(train):
+    model = ChurnClassifier("logistic", C=1.0).fit(train)
+    row = train.head(1).assign(tickets=5.0)
+    assert model.contributions(row)["tickets"].iloc[0] > 0
+
+
+def test_classifier_refuses_a_single_class(train):
+    with pytest.raises(ValueError, match="all of one class"):
+        ChurnClassifier().fit(train.assign(churned=pd.array([0] * len(train), dtype="Int64")))
+
+
+# -- sampling ----------------------------------------------------------------------------------
+
+def test_sampling_keeps_every_churner_and_reweights_the_rest():
+    frame = pd.DataFrame({"event": [1] * 10 + [0] * 990, "x": range(1000)})
+    out = sample_training_set(frame, max_rows=110, seed=1)
+    assert (out["event"] == 1).sum() == 10 and len(out) == 110
+    # 990 non-churners stand behind the 100 kept: weight 9.9 each, churners weight 1
+    assert out.loc[out["event"] == 0, "sample_weight"].unique().tolist() == [9.9]
+    assert out["sample_weight"].sum() == pytest.approx(1000)
+
+
+def test_sampling_leaves_a_small_set_alone():
+    frame = pd.DataFrame({"event": [1, 0, 0]})
+    assert sample_training_set(frame, max_rows=10)["sample_weight"].tolist() == [1.0, 1.0, 1.0]
+
+
+# -- backtest bookkeeping ----------------------------------------------------------------------
+
+def test_as_known_on_censors_later_churn_and_hides_unfinished_labels():
+    train = pd.DataFrame({
+        "snapshot": [T("2024-01-31"), T("2024-01-31"), T("2024-03-31"), T("2024-05-31")],
+        "customer_id": ["A", "B", "A", "A"],
+        "duration_days": [30, 150, 100, 10], "event": [1, 1, 1, 1],
+    })
+    known = as_known_on(train, "2024-05-31", horizon_days=90).set_index(["snapshot", "customer_id"])
+    # B churned 150 days after 2024-01-31 (2024-06-29): not known on 2024-05-31, censored at 121 days
+    b = known.loc[(T("2024-01-31"), "B")]
+    assert (b.duration_days, b.event, b.churned) == (121, 0, 0)
+    # A's churn 30 days after January is known and within the horizon
+    assert known.loc[(T("2024-01-31"), "A"), "churned"] == 1
+    # the March snapshot's horizon ends 2024-06-29: after 2024-05-31, so no label yet
+    assert pd.isna(known.loc[(T("2024-03-31"), "A"), "churned"])
+    # snapshots on or after the date are gone
+    assert T("2024-05-31") not in known.index.get_level_values(0)
+
+
+def test_rolling_folds_train_only_on_finished_horizons():
+    snaps = pd.date_range("2024-01-31", periods=8, freq="ME")
+    folds = rolling_folds(snaps, horizon_days=60, as_of="2024-09-30", folds=2)
+    # labelled test snapshots end by 2024-09-30 - 60 days: June (2024-06-30) and July
+    assert [f.test_snapshot for f in folds] == [T("2024-06-30"), T("2024-07-31")]
+    june = folds[0]
+    # a snapshot may train when its 60-day horizon ended by June 30: up to April 30
+    assert june.calibration_snapshot == T("2024-04-30")
+    assert june.fit_snapshots == (T("2024-01-31"), T("2024-02-29"), T("2024-03-31"))
+
+
+def test_rule_baseline_counts_warning_signs():
+    features = pd.DataFrame({"days_since_last_use": [45, 2], "usage_change_60d_pct": [-50, 10],
+                             "open_high_critical_tickets": [1, 0], "nps_detractor": [1, 0],
+                             "failed_payments_180d": [0, 0], "overdue_invoices": [2, 0]})
+    assert rule_baseline_score(features).tolist() == [5.0, 0.0]
+
+
+# -- reasons -----------------------------------------------------------------------------------
+
+def test_phrases_use_the_customers_numbers():
+    assert phrase("usage_change_60d_pct", -48.0) == "usage down 48% vs the prior 60 days"
+    assert phrase("critical_open_over_14d", 2) == "2 critical tickets open for more than 14 days"
+    assert phrase("last_nps", 3) == "NPS 3: detractor"
+    assert phrase("days_since_success_touch", 180) == "no contact with customer success for 180 days"
+    assert phrase("last_nps", float("nan")) .startswith("no record of")
+
+
+def test_explain_gives_one_reason_per_topic_ranked_by_contribution():
+    features = pd.DataFrame({"usage_change_60d_pct": [-48.0], "events_30d": [2.0], "last_nps": [3.0],
+                             "failed_payments_180d": [1.0], "industry": ["retail"]})
+    contributions = pd.DataFrame({"usage_change_60d_pct": [0.9], "events_30d": [0.4], "last_nps": [0.5],
+                                  "failed_payments_180d": [-0.2], "industry": [3.0]})
+    # usage (0.9 + 0.4) outranks feedback (0.5); billing lowers risk; industry is not a reason
+    assert explain(contributions, features).iloc[0] == "usage down 48% vs the prior 60 days; NPS 3: detractor"
+
+
+def test_explain_says_so_when_nothing_raises_the_risk():
+    features = pd.DataFrame({"usage_change_60d_pct": [20.0], "last_nps": [9.0]})
+    contributions = pd.DataFrame({"usage_change_60d_pct": [-0.4], "last_nps": [0.05]})
+    assert explain(contributions, features).iloc[0] == "no risk driver stands out"
+
+
+# -- bundle ------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def saved(tmp_path, train):
+    bundle = ModelBundle(survival=SurvivalModel("cox").fit(train), classifier=ChurnClassifier().fit(train),
+                         features=["tickets", "logins", "noise", "plan"], horizon_days=90, as_of="2024-06-30",
+                         training_window={"rows": len(train)}, chosen={"survival": "cox"}, fingerprint="abc123")
+    return save_bundle(bundle, tmp_path / "models")
+
+
+def test_bundle_round_trip(saved, train):
+    bundle = load_bundle(saved, fingerprint="abc123", features=train)
+    assert bundle.chosen == {"survival": "cox"} and bundle.horizon_days == 90
+    assert bundle.survival.predict(train.head(3))["churn_probability"].between(0, 1).all()
+
+
+def test_bundle_with_changed_models_file_is_refused(saved):
+    with open(saved / "models.joblib", "ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(BundleError, match="sha256 differs"):
+        load_bundle(saved)
+
+
+def test_bundle_from_other_package_versions_is_refused(saved):
+    meta = json.loads((saved / "bundle.json").read_text())
+    meta["versions"]["scikit-learn"] = "0.1"
+    (saved / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match=r"scikit-learn 0\.1 \(installed"):
+        load_bundle(saved)
+
+
+def test_bundle_fitted_on_other_data_is_refused(saved):
+    with pytest.raises(BundleError, match="fitted on other data"):
+        load_bundle(saved, fingerprint="fff000")
+
+
+def test_bundle_refuses_features_that_lack_a_model_input(saved, train):
+    with pytest.raises(BundleError, match="lacks 1 feature"):
+        load_bundle(saved, features=train.drop(columns="noise"))
