@@ -122,18 +122,28 @@ def validate(
 def run(
     data: str = typer.Option(..., "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Snapshot date YYYY-MM-DD (default: today)."),
+    since: Optional[str] = typer.Option(None, "--since", callback=_check_date,
+                                        help="Catch up: run every missing weekly as-of date from SINCE up to today, in order."),
     reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
 ) -> None:
-    """Run the scheduled pipeline for one as-of date and write REPORTS/<as-of>/."""
-    from churnlab.run import RunFailed, run_pipeline
+    """Run the scheduled pipeline for one as-of date (or catch up weekly) and write REPORTS/<as-of>/."""
+    from churnlab.run import RunFailed, catch_up, run_pipeline
     from churnlab.settings import load_settings
 
+    if as_of and since:
+        raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
     settings = load_settings(config)
-    when = _parse_date(as_of) or date.today()
     try:
+        if since:
+            # the wall clock decides only how far a catch-up goes
+            done = catch_up(data, since=date.fromisoformat(since), until=date.today(), reports=reports,
+                            settings=settings, console=console)
+            out.print(f"[green]{len(done)} report(s) written[/]" + "".join(f"\n  {p}" for p in done))
+            return
+        when = _parse_date(as_of) or date.today()
         result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
-    except RunFailed as err:
+    except (RunFailed, ValueError) as err:
         _fail(str(err))
     out.print(f"[green]report written[/]: {result}")
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from churnlab.bundle import ModelBundle, save_bundle
 
-__all__ = ["write_model_outputs", "write_scores_csv", "read_work", "SCORES_COLUMNS"]
+__all__ = ["write_model_outputs", "write_scores_csv", "write_targets", "read_work", "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
@@ -76,4 +76,46 @@ def write_scores_csv(out: str | Path) -> Path:
     table = table[columns].sort_values("customer_id", kind="stable")
     path = out / "scores.csv"
     table.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    return path
+
+
+#: Sheet titles of targets.xlsx, by list.
+_SHEETS = {"proactive": "Proactive", "reactive": "Reactive", "exit_interviews": "Exit interviews"}
+
+
+def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of) -> Path:
+    """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``.
+
+    The CSVs keep the list's priority order (it is the order to work through), print floats with
+    2 decimals (money and probabilities as shown) and dates as ISO. The workbook has a sheet per
+    list with a frozen, filterable header and readable column widths; its document dates are the
+    as-of date, not the wall clock (the zip container still stamps its members with the time of
+    writing, so compare workbooks by content, CSVs by bytes).
+    """
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    folder = Path(out) / "targets"
+    folder.mkdir(parents=True, exist_ok=True)
+    book = Workbook()
+    book.remove(book.active)
+    stamp = datetime.combine(pd.Timestamp(as_of).date(), datetime.min.time())
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = "churnlab"
+    for name, frame in lists.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6f", lineterminator="\n")
+        sheet = book.create_sheet(_SHEETS.get(name, name)[:31])
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([None if (isinstance(v, float) and v != v) else v for v in row])
+        sheet.freeze_panes = "A2"
+        if len(frame.columns):
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+        for k, col in enumerate(frame.columns, start=1):
+            longest = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+            sheet.column_dimensions[get_column_letter(k)].width = min(60, max(10, longest + 2))
+    path = folder / "targets.xlsx"
+    book.save(path)
     return path

@@ -20,6 +20,7 @@ from typing import Callable
 
 import yaml
 
+from churnlab.changes import previous_run, zone_changes
 from churnlab.io import Dataset, load_data
 from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
@@ -110,18 +111,58 @@ def run_pipeline(
             steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
         current = "scores"
         steps.timed("scores", lambda: write_scores_csv(staging), say)
+        current = "changes"
+        previous = steps.timed("changes", lambda: _write_changes(staging, reports, as_of), say)
         shutil.rmtree(staging / "work", ignore_errors=True)
         current = "render"
         steps.timed("render", lambda: _render_html(staging), say)
         current = "index"
         _write_index(staging, dataset, as_of)
-        _write_manifest(staging, dataset, as_of, settings, steps, status="ok")
+        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", previous=previous)
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
         failed = _keep_failed(staging, reports, stamp)
         reason = _describe(err)
         raise RunFailed(f"step '{current}' failed: {reason}\npartial run kept in {failed}") from err
     _publish(staging, final)
     return final
+
+
+def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "reports",
+             every_days: int = 7, **kwargs) -> list[Path]:
+    """Run every missing as-of date ``since, since + 7 days, ...`` up to ``until``, oldest first.
+
+    A scheduler that missed runs calls this (``churnlab run --since``) and the reports catch up
+    in order, so each run's ``changes.csv`` compares with the run a week before it. Dates whose
+    report folder exists are skipped; the first failure stops the catch-up (:class:`RunFailed`).
+    ``kwargs`` go to :func:`run_pipeline`.
+    """
+    if since > until:
+        raise ValueError(f"--since {since} is after {until}: nothing to run")
+    reports = Path(reports)
+    done = []
+    day = since
+    while day <= until:
+        if not (reports / day.isoformat()).is_dir():
+            done.append(run_pipeline(data, as_of=day, reports=reports, **kwargs))
+        day = date.fromordinal(day.toordinal() + every_days)
+    return done
+
+
+def _write_changes(staging: Path, reports: Path, as_of: date) -> str | None:
+    """``changes.csv`` against the latest earlier run; returns that run's as-of date (or None)."""
+    import pandas as pd
+
+    before = previous_run(reports, as_of)
+    current = pd.read_csv(staging / "scores.csv", dtype={"customer_id": str})
+    zones = staging / "work" / "zones.parquet"
+    if zones.is_file():  # the zone reasons stay out of scores.csv but explain the changes
+        extra = pd.read_parquet(zones)
+        if "zone_reason" in extra:
+            current = current.merge(extra[["customer_id", "zone_reason"]].astype({"customer_id": str}),
+                                    on="customer_id", how="left")
+    previous = pd.read_csv(before / "scores.csv", dtype={"customer_id": str}) if before else None
+    zone_changes(previous, current).to_csv(staging / "changes.csv", index=False, lineterminator="\n")
+    return before.name if before else None
 
 
 def _execute(notebook: Path, staging: Path, params: dict) -> None:
@@ -173,6 +214,7 @@ td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></hea
 </ul>
 <h2>Files</h2><ul>
 <li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, reasons</li>
+<li><a href="changes.csv">changes.csv</a>: who entered or left each zone since the previous run, and why</li>
 <li><a href="model_metrics.json">model_metrics.json</a>: backtest figures of every model fitted in this run</li>
 <li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>
 <li><a href="settings.yaml">settings.yaml</a>: the settings of this run</li>
@@ -193,10 +235,11 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Settings,
-                    steps: _Steps, status: str) -> None:
+                    steps: _Steps, status: str, previous: str | None = None) -> None:
     manifest = {
         "as_of": as_of.isoformat(),
         "status": status,
+        "previous_run": previous,
         "data": dataset.source,
         "input_fingerprint": dataset.fingerprint,
         "settings": settings.model_dump(mode="json"),
