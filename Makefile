@@ -9,7 +9,11 @@ DEMO_SEED ?= 7
 AS_OF ?= 2026-06-30
 REPORTS ?= reports
 
-.PHONY: install report test demo-data notebooks clean
+.PHONY: install report test demo-data notebooks clean system-deps
+
+# Debian packages the tests use: chromium opens the rendered report pages.
+SYSTEM_PACKAGES := chromium
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || (command -v sudo >/dev/null && echo "sudo apt-get"))
 
 install: $(VENV)/.installed
 
@@ -29,8 +33,16 @@ $(DEMO)/customers.parquet: | $(VENV)/.installed
 report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
-test: install demo-data
+test: install demo-data system-deps
 	$(BIN)/python -m pytest
+
+# Installs what is missing, once; without root or sudo it says what to install and goes on.
+system-deps:
+	@command -v chromium >/dev/null || { \
+		if [ -n "$(APT)" ] && command -v apt-get >/dev/null; then \
+			DEBIAN_FRONTEND=noninteractive $(APT) update -qq && \
+			DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+		else echo "note: install Debian's $(SYSTEM_PACKAGES) for the browser test (skipped without it)"; fi; }
 
 # Refresh the outputs stored in the committed notebooks (what reviewers read and nbval compares).
 notebooks: install demo-data

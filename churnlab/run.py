@@ -180,7 +180,10 @@ def _render_html(staging: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # our template drops the lab template's require.js, MathJax and Mermaid from CDNs: a report
+    # opens offline and never reaches out to the internet
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     for path in sorted((staging / "notebooks").glob("*.ipynb")):
         body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
         (staging / "html" / f"{path.stem}.html").write_text(body, encoding="utf-8")

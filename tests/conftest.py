@@ -1,6 +1,8 @@
 """Shared fixtures: a small demo customer base, generated once per test session."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,20 @@ def small_demo(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "tables"
     generate_demo_data(out, customers=SMALL_CUSTOMERS, seed=SMALL_SEED)
     return out
+
+
+#: The as-of date of the end-to-end report on the small demo.
+REPORT_AS_OF = "2026-03-31"
+
+
+@pytest.fixture(scope="session")
+def report(small_demo, tmp_path_factory) -> Path:
+    """``churnlab run`` on the small demo, through the command line: the report folder."""
+    reports = tmp_path_factory.mktemp("reports")
+    proc = subprocess.run(
+        [sys.executable, "-m", "churnlab", "run", "--data", str(small_demo), "--as-of", REPORT_AS_OF,
+         "--out", str(reports)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return reports / REPORT_AS_OF

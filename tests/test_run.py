@@ -13,19 +13,7 @@ import pytest
 
 from churnlab.run import RunFailed, run_pipeline
 
-AS_OF = "2026-03-31"
-
-
-@pytest.fixture(scope="module")
-def report(small_demo, tmp_path_factory) -> Path:
-    reports = tmp_path_factory.mktemp("reports")
-    proc = subprocess.run(
-        [sys.executable, "-m", "churnlab", "run", "--data", str(small_demo), "--as-of", AS_OF,
-         "--out", str(reports)],
-        capture_output=True, text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return reports / AS_OF
+from tests.conftest import REPORT_AS_OF as AS_OF
 
 
 def test_run_writes_the_dated_report_folder(report):
