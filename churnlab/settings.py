@@ -111,8 +111,11 @@ class ZoneSettings(_Strict):
     ``prior_save_rate``) / (attempts_all + ``prior_strength``), and k = ``segment_strength``.
     """
 
-    risk_threshold: float = Field(0.25, gt=0, lt=1, description="churn_probability from which a customer is at risk.")
-    watch_threshold: float = Field(0.10, ge=0, lt=1, description="Below risk_threshold, from this a customer is watched; below it healthy.")
+    risk_threshold: float | Literal["base_rate"] = Field(
+        "base_rate", description="churn_probability from which a customer is at risk: a probability, or "
+        "'base_rate' = the mean churn_probability of the scored customers (more likely to leave than the average).")
+    watch_ratio: float = Field(0.5, ge=0, le=1, description="Below the risk threshold, customers from this share "
+                               "of it are watched; below that, healthy.")
     action_cost: float = Field(200.0, ge=0, description="Cost of one retention action (staff time, compensation).")
     saved_after_days: int = Field(90, gt=0, description="An accepted action counts as a save when the customer is still there this many days later.")
     prior_save_rate: float = Field(0.3, gt=0, lt=1, description="Mean of the Beta prior of P(save | action) when history is thin or absent.")
@@ -120,10 +123,10 @@ class ZoneSettings(_Strict):
     segment_strength: float = Field(20.0, gt=0, description="Weight of the pooled rate when shrinking a segment's rate, in past actions.")
 
     @model_validator(mode="after")
-    def _ordered(self):
-        if self.watch_threshold > self.risk_threshold:
-            raise ValueError(f"zones: watch_threshold ({self.watch_threshold}) must not exceed "
-                             f"risk_threshold ({self.risk_threshold})")
+    def _probability(self):
+        if self.risk_threshold != "base_rate" and not 0 < float(self.risk_threshold) < 1:
+            raise ValueError(f"zones: risk_threshold must be 'base_rate' or a probability between 0 and 1, "
+                             f"got {self.risk_threshold}")
         return self
 
 

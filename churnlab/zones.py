@@ -24,13 +24,20 @@ segment for everybody.
 ``expected_gain = churn_probability x p_save x value - action_cost`` and decides:
 
 =========  ===============================================================================
-red        at risk (``churn_probability`` >= ``risk_threshold``) and expected gain > 0:
+red        at risk (``churn_probability`` >= the risk threshold) and expected gain > 0:
            worth an attempt to save, contacted in ``priority`` order (highest gain first)
 dead       at risk and expected gain <= 0, or marked ``not_worth_saving`` (by a rule): not
            worth the resources to resurrect — an exit interview instead
-watch      below the risk threshold but at or above ``watch_threshold``
-healthy    below ``watch_threshold``
+watch      below the risk threshold but at least ``watch_ratio`` of it (half by default)
+healthy    below that
 =========  ===============================================================================
+
+The risk threshold ``risk_threshold`` is a probability, or ``base_rate`` (the default): the mean
+``churn_probability`` of the customers being zoned, so "at risk" means more likely to leave
+within the horizon than the average customer. With calibrated probabilities that mean is the
+expected churn rate; a fixed probability would put almost nobody at risk in a base with little
+churn, and almost everybody in one with a lot. Whom to call is then decided by the expected
+gain, which weighs the risk against what is at stake and the cost of trying.
 
 Each decision comes with ``zone_reason`` in words, e.g. "churn risk 42% ≥ 25%; expected gain
 1,830 = 42% × 35% save rate × 12,800 value − 50 cost".
@@ -44,7 +51,7 @@ import pandas as pd
 
 from churnlab.settings import Settings
 
-__all__ = ["save_rates", "assign_zones", "segment_of", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
+__all__ = ["save_rates", "assign_zones", "segment_of", "risk_threshold", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
 
 ZONES = ("red", "dead", "watch", "healthy")
 ZONE_COLUMNS = ["customer_id", "zone", "expected_gain", "p_save", "priority", "zone_reason"]
@@ -156,7 +163,18 @@ def _lookup(frame: pd.DataFrame, rates: pd.DataFrame) -> np.ndarray:
 
 
 def _pct(x: float) -> str:
-    return f"{x:.0%}"
+    # one decimal where it tells something: 3.3% and 4.1% must not both read "4%"; 42% not 42.0%
+    return f"{x:.1%}".replace(".0%", "%")
+
+
+def risk_threshold(churn_probability, settings: Settings) -> float:
+    """The churn probability from which a customer is at risk: ``settings.zones.risk_threshold``,
+    or with ``base_rate`` the mean of ``churn_probability`` (the customers being zoned)."""
+    zs = settings.zones
+    if zs.risk_threshold == "base_rate":
+        p = np.asarray(churn_probability, dtype="float64")
+        return float(p.mean()) if len(p) else 1.0
+    return float(zs.risk_threshold)
 
 
 def _money(x: float) -> str:
@@ -204,11 +222,14 @@ def assign_zones(frame: pd.DataFrame, settings: Settings, rates: pd.DataFrame | 
 
     cost = zs.action_cost
     gain = p * p_save * value - cost
-    at_risk = p >= zs.risk_threshold
-    zone = np.select([at_risk & ~not_worth & (gain > 0), at_risk, p >= zs.watch_threshold],
+    threshold = risk_threshold(p, settings)
+    watch = zs.watch_ratio * threshold
+    at_risk = p >= threshold
+    zone = np.select([at_risk & ~not_worth & (gain > 0), at_risk, p >= watch],
                      ["red", "dead", "watch"], default="healthy").astype(object)
 
-    risk_t, watch_t = _pct(zs.risk_threshold), _pct(zs.watch_threshold)
+    risk_t = _pct(threshold) + (" (the base rate)" if zs.risk_threshold == "base_rate" else "")
+    watch_t = _pct(watch)
     reasons = []
     for pi, si, vi, gi, zi, nw in zip(p, p_save, value, gain, zone, not_worth):
         if zi in ("red", "dead"):
