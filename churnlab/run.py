@@ -26,7 +26,8 @@ from churnlab.schema import DataContractError
 from churnlab.settings import Settings
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
-NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb")
+NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
+                              "04_value_zones.ipynb")
 
 #: Packages whose versions the manifest records.
 _VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",

@@ -51,7 +51,7 @@ import pandas as pd
 
 from churnlab.settings import Settings
 
-__all__ = ["save_rates", "assign_zones", "segment_of", "risk_threshold", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
+__all__ = ["save_rates", "assign_zones", "zone_frame", "segment_of", "risk_threshold", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
 
 ZONES = ("red", "dead", "watch", "healthy")
 ZONE_COLUMNS = ["customer_id", "zone", "expected_gain", "p_save", "priority", "zone_reason"]
@@ -254,3 +254,23 @@ def assign_zones(frame: pd.DataFrame, settings: Settings, rates: pd.DataFrame | 
     out["priority"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     out.loc[red.index, "priority"] = np.arange(1, len(red) + 1)
     return out[ZONE_COLUMNS]
+
+
+def zone_frame(scores: pd.DataFrame, value: pd.DataFrame, features: pd.DataFrame,
+               flags: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The input of :func:`assign_zones`, joined on ``customer_id`` in the order of ``scores``.
+
+    ``churn_probability`` from the model scores; ``arr`` and ``value`` from
+    :func:`churnlab.value.customer_value`; the segment columns ``plan`` and ``company_size`` from
+    the features when present; ``segment`` and ``not_worth_saving`` from ``flags`` (e.g. the
+    rules' output) when given.
+    """
+    frame = scores[["customer_id", "churn_probability"]].merge(
+        value[["customer_id", "arr", "value"]], on="customer_id", how="left", validate="one_to_one")
+    extra = [c for c in ("plan", "company_size") if c in features.columns]
+    if extra:
+        frame = frame.merge(features[["customer_id", *extra]], on="customer_id", how="left", validate="one_to_one")
+    if flags is not None:
+        keep = [c for c in ("segment", "not_worth_saving") if c in flags.columns]
+        frame = frame.merge(flags[["customer_id", *keep]], on="customer_id", how="left", validate="one_to_one")
+    return frame
