@@ -173,7 +173,7 @@ td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></hea
 {links}
 </ul>
 <h2>Files</h2><ul>
-<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, reasons</li>
+<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, value, health, zone, reasons</li>
 <li><a href="model_metrics.json">model_metrics.json</a>: backtest figures of every model fitted in this run</li>
 <li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>
 <li><a href="settings.yaml">settings.yaml</a>: the settings of this run</li>
