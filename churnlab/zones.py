@@ -120,6 +120,8 @@ def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, sett
             raise ValueError(f"interventions: missing column(s) {', '.join(need)} needed for save rates")
         iv = interventions[["customer_id", "ts", "outcome"]].copy()
         iv["ts"] = pd.to_datetime(iv["ts"])
+        if getattr(iv["ts"].dt, "tz", None) is not None:   # the contract allows aware timestamps: compare in UTC
+            iv["ts"] = iv["ts"].dt.tz_convert("UTC").dt.tz_localize(None)
         until = iv["ts"] + pd.Timedelta(days=zs.saved_after_days)
         iv = iv[until <= as_of].assign(until=until[until <= as_of])
         left = iv["customer_id"].map(churn_of)

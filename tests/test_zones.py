@@ -132,3 +132,10 @@ def test_without_rates_the_prior_save_rate_is_used():
 def test_a_frame_without_value_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="lacks value"):
         assign_zones(pd.DataFrame({"customer_id": ["a"], "churn_probability": [0.5]}), Settings())
+
+
+def test_timezone_aware_action_times_are_judged_in_utc():
+    interventions, customers = history()
+    aware = interventions.assign(ts=interventions["ts"].dt.tz_localize("Europe/Berlin"))
+    naive = save_rates(interventions, customers, Settings(), AS_OF)
+    pd.testing.assert_frame_equal(save_rates(aware, customers, Settings(), AS_OF), naive)
