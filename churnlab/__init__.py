@@ -9,6 +9,9 @@ from churnlab.schema import DataContractError, validate_tables
 from churnlab.settings import Settings, load_settings
 from churnlab.bundle import ModelBundle, load_bundle, save_bundle
 from churnlab.models import fit_models, score, survival_curves
+from churnlab.value import customer_value
+from churnlab.health import health_score
+from churnlab.zones import assign_zones, save_rates, zone_frame
 
 __version__ = "0.1.0"
 
@@ -17,4 +20,5 @@ __all__ = [
     "build_training_set", "generate_demo_data",
     "load_data", "load_settings", "read_tables", "validate_tables",
     "ModelBundle", "load_bundle", "save_bundle", "fit_models", "score", "survival_curves",
+    "customer_value", "health_score", "save_rates", "assign_zones", "zone_frame",
 ]

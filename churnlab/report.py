@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnlab.bundle import ModelBundle, save_bundle
+from churnlab.bundle import BundleError, ModelBundle, load_bundle, save_bundle
 
-__all__ = ["write_model_outputs", "write_scores_csv", "write_targets", "read_work", "SCORES_COLUMNS"]
+__all__ = ["write_model_outputs", "write_value_zones", "model_results", "write_scores_csv", "write_targets",
+           "read_work", "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
@@ -50,6 +51,43 @@ def write_model_outputs(out: str | Path, bundle: ModelBundle, scores: pd.DataFra
                                             encoding="utf-8")
     scores.to_parquet(_work(out) / "model_scores.parquet", index=False)
     features.to_parquet(_work(out) / "features.parquet", index=False)
+
+
+def model_results(out: str | Path | None, dataset, as_of, settings) -> tuple[ModelBundle, pd.DataFrame, pd.DataFrame, str]:
+    """``(bundle, features, scores, source)``: the model results notebook 03 wrote under ``out``.
+
+    They are used when present and made for this data and as-of date (the bundle is loaded with
+    :func:`~churnlab.bundle.load_bundle`, which checks the data fingerprint and the features);
+    otherwise the models are fitted here (:func:`churnlab.fit_models`) and, when ``out`` is
+    given, written there as notebook 03 would. ``source`` says which happened, in words.
+    """
+    from churnlab.features import build_features
+    from churnlab.models import fit_models, score
+
+    as_of = pd.Timestamp(as_of).date().isoformat()
+    if out is not None and (Path(out) / "models" / "bundle.json").is_file():
+        try:
+            features = read_work(out, "features")
+            bundle = load_bundle(Path(out) / "models", fingerprint=dataset.fingerprint, features=features)
+            if bundle.as_of == as_of:
+                return bundle, features, read_work(out, "model_scores"), "the model results of notebook 03"
+        except (BundleError, FileNotFoundError):
+            pass
+    bundle, _ = fit_models(dataset, as_of, settings, fingerprint=dataset.fingerprint)
+    features = build_features(dataset, as_of)
+    scores = score(bundle, features, reasons=settings.models.reasons)
+    if out is not None:
+        write_model_outputs(out, bundle, scores, features)
+    return bundle, features, scores, "models fitted here (no model results of notebook 03 for this data and date)"
+
+
+def write_value_zones(out: str | Path, value: pd.DataFrame, health: pd.DataFrame, zones: pd.DataFrame) -> None:
+    """Save the value, health and zone tables to ``<out>/work/{value,health,zones}.parquet``;
+    :func:`write_scores_csv` takes ``value``, ``health_score``, ``health_band`` and ``zone`` from
+    them (the component columns stay in the Parquet files and the notebook)."""
+    work = _work(out)
+    for name, frame in (("value", value), ("health", health), ("zones", zones)):
+        frame.to_parquet(work / f"{name}.parquet", index=False)
 
 
 def write_scores_csv(out: str | Path) -> Path:

@@ -27,7 +27,8 @@ from churnlab.schema import DataContractError
 from churnlab.settings import Settings
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
-NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb")
+NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
+                              "04_value_zones.ipynb")
 
 #: Packages whose versions the manifest records.
 _VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
@@ -216,7 +217,7 @@ td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></hea
 {links}
 </ul>
 <h2>Files</h2><ul>
-<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, reasons</li>
+<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, value, health, zone, reasons</li>
 <li><a href="changes.csv">changes.csv</a>: who entered or left each zone since the previous run, and why</li>
 <li><a href="model_metrics.json">model_metrics.json</a>: backtest figures of every model fitted in this run</li>
 <li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>

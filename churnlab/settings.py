@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Strict(BaseModel):
@@ -123,6 +123,88 @@ class CampaignSettings(_Strict):
     exit_interview_due_in_days: int = 14
 
 
+class ValueSettings(_Strict):
+    """What a customer is worth: discounted future margin + advocacy + expansion (churnlab.value).
+
+    ``expected_margin`` = sum over the next ``horizon_months`` months k of
+    mrr x ``margin_rate`` x S(k months) x (1 + ``annual_discount_rate``) ** (-k / 12), with S the
+    customer's survival curve from the churn model. ``advocacy_value`` =
+    ``value_per_reach`` x (``promoter_weight`` x positive reach + ``detractor_weight`` x negative
+    reach) for customers whose public voice reached at least ``vocal_reach_min`` people in the
+    last year, plus ``value_per_referral`` x referrals in the last year. ``expansion_value`` =
+    ``expansion_probability`` x ``margin_rate`` x mrr per seat x extra seats x the same
+    discounted survival annuity, for customers using at least ``seat_use_near_limit`` of their
+    seats; extra seats = ceil(seats x ``expansion_seat_share``).
+    """
+
+    horizon_months: int = Field(24, ge=1, le=120, description="Months of future margin counted in the value.")
+    margin_rate: float = Field(0.7, ge=0, le=1, description="Gross margin as a share of MRR.")
+    annual_discount_rate: float = Field(0.10, ge=0, le=1, description="Yearly rate future margin is discounted at.")
+    value_per_reach: float = Field(0.25, ge=0, description="Value of one person reached by a vocal customer's public voice (a year).")
+    vocal_reach_min: int = Field(1000, ge=0, description="Audience in the last year from which a customer counts as vocal.")
+    promoter_weight: float = Field(1.0, ge=0, description="Weight of positive reach in the advocacy value.")
+    detractor_weight: float = Field(1.0, ge=0, description="Weight of negative reach: a vocal detractor turned round is worth as much as a promoter.")
+    value_per_referral: float = Field(500.0, ge=0, description="Value of one referral in the last year.")
+    seat_use_near_limit: float = Field(0.9, gt=0, le=1, description="Share of seats in use (active users in 30 days / seats) that counts as near the limit.")
+    expansion_seat_share: float = Field(0.2, gt=0, description="Extra seats a customer near the limit would buy, as a share of its seats.")
+    expansion_probability: float = Field(0.3, ge=0, le=1, description="Chance that a customer near its seat limit expands.")
+
+
+class HealthSettings(_Strict):
+    """The health score 0-100 (churnlab.health): weights of the components, band cut-offs.
+
+    ``weights: manual`` uses ``weights`` as given; ``learned`` sets them from the churn model of a
+    bundle (absolute standardised coefficients summed per component). A component a customer
+    has no data for is left out and the other weights are scaled up (never scored as zero).
+    """
+
+    weights_from: Literal["manual", "learned"] = Field(
+        "manual", description="Component weights as written below, or learned from the churn model.")
+    weights: dict[Literal["usage", "adoption", "trend", "nps", "sentiment", "support", "billing"], float] = Field(
+        {"usage": 0.20, "adoption": 0.15, "trend": 0.15, "nps": 0.15, "sentiment": 0.10, "support": 0.15,
+         "billing": 0.10},
+        description="Relative weight of each component (need not sum to 1).")
+    green_min: float = Field(75.0, ge=0, le=100, description="Scores from this are green.")
+    yellow_min: float = Field(60.0, ge=0, le=100, description="Scores from this (below green) are yellow.")
+    amber_min: float = Field(40.0, ge=0, le=100, description="Scores from this (below yellow) are amber; below it red.")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.green_min >= self.yellow_min >= self.amber_min:
+            raise ValueError(f"health band cut-offs must satisfy green_min >= yellow_min >= amber_min, "
+                             f"got {self.green_min}, {self.yellow_min}, {self.amber_min}")
+        if any(w < 0 for w in self.weights.values()):
+            raise ValueError("health weights must be >= 0")
+        return self
+
+
+class ZoneSettings(_Strict):
+    """Saveability and the Red / Dead / watch / healthy zones (churnlab.zones).
+
+    P(save | action) per segment = (saved + k x p0) / (attempts + k), where p0 is the pooled
+    rate of all segments itself shrunk towards the prior: p0 = (saved_all + ``prior_strength`` x
+    ``prior_save_rate``) / (attempts_all + ``prior_strength``), and k = ``segment_strength``.
+    """
+
+    risk_threshold: float | Literal["base_rate"] = Field(
+        "base_rate", description="churn_probability from which a customer is at risk: a probability, or "
+        "'base_rate' = the mean churn_probability of the scored customers (more likely to leave than the average).")
+    watch_ratio: float = Field(0.5, ge=0, le=1, description="Below the risk threshold, customers from this share "
+                               "of it are watched; below that, healthy.")
+    action_cost: float = Field(200.0, ge=0, description="Cost of one retention action (staff time, compensation).")
+    saved_after_days: int = Field(90, gt=0, description="An accepted action counts as a save when the customer is still there this many days later.")
+    prior_save_rate: float = Field(0.3, gt=0, lt=1, description="Mean of the Beta prior of P(save | action) when history is thin or absent.")
+    prior_strength: float = Field(20.0, gt=0, description="Weight of the prior, in past actions.")
+    segment_strength: float = Field(20.0, gt=0, description="Weight of the pooled rate when shrinking a segment's rate, in past actions.")
+
+    @model_validator(mode="after")
+    def _probability(self):
+        if self.risk_threshold != "base_rate" and not 0 < float(self.risk_threshold) < 1:
+            raise ValueError(f"zones: risk_threshold must be 'base_rate' or a probability between 0 and 1, "
+                             f"got {self.risk_threshold}")
+        return self
+
+
 class Settings(_Strict):
     """Everything a run needs besides the data and the as-of date."""
 
@@ -130,6 +212,9 @@ class Settings(_Strict):
     horizon_days: int = Field(90, gt=0, description="Churn horizon: P(churn within this many days).")
     validation: ValidationSettings = ValidationSettings()
     models: ModelSettings = ModelSettings()
+    value: ValueSettings = ValueSettings()
+    health: HealthSettings = HealthSettings()
+    zones: ZoneSettings = ZoneSettings()
     campaigns: CampaignSettings = CampaignSettings()
 
 

@@ -20,7 +20,8 @@ def test_run_writes_the_dated_report_folder(report):
     for path in ("index.html", "manifest.json", "data_quality.csv", "scores.csv", "model_metrics.json",
                  "settings.yaml", "models/bundle.json", "models/models.joblib",
                  "notebooks/01_data_health.ipynb", "html/01_data_health.html",
-                 "notebooks/03_models.ipynb", "html/03_models.html"):
+                 "notebooks/03_models.ipynb", "html/03_models.html",
+                 "notebooks/04_value_zones.ipynb", "html/04_value_zones.html"):
         assert (report / path).is_file(), path
 
 
@@ -39,6 +40,16 @@ def test_scores_cover_every_active_customer_with_model_columns(report, small_dem
     # active customers net of the rows quarantined at load
     assert set(scores["customer_id"]) <= set(active.astype(str))
     assert len(scores) >= 0.95 * len(active)
+
+
+def test_scores_carry_value_health_and_zone(report):
+    scores = pd.read_csv(report / "scores.csv")
+    assert {"value", "health_score", "health_band", "zone"} <= set(scores.columns)
+    assert (scores["value"] >= 0).all() and scores["health_score"].between(0, 100).all()
+    assert set(scores["zone"]) <= {"red", "dead", "watch", "healthy"}
+    assert set(scores["health_band"].dropna()) <= {"green", "yellow", "amber", "red"}
+    # component columns stay in the notebook, out of scores.csv
+    assert not any(c.startswith("health_") and c not in ("health_score", "health_band") for c in scores.columns)
 
 
 def test_model_metrics_hold_the_backtest_beside_the_baselines(report):

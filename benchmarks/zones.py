@@ -1,0 +1,132 @@
+"""Whom to call: the Red Zone in priority order against ARR, churn probability and the oracle.
+
+On a demo customer base (generated first when missing), at the date its data ends, with a 90-day
+horizon and a budget of contacting 5% of the active customers:
+
+* fits the churn models (:func:`churnlab.fit_models`, or loads ``--bundle``), scores the active
+  customers, prices them (:func:`churnlab.value.customer_value`), estimates P(save) from the
+  interventions history (:func:`churnlab.zones.save_rates`) and zones them
+  (:func:`churnlab.zones.assign_zones`) with the default settings;
+* judges four contact lists of at most the budget against the truth
+  (``<data>-truth/customers.parquet``), by the **expected value saved** = the sum over contacted
+  customers of [churned within 90 days] x [truly saveable] x true value:
+
+  (a) the Red Zone in priority order (highest expected gain first; fewer when it is smaller);
+  (b) the top 5% by ARR; (c) the top 5% by churn probability; (d) the oracle (the truth itself).
+
+Why the data's last day and not a year earlier: the truth's ``true_value`` is each customer's
+value *at the end of the data* (zero for anyone who left before it), so customers who churn in
+the 90 days after an earlier as-of date all have a true value of 0 and every list would save 0.
+At the data end the truth still knows 24 months of churn ahead, and the true value of a
+customer who leaves in the next 90 days is what saving it was worth.
+
+    .venv/bin/python benchmarks/zones.py [--customers 5000] [--data-root data/bench] [--bundle DIR]
+
+Target (issue 5): (a) >= 1.5 x (b) and >= 1.2 x (c). The truth is read here only, never by
+churnlab.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_END = "2026-06-30"
+BUDGET_SHARE = 0.05
+
+
+def ensure_demo(root: Path, customers: int) -> Path:
+    if customers == 5000 and Path("data/demo/usage_events.parquet").exists():
+        return Path("data/demo")
+    folder = root / f"demo-{customers}"
+    if not (folder / "usage_events.parquet").exists():
+        from churnlab.demo import generate_demo_data
+
+        print(f"generating {customers:,} demo customers into {folder} ...", flush=True)
+        generate_demo_data(folder, customers=customers, seed=7)
+    return folder
+
+
+def decide(folder: Path, bundle_dir: Path | None, seed: int = 7) -> tuple[pd.DataFrame, dict]:
+    """Scores, value and zones of the active customers at the data end, with the default settings."""
+    import churnlab
+    from churnlab.value import customer_value
+    from churnlab.zones import assign_zones, save_rates
+
+    settings = churnlab.Settings(seed=seed)
+    dataset = churnlab.load_data(folder, as_of=DATA_END)
+    timings = {}
+    t = time.perf_counter()
+    if bundle_dir is not None and (bundle_dir / "bundle.json").exists():
+        bundle = churnlab.load_bundle(bundle_dir)
+        timings["load_bundle_s"] = round(time.perf_counter() - t, 1)
+    else:
+        bundle, _ = churnlab.fit_models(dataset, DATA_END, settings)
+        timings["fit_models_s"] = round(time.perf_counter() - t, 1)
+        if bundle_dir is not None:
+            churnlab.save_bundle(bundle, bundle_dir)
+    t = time.perf_counter()
+    features = churnlab.build_features(dataset, DATA_END)
+    scores = churnlab.score(bundle, features)
+    value = customer_value(scores, features, bundle.survival, settings)
+    rates = save_rates(dataset.tables.get("interventions"), dataset.tables["customers"], settings, DATA_END)
+    frame = scores[["customer_id", "churn_probability"]].merge(value, on="customer_id").merge(
+        features[["customer_id", "plan", "company_size"]], on="customer_id")
+    zones = assign_zones(frame, settings, rates)
+    timings["score_value_zones_s"] = round(time.perf_counter() - t, 1)
+    return frame.merge(zones, on="customer_id"), timings
+
+
+def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90) -> dict:
+    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")
+    ids = table["customer_id"]
+    end = pd.Timestamp(DATA_END)
+    churn = pd.to_datetime(ids.map(true["true_churn_date"]))
+    churned = ((churn > end) & (churn <= end + pd.Timedelta(days=horizon_days))).to_numpy()
+    worth = churned * ids.map(true["saveable"]).astype(bool).to_numpy() * ids.map(true["true_value"]).to_numpy()
+    budget = int(round(BUDGET_SHARE * len(table)))
+
+    def saved(order: np.ndarray) -> float:
+        return float(worth[order[:budget]].sum())
+
+    red = table.index[table["zone"] == "red"]
+    red_order = table.loc[red].sort_values("priority").index.to_numpy()
+    by_arr = np.argsort(-table["arr"].to_numpy(), kind="stable")
+    by_risk = np.argsort(-table["churn_probability"].to_numpy(), kind="stable")
+    oracle = np.argsort(-worth, kind="stable")
+    out = {
+        "active": int(len(table)), "budget": budget, "red_zone": int(len(red)),
+        "dead_zone": int((table["zone"] == "dead").sum()), "churned_90d": int(churned.sum()),
+        "churned_saveable_90d": int((worth > 0).sum()),
+        "saved_red_zone": saved(red_order), "saved_top_arr": saved(by_arr),
+        "saved_top_churn_probability": saved(by_risk), "saved_oracle": saved(oracle),
+    }
+    out["ratio_red_vs_arr"] = out["saved_red_zone"] / out["saved_top_arr"] if out["saved_top_arr"] else float("inf")
+    out["ratio_red_vs_churn_probability"] = (out["saved_red_zone"] / out["saved_top_churn_probability"]
+                                             if out["saved_top_churn_probability"] else float("inf"))
+    out["share_of_oracle"] = out["saved_red_zone"] / out["saved_oracle"] if out["saved_oracle"] else float("nan")
+    out["target_met"] = bool(out["ratio_red_vs_arr"] >= 1.5 and out["ratio_red_vs_churn_probability"] >= 1.2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
+    parser.add_argument("--bundle", type=Path, default=None,
+                        help="reuse the model bundle in this folder (written there after a fit when absent)")
+    args = parser.parse_args()
+    folder = ensure_demo(args.data_root, args.customers)
+    table, timings = decide(folder, args.bundle)
+    result = judge(table, folder.with_name(folder.name + "-truth"))
+    print(json.dumps({"customers": args.customers, "as_of": DATA_END, **timings,
+                      **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}}, indent=1),
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
