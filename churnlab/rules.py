@@ -138,6 +138,8 @@ class RuleSet(_Strict):
     rules: list[Rule] = Field(min_length=1)
     alerts: list[Alert] = []
     source: str = Field(DEFAULT_RULES, description="The file the rules were read from (for messages).")
+    lines: dict[str, int] = Field({}, repr=False, exclude=True,
+                                  description="Line in the file of each '<rule>.<field>' (for messages).")
 
     @property
     def names(self) -> list[str]:
@@ -250,10 +252,11 @@ def _parse(expression: str) -> _Parsed:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        msg = exc.msg.removeprefix("invalid syntax. ").rstrip(".")
-        if msg == "invalid syntax":
-            msg = "invalid syntax"
-        raise _ExprError(f"syntax error: {msg}", exc.offset or 1) from None
+        # Python's hints ("Perhaps you forgot a comma?") speak of Python, not of rules
+        msg = exc.msg.split(". Perhaps")[0].split(" (detected at")[0]
+        if not exc.offset or exc.offset > len(text):
+            raise _ExprError("syntax error: the expression ends too early", len(text) + 1) from None
+        raise _ExprError(f"syntax error: {msg}", exc.offset) from None
     names: set[str] = set()
     prev: set[str] = set()
     positions: list[tuple[str, bool, int]] = []
@@ -310,8 +313,12 @@ def _check(node: ast.expr, names: set, prev: set, positions: list) -> str:
         return "bool"
     if isinstance(node, ast.Call):
         func = node.func
+        if isinstance(func, ast.Attribute):
+            raise _ExprError(f"calling a method ('.{func.attr}(...)') is not allowed; the functions are "
+                             + ", ".join(sorted(FUNCTIONS)), _col(node))
         if not isinstance(func, ast.Name):
-            raise _ExprError("only the functions " + ", ".join(sorted(FUNCTIONS)) + " may be called", _col(node))
+            raise _ExprError(_FORBIDDEN.get(type(func), "only the functions " + ", ".join(sorted(FUNCTIONS))
+                                            + " may be called"), _col(func))
         if func.id not in FUNCTIONS:
             raise _ExprError(f"function '{func.id}' is not allowed; allowed: " + ", ".join(sorted(FUNCTIONS)),
                              _col(node))
@@ -456,7 +463,10 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleError([RuleProblem(source, None, None, line, None, f"not valid YAML: {problem}")]) from None
+        where = f" (column {mark.column + 1})" if mark is not None else ""
+        raise RuleError([RuleProblem(source, None, None, line, None,
+                                     f"not valid YAML{where}: {problem}; put a value that contains ': ' or "
+                                     "starts with a quote or bracket in double quotes")]) from None
     problems: list[RuleProblem] = []
     if not isinstance(data, dict):
         raise RuleError([RuleProblem(source, None, None, None, None,
@@ -481,6 +491,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     alerts: list[Alert] = []
     seen: dict[str, int] = {}
     item_nodes: dict[str, Any] = {}
+    lines: dict[str, int | None] = {}
     for section, model, out in (("rules", Rule, rules), ("alerts", Alert, alerts)):
         for i, raw in enumerate(items[section]):
             node = nodes[section][i] if i < len(nodes[section]) else None
@@ -490,6 +501,15 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
             if not isinstance(raw, dict):
                 problems.append(RuleProblem(source, label, None, line, None, "an entry must be a mapping of keys"))
                 continue
+            name = raw.get("name")
+            if isinstance(name, str):
+                if name in seen:
+                    problems.append(RuleProblem(source, label, "name", line, None,
+                                                f"the name is used twice (first on line {seen[name]})"))
+                elif name in _RESERVED:
+                    problems.append(RuleProblem(source, label, "name", line, None,
+                                                f"'{name}' is reserved; choose another name"))
+                seen.setdefault(name, line)
             try:
                 item = model.model_validate(raw)
             except ValidationError as exc:
@@ -497,16 +517,12 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
                     field = ".".join(str(p) for p in err["loc"]) or None
                     problems.append(RuleProblem(source, label, field, _field_line(node, err["loc"], line),
                                                 None, _pydantic_message(err)))
+                problems += _entry_problems(raw, label, source, node, line)
                 continue
-            if item.name in seen:
-                problems.append(RuleProblem(source, label, "name", line, None,
-                                            f"the name is used twice (first on line {seen[item.name]})"))
-            elif item.name in _RESERVED:
-                problems.append(RuleProblem(source, label, "name", line, None,
-                                            f"'{item.name}' is reserved; choose another name"))
-            seen.setdefault(item.name, line)
-            problems += _item_problems(item, source, node, line)
+            problems += _entry_problems(raw, item.name, source, node, line)
             item_nodes.setdefault(item.name, node)
+            for field in ("name", "when", "without_previous", "message"):
+                lines.setdefault(f"{item.name}.{field}", _field_line(node, (field,), line))
             out.append(item)
 
     rule_names = [r.name for r in rules]
@@ -524,37 +540,42 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
                                         f"min is {alert.min} but only {len(alert.of)} rules are named"))
     if problems:
         raise RuleError(problems)
-    return RuleSet(rules=rules, alerts=alerts, source=source)
+    return RuleSet(rules=rules, alerts=alerts, source=source,
+                   lines={k: v for k, v in lines.items() if v is not None})
 
 
-def _item_problems(item: Rule | Alert, source: str, node, line: int | None) -> list[RuleProblem]:
+def _entry_problems(raw: dict, label: str, source: str, node, line: int | None) -> list[RuleProblem]:
+    """Problems of an entry's expressions and message (checked even when its other keys are wrong)."""
     out = []
-    if isinstance(item, Rule):
-        parsed = {}
-        for field in ("when", "without_previous"):
-            expr = getattr(item, field)
-            if expr is None:
-                continue
-            try:
-                parsed[field] = _parse(expr)
-            except _ExprError as exc:
-                out.append(RuleProblem(source, item.name, field, _field_line(node, (field,), line), exc.column,
-                                       exc.message, expr.strip()))
-        if "without_previous" in parsed:
-            if parsed["without_previous"].prev_names:
-                out.append(RuleProblem(source, item.name, "without_previous", _field_line(node, ("without_previous",), line),
-                                       None, "without_previous is used when there is no previous frame: "
-                                             "it cannot read prev.<feature>"))
-            if "when" in parsed and not parsed["when"].prev_names:
-                out.append(RuleProblem(source, item.name, "without_previous", _field_line(node, ("without_previous",), line),
-                                       None, "without_previous is only used when 'when' reads prev.<feature>"))
-    try:
-        _message_fields(item.message)
-    except ValueError as exc:
-        out.append(RuleProblem(source, item.name, "message", _field_line(node, ("message",), line), None, str(exc)))
-    if ";" in item.message:
-        out.append(RuleProblem(source, item.name, "message", _field_line(node, ("message",), line), None,
-                               "a message may not contain ';' (it separates the messages in symptom_text)"))
+    parsed = {}
+    for field in ("when", "without_previous"):
+        expr = raw.get(field)
+        if not isinstance(expr, str):
+            continue
+        try:
+            parsed[field] = _parse(expr)
+        except _ExprError as exc:
+            out.append(RuleProblem(source, label, field, _field_line(node, (field,), line), exc.column,
+                                   exc.message, expr.strip()))
+    wline = _field_line(node, ("without_previous",), line)
+    if "without_previous" in parsed:
+        if parsed["without_previous"].prev_names:
+            out.append(RuleProblem(source, label, "without_previous", wline, None,
+                                   "without_previous is used when there is no previous frame: "
+                                   "it cannot read prev.<feature>"))
+        if "when" in parsed and not parsed["when"].prev_names:
+            out.append(RuleProblem(source, label, "without_previous", wline, None,
+                                   "without_previous is only used when 'when' reads prev.<feature>"))
+    message = raw.get("message")
+    if isinstance(message, str):
+        mline = _field_line(node, ("message",), line)
+        try:
+            _message_fields(message)
+        except ValueError as exc:
+            out.append(RuleProblem(source, label, "message", mline, None, str(exc)))
+        if ";" in message:
+            out.append(RuleProblem(source, label, "message", mline, None,
+                                   "a message may not contain ';' (it separates the messages in symptom_text)"))
     return out
 
 
@@ -620,12 +641,14 @@ def check_rules(ruleset: RuleSet, feature_names: Iterable[str]) -> None:
             for name, is_prev, column in _parse(expr).positions:
                 if name not in known_set:
                     shown = ("prev." if is_prev else "") + name
-                    problems.append(RuleProblem(ruleset.source, rule.name, field, None, column,
-                                                f"unknown feature '{shown}'" + _suggest(name, known), expr.strip()))
+                    problems.append(RuleProblem(ruleset.source, rule.name, field, ruleset.lines.get(f"{rule.name}.{field}"),
+                                                column, f"unknown feature '{shown}'" + _suggest(name, known),
+                                                expr.strip()))
         for field, _ in _message_fields(rule.message):
             name = field.removeprefix("prev.")
             if name not in known_set:
-                problems.append(RuleProblem(ruleset.source, rule.name, "message", None, None,
+                problems.append(RuleProblem(ruleset.source, rule.name, "message",
+                                            ruleset.lines.get(f"{rule.name}.message"), None,
                                             f"unknown feature '{field}' in {{{field}}}" + _suggest(name, known)))
     for alert in ruleset.alerts:
         if _message_fields(alert.message):
@@ -840,7 +863,8 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
             value = _eval(_parse(expr).node, ctx)
         except _ExprError as exc:
             field = "when" if expr == rule.when else "without_previous"
-            problems.append(RuleProblem(ruleset.source, rule.name, field, None, exc.column, exc.message, expr.strip()))
+            problems.append(RuleProblem(ruleset.source, rule.name, field, ruleset.lines.get(f"{rule.name}.{field}"),
+                                        exc.column, exc.message, expr.strip()))
             continue
         fired[rule.name] = value.fillna(False).astype("boolean") if hasattr(value, "fillna") else value
     if problems:
