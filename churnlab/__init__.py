@@ -9,6 +9,9 @@ from churnlab.schema import DataContractError, validate_tables
 from churnlab.settings import Settings, load_settings
 from churnlab.bundle import ModelBundle, load_bundle, save_bundle
 from churnlab.models import fit_models, score, survival_curves
+from churnlab.rules import (RuleError, RuleSet, check_rules, evaluate_rules, load_rules, rule_counts,
+                            rules_not_evaluated)
+from churnlab.segments import assign_segments
 
 __version__ = "0.1.0"
 
@@ -17,4 +20,6 @@ __all__ = [
     "build_training_set", "generate_demo_data",
     "load_data", "load_settings", "read_tables", "validate_tables",
     "ModelBundle", "load_bundle", "save_bundle", "fit_models", "score", "survival_curves",
+    "RuleError", "RuleSet", "load_rules", "check_rules", "evaluate_rules", "rule_counts", "rules_not_evaluated",
+    "assign_segments",
 ]

@@ -414,8 +414,21 @@ def _message_fields(message: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _format_column(values: pd.Series, spec: str) -> np.ndarray:
+    """Each value as message text (see :func:`_format_value`), in one pass over plain Python values."""
+    missing = values.isna().to_numpy()
+    out = np.full(len(values), "unknown", dtype=object)
+    present = values[~missing]
+    if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
+        out[~missing] = [_format_value(v, spec) for v in present.to_numpy(dtype=float).tolist()]
+    else:
+        out[~missing] = [_format_value(v, spec) for v in present.tolist()]
+    return out
+
+
 def _format_value(value: Any, spec: str) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and value != value) or (
+            not isinstance(value, (str, float, int)) and pd.isna(value)):
         return "unknown"
     if spec:
         try:
@@ -832,7 +845,9 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     """
     _check_frame(features, "features", ruleset.source)
     check_rules(ruleset, features.columns)
-    current = features.reset_index(drop=True)
+    # only the columns the rules read are copied: a feature frame has ~80
+    current = features[["customer_id", *[c for c in ruleset.feature_names() if c in features.columns]]]
+    current = current.reset_index(drop=True)
     prev_aligned = None
     if previous is not None:
         _check_frame(previous, "previous", ruleset.source)
@@ -843,7 +858,8 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         if absent:
             raise RuleError([RuleProblem(ruleset.source, None, None, None, None,
                                          "the previous frame lacks the features " + ", ".join(absent))])
-        prev_aligned = (previous.drop_duplicates("customer_id").set_index("customer_id")
+        # only the columns the rules read are aligned: a feature frame has ~80
+        prev_aligned = (previous[["customer_id", *needed]].set_index("customer_id")
                         .reindex(current["customer_id"]).reset_index(drop=True))
     ctx = _Context(current, prev_aligned)
     n = len(current)
@@ -886,29 +902,27 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         out[name] = pd.Series(values, dtype="boolean")
     is_true = {k: np.asarray(v.to_numpy(dtype=bool, na_value=False)) for k, v in {**fired, **alert_fired}.items()}
 
-    symptoms = pd.Series("", index=out.index, dtype=object)
-    texts = pd.Series("", index=out.index, dtype=object)
-    alerts = pd.Series("", index=out.index, dtype=object)
-    alert_texts = pd.Series("", index=out.index, dtype=object)
+    # texts grow only on the rows where a rule fired: most rows get no symptom at all
+    symptoms, texts, alerts, alert_texts = (np.full(n, "", dtype=object) for _ in range(4))
     critical = np.zeros(n, dtype=bool)
     for rule in ruleset.rules:
-        hit = is_true[rule.name]
-        if not hit.any():
+        rows = np.flatnonzero(is_true[rule.name])
+        if not len(rows):
             continue
-        symptoms = symptoms + np.where(hit, ";" + rule.name, "")
-        texts = texts + _messages(rule, hit, current, prev_aligned, "; ")
+        symptoms[rows] = symptoms[rows] + (";" + rule.name)
+        texts[rows] = texts[rows] + _messages(rule, rows, current, prev_aligned)
         if rule.severity == "critical":
-            alerts = alerts + np.where(hit, ";" + rule.name, "")
-            critical |= hit
+            alerts[rows] = alerts[rows] + (";" + rule.name)
+            critical[rows] = True
     for alert in ruleset.alerts:
-        hit = is_true[alert.name]
-        alerts = alerts + np.where(hit, ";" + alert.name, "")
-        alert_texts = alert_texts + np.where(hit, "; " + alert.message, "")
-    out["symptoms"] = symptoms.str[1:]
-    out["alerts"] = alerts.str[1:]
+        rows = np.flatnonzero(is_true[alert.name])
+        alerts[rows] = alerts[rows] + (";" + alert.name)
+        alert_texts[rows] = alert_texts[rows] + ("; " + alert.message)
+    out["symptoms"] = _strip(symptoms, 1)
+    out["alerts"] = _strip(alerts, 1)
     out["critical"] = critical
-    out["symptom_text"] = texts.str[2:]
-    out["alert_text"] = alert_texts.str[2:]
+    out["symptom_text"] = _strip(texts, 2)
+    out["alert_text"] = _strip(alert_texts, 2)
     out.attrs["rules_not_evaluated"] = [k for k, v in basis.items() if v == "not evaluated"]
     out.attrs["basis"] = basis
     return out
@@ -924,27 +938,27 @@ def _check_frame(frame: pd.DataFrame, label: str, source: str) -> None:
                                      f"the {label} frame has {len(dup)} duplicated customer_id (e.g. {examples})")])
 
 
-def _messages(rule: Rule, hit: np.ndarray, current: pd.DataFrame, previous: pd.DataFrame | None,
-              sep: str) -> np.ndarray:
-    """``sep + message`` where ``hit``, else ""; placeholders filled from the fired rows only."""
-    out = np.full(len(hit), "", dtype=object)
-    rows = np.flatnonzero(hit)
-    pieces = [np.full(len(rows), sep, dtype=object)]
+def _messages(rule: Rule, rows: np.ndarray, current: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
+    """``"; " + message`` for each of ``rows``, placeholders filled from those rows only."""
+    joined = np.full(len(rows), "; ", dtype=object)
     for literal, field, spec, _ in string.Formatter().parse(rule.message):
         if literal:
-            pieces.append(np.full(len(rows), literal, dtype=object))
+            joined = joined + literal
         if field is None:
             continue
         frame = previous if field.startswith("prev.") else current
         if frame is None:
-            pieces.append(np.full(len(rows), "unknown", dtype=object))
+            joined = joined + "unknown"
             continue
-        values = frame[field.removeprefix("prev.")].to_numpy(dtype=object)[rows]
-        pieces.append(np.array([_format_value(v, spec or "") for v in values], dtype=object))
-    joined = pieces[0]
-    for piece in pieces[1:]:
-        joined = joined + piece
-    out[rows] = joined
+        joined = joined + _format_column(frame[field.removeprefix("prev.")].iloc[rows], spec or "")
+    return joined
+
+
+def _strip(texts: np.ndarray, width: int) -> np.ndarray:
+    """Drop the leading separator of the non-empty texts."""
+    out = texts.copy()
+    rows = np.flatnonzero(out != "")
+    out[rows] = [t[width:] for t in out[rows]]
     return out
 
 

@@ -71,14 +71,13 @@ def assign_segments(frame: pd.DataFrame, settings: Settings | SegmentSettings) -
     out["size_band"] = _by_bound(size, seg.size_bands)
     for col in ("industry", "region", "preferred_channel"):
         out[col] = _text(frame[col]) if col in frame.columns else UNKNOWN
-    parts = []
-    for part in seg.parts:
-        known, unknown = _LABEL[part]
-        levels = out[part]
-        parts.append(np.where(levels == UNKNOWN, unknown, [known.format(v) for v in levels]))
-    label = pd.Series(parts[0], index=out.index, dtype=object)
-    for p in parts[1:]:
-        label = label + ", " + p
+    # labels are made once per distinct combination of the parts, then spread to the customers
+    combos = out[list(seg.parts)]
+    codes = combos.groupby(list(seg.parts), sort=False, dropna=False).ngroup().to_numpy()
+    labels = [", ".join(_LABEL[part][1] if level == UNKNOWN else _LABEL[part][0].format(level)
+                        for part, level in zip(seg.parts, row))
+              for row in combos.drop_duplicates().itertuples(index=False)]
+    label = np.asarray(labels, dtype=object)[codes]
     out.insert(1, "segment", label)
     out.attrs["value_column"] = value_col
     return out[SEGMENT_COLUMNS]
@@ -111,6 +110,6 @@ def _by_quantile(values: pd.Series, tiers: dict[str, float]) -> pd.Series:
 
 
 def _text(values: pd.Series) -> np.ndarray:
-    text = values.astype(object).reset_index(drop=True)
-    blank = text.isna() | (text.astype(str).str.strip() == "")
-    return np.where(blank, UNKNOWN, text.astype(str)).astype(object)
+    codes, uniques = pd.factorize(values.astype(object).reset_index(drop=True))
+    cleaned = np.asarray([UNKNOWN if str(u).strip() == "" else str(u) for u in uniques] + [UNKNOWN], dtype=object)
+    return cleaned[codes]  # code -1 (missing) picks the trailing UNKNOWN
