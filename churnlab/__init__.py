@@ -12,6 +12,9 @@ from churnlab.models import fit_models, score, survival_curves
 from churnlab.value import customer_value
 from churnlab.health import health_score
 from churnlab.zones import assign_zones, save_rates, zone_frame
+from churnlab.rules import (RuleError, RuleSet, check_rules, evaluate_rules, load_rules, rule_counts,
+                            rules_not_evaluated)
+from churnlab.segments import assign_segments
 
 __version__ = "0.1.0"
 
@@ -21,4 +24,6 @@ __all__ = [
     "load_data", "load_settings", "read_tables", "validate_tables",
     "ModelBundle", "load_bundle", "save_bundle", "fit_models", "score", "survival_curves",
     "customer_value", "health_score", "save_rates", "assign_zones", "zone_frame",
+    "RuleError", "RuleSet", "load_rules", "check_rules", "evaluate_rules", "rule_counts", "rules_not_evaluated",
+    "assign_segments",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -203,6 +203,45 @@ class ZoneSettings(_Strict):
             raise ValueError(f"zones: risk_threshold must be 'base_rate' or a probability between 0 and 1, "
                              f"got {self.risk_threshold}")
         return self
+class RuleSettings(_Strict):
+    """Where the risk-factor and symptom rules come from (see README, "Writing rules")."""
+
+    path: Path | None = Field(
+        None, description="A rules YAML file; None uses the starter set shipped in churnlab/defaults/rules.yaml.")
+
+
+class SegmentSettings(_Strict):
+    """How :func:`churnlab.segments.assign_segments` cuts customers into churn segments.
+
+    Each mapping goes from a level's label to its lower bound, in increasing order, the first
+    bound being 0: a customer gets the last level whose bound it reaches.
+    """
+
+    value_tiers: dict[str, float] = Field(
+        {"low": 0.0, "medium": 0.5, "high": 0.8},
+        description="Value tiers by quantile of value (arr when value is absent): "
+                    "label -> share of customers below the tier (medium: above the median, high: top 20%).")
+    risk_levels: dict[str, float] = Field(
+        {"low": 0.0, "medium": 0.15, "high": 0.35},
+        description="Risk levels by churn_probability: label -> lowest probability of the level.")
+    size_bands: dict[str, float] = Field(
+        {"micro": 0, "small": 10, "mid": 50, "large": 250},
+        description="Company size bands by company_size (employees): label -> smallest size of the band.")
+    parts: list[Literal["value_tier", "risk_level", "size_band", "industry", "region", "preferred_channel"]] = Field(
+        ["value_tier", "risk_level", "size_band", "industry", "region", "preferred_channel"], min_length=1,
+        description="What the segment label combines, in this order.")
+
+    @field_validator("value_tiers", "risk_levels", "size_bands")
+    @classmethod
+    def _increasing_from_zero(cls, levels: dict[str, float]) -> dict[str, float]:
+        bounds = list(levels.values())
+        if not bounds or bounds[0] != 0:
+            raise ValueError("the first level's lower bound must be 0")
+        if any(b <= a for a, b in zip(bounds, bounds[1:])):
+            raise ValueError(f"lower bounds must increase, got {bounds}")
+        if "unknown" in levels:
+            raise ValueError("'unknown' is reserved for customers with a missing value")
+        return levels
 
 
 class Settings(_Strict):
@@ -215,6 +254,8 @@ class Settings(_Strict):
     value: ValueSettings = ValueSettings()
     health: HealthSettings = HealthSettings()
     zones: ZoneSettings = ZoneSettings()
+    rules: RuleSettings = RuleSettings()
+    segments: SegmentSettings = SegmentSettings()
     campaigns: CampaignSettings = CampaignSettings()
 
 
