@@ -15,8 +15,8 @@ columns of ``docs/run-outputs.md`` (:data:`TARGET_COLUMNS`), ordered by priority
   value tier: the list says the cap, the conversation decides. Rows are planned in priority order
   (critical alerts first, then expected gain of acting) within a weekly capacity per owner; what
   does not fit this week is due a week later, never dropped.
-* **exit interviews** — Dead Zone customers: a conversation to learn why they leave and part on
-  good terms, with no compensation.
+* **exit interviews** — Dead Zone customers, likeliest to leave first: a conversation to learn
+  why they leave and part on good terms, with no compensation.
 
 The channel is the customer's preferred one when the value tier allows it (a meeting is not
 offered to every small account), else the tier's first channel. The owner is the customer's
@@ -31,7 +31,7 @@ import pandas as pd
 
 from churnlab.settings import CampaignSettings
 
-__all__ = ["plan_campaigns", "CampaignPlan", "TARGET_COLUMNS"]
+__all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "CampaignPlan", "TARGET_COLUMNS"]
 
 #: Columns of every target list (docs/run-outputs.md).
 TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", "channel", "due_date",
@@ -91,6 +91,63 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, settings: CampaignSe
     reactive = _reactive(frame, as_of, settings)
     exits = _exit_interviews(frame, as_of, settings)
     return CampaignPlan(proactive, reactive, exits, pd.DataFrame(skipped, columns=["campaign", "reason"]))
+
+
+def _names(text: pd.Series) -> pd.Series:
+    return text.fillna("").astype(str).map(lambda s: [x for x in s.split(";") if x])
+
+
+def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None) -> pd.DataFrame:
+    """The rules that fired in this run but not in the previous one, per customer.
+
+    ``now``/``before``: results of :func:`churnlab.rules.evaluate_rules` for this run and for
+    the previous run's date (``None``: everything that fired now is new). A standing risk factor
+    that fired last week too is not a new trigger: reactive campaigns act on what changed.
+    ``ruleset`` (:class:`churnlab.rules.RuleSet`) says which rules are critical.
+
+    Returns ``customer_id``, ``symptoms`` and ``alerts`` (``;``-separated, new ones only, in
+    the order of ``now``) and ``critical`` (a new critical rule fired).
+    """
+    old_s = old_a = {}
+    if before is not None:
+        b = before.astype({"customer_id": str})
+        old_s = dict(zip(b["customer_id"], _names(b["symptoms"]).map(set)))
+        old_a = dict(zip(b["customer_id"], _names(b["alerts"]).map(set)))
+    ids = now["customer_id"].astype(str)
+    sym = [";".join(n for n in names if n not in old_s.get(c, ())) for c, names in zip(ids, _names(now["symptoms"]))]
+    alr = [";".join(n for n in names if n not in old_a.get(c, ())) for c, names in zip(ids, _names(now["alerts"]))]
+    out = pd.DataFrame({"customer_id": ids.to_numpy(), "symptoms": sym, "alerts": alr})
+    critical = {r.name for r in ruleset.rules if r.severity == "critical"} if ruleset is not None else set()
+    out["critical"] = [bool(set(a.split(";")) & critical) for a in out["alerts"]]
+    return out
+
+
+def campaign_frame(scores: pd.DataFrame, value: pd.DataFrame, zones: pd.DataFrame, segments: pd.DataFrame,
+                   features: pd.DataFrame, customers: pd.DataFrame, triggered: pd.DataFrame | None) -> pd.DataFrame:
+    """The input of :func:`plan_campaigns`, one row per scored customer, joined on ``customer_id``.
+
+    From ``scores`` the churn probability and reasons; ``value``; ``zone`` and
+    ``expected_gain`` from ``zones``; ``value_tier`` and ``segment`` from ``segments``; the
+    touch and tenure features proactive campaigns read; ``name``, ``owner`` and
+    ``preferred_channel`` from ``customers``; the new ``symptoms``, ``alerts`` and ``critical``
+    flag from ``triggered`` (:func:`triggered_since`).
+    """
+    def ids(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+        return frame[["customer_id", *[c for c in cols if c in frame.columns]]].astype({"customer_id": str})
+
+    out = ids(scores, ["churn_probability", "reasons"])
+    out = out.merge(ids(value, ["value", "arr"]), on="customer_id", how="left", validate="one_to_one")
+    out = out.merge(ids(zones, ["zone", "expected_gain", "priority", "zone_reason"]), on="customer_id", how="left",
+                    validate="one_to_one")
+    out = out.merge(ids(segments, ["value_tier", "segment"]), on="customer_id", how="left", validate="one_to_one")
+    touch = ["tenure_days", "nps_promoter"] + [c for c in features.columns if c.startswith("days_since_")]
+    out = out.merge(ids(features, touch), on="customer_id", how="left", validate="one_to_one")
+    out = out.merge(ids(customers, ["name", "owner", "preferred_channel"]), on="customer_id", how="left",
+                    validate="one_to_one")
+    if triggered is not None:
+        out = out.merge(ids(triggered, ["symptoms", "alerts", "critical"]), on="customer_id", how="left",
+                        validate="one_to_one")
+    return out
 
 
 def _channels(frame: pd.DataFrame, settings: CampaignSettings) -> pd.Series:
@@ -190,6 +247,8 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings) -> p
 
 
 def _exit_interviews(frame: pd.DataFrame, as_of: date, settings: CampaignSettings) -> pd.DataFrame:
-    dead = frame[frame["zone"] == "dead"].sort_values(["value", "customer_id"], ascending=[False, True], kind="stable")
+    # the likeliest to leave first: the interview has to happen before they are gone
+    dead = frame[frame["zone"] == "dead"].sort_values(["churn_probability", "customer_id"], ascending=[False, True],
+                                                      kind="stable")
     due = pd.Series(as_of + timedelta(days=settings.exit_interview_due_in_days), index=dead.index)
     return _rows(dead, "exit_interview", settings.exit_interview_action, due, 0.0).reset_index(drop=True)

@@ -17,7 +17,7 @@ import pandas as pd
 from churnlab.bundle import BundleError, ModelBundle, load_bundle, save_bundle
 
 __all__ = ["write_model_outputs", "write_value_zones", "model_results", "write_scores_csv", "write_targets",
-           "read_work", "SCORES_COLUMNS"]
+           "write_segments", "read_work", "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
@@ -90,6 +90,14 @@ def write_value_zones(out: str | Path, value: pd.DataFrame, health: pd.DataFrame
         frame.to_parquet(work / f"{name}.parquet", index=False)
 
 
+def write_segments(out: str | Path, segments: pd.DataFrame, rules: pd.DataFrame) -> None:
+    """Save each customer's ``segment`` and fired ``symptoms`` (all rules firing now, not only
+    the new ones) to ``<out>/work/segments.parquet`` for :func:`write_scores_csv`."""
+    frame = segments[["customer_id", "segment"]].merge(rules[["customer_id", "symptoms"]], on="customer_id",
+                                                        how="left", validate="one_to_one")
+    frame.to_parquet(_work(out) / "segments.parquet", index=False)
+
+
 def write_scores_csv(out: str | Path) -> Path:
     """Assemble ``<out>/scores.csv`` from the intermediate results present.
 
@@ -104,7 +112,7 @@ def write_scores_csv(out: str | Path) -> Path:
                          on="customer_id", how="left")
     if "arr" in table:
         table["arr"] = table["arr"].fillna(0.0)
-    for extra in ("value", "health", "zones"):
+    for extra in ("value", "health", "zones", "segments"):
         path = out / "work" / f"{extra}.parquet"
         if path.is_file():
             more = pd.read_parquet(path)

@@ -28,7 +28,7 @@ from churnlab.settings import Settings
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
-                              "04_value_zones.ipynb")
+                              "04_value_zones.ipynb", "05_campaigns.ipynb")
 
 #: Packages whose versions the manifest records.
 _VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
@@ -194,35 +194,73 @@ def _write_data_quality(dataset: Dataset, path: Path) -> None:
     dataset.quarantine.to_csv(path, index=False, lineterminator="\n")
 
 
+def _headlines(staging: Path) -> list[tuple[str, str]]:
+    """The numbers a reader wants first, from the files of this run (those that exist)."""
+    import pandas as pd
+
+    rows: list[tuple[str, str]] = []
+    scores_path = staging / "scores.csv"
+    if scores_path.is_file():
+        scores = pd.read_csv(scores_path)
+        rows.append(("customers scored", f"{len(scores):,}"))
+        rows.append(("expected churners within the horizon",
+                     f"{scores['churn_probability'].sum():,.0f} ({scores['churn_probability'].mean():.1%})"))
+        if "zone" in scores:
+            for zone, label in (("red", "Red Zone: at risk and worth saving"),
+                                ("dead", "Dead Zone: at risk, not worth a rescue (exit interview)")):
+                mine = scores[scores["zone"] == zone]
+                worth = f", value {mine['value'].sum():,.0f}" if "value" in mine else ""
+                rows.append((label, f"{len(mine):,}{worth}"))
+    changes = staging / "changes.csv"
+    if changes.is_file():
+        moved = pd.read_csv(changes)
+        if len(moved):
+            entered = moved[(moved["change"] == "entered") & (moved["zone"] == "red")]
+            rows.append(("entered the Red Zone since the previous run", f"{len(entered):,}"))
+    for name in ("proactive", "reactive", "exit_interviews"):
+        path = staging / "targets" / f"{name}.csv"
+        if path.is_file():
+            rows.append((f"{name.replace('_', ' ')} list", f"{len(pd.read_csv(path)):,} rows"))
+    return rows
+
+
 def _write_index(staging: Path, dataset: Dataset, as_of: date) -> None:
     from html import escape
 
     customers = dataset.tables["customers"]
-    active = int(customers["churn_date"].isna().sum())
     quarantined = len(dataset.quarantine)
     pages = sorted(p.name for p in (staging / "html").glob("*.html"))
     links = "\n".join(f'<li><a href="html/{escape(p)}">{escape(p[:-5])}</a> '
                       f'(<a href="notebooks/{escape(p[:-5])}.ipynb">notebook</a>)</li>' for p in pages)
+    numbers = [("customers known at the as-of date", f"{len(customers):,}"), *_headlines(staging),
+               ("quarantined input rows", f"{quarantined:,}")]
+    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in numbers)
+    files = [("scores.csv", "one row per active customer: churn probability, expected lifetime, value, health, zone, "
+                            "segment, symptoms, reasons"),
+             ("targets/targets.xlsx", "the campaign lists, a sheet each, for the people who make the calls"),
+             ("targets/proactive.csv", "regular touches due this week, by value tier and channel"),
+             ("targets/reactive.csv", "actions on what fired since the previous run, with compensation caps"),
+             ("targets/exit_interviews.csv", "the Dead Zone: exit interviews, no compensation"),
+             ("changes.csv", "who entered or left each zone since the previous run, and why"),
+             ("model_metrics.json", "backtest figures of every model fitted in this run"),
+             ("data_quality.csv", "every quarantined input row with table, rule and reason"),
+             ("settings.yaml", "the settings of this run"),
+             ("manifest.json", "settings, input fingerprint, versions, step timings")]
+    file_list = "\n".join(f'<li><a href="{escape(f)}">{escape(f)}</a>: {escape(what)}</li>'
+                           for f, what in files if (staging / f).exists())
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>churnlab report {as_of}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}}
 td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></head>
 <body><h1>churnlab report, as of {as_of}</h1>
 <table>
-<tr><th>customers known at the as-of date</th><td>{len(customers):,}</td></tr>
-<tr><th>active customers</th><td>{active:,}</td></tr>
-<tr><th>quarantined input rows</th><td>{quarantined:,}</td></tr>
+{table}
 </table>
 <h2>Notebooks</h2><ul>
 {links}
 </ul>
 <h2>Files</h2><ul>
-<li><a href="scores.csv">scores.csv</a>: one row per active customer: churn probability, expected lifetime, value, health, zone, reasons</li>
-<li><a href="changes.csv">changes.csv</a>: who entered or left each zone since the previous run, and why</li>
-<li><a href="model_metrics.json">model_metrics.json</a>: backtest figures of every model fitted in this run</li>
-<li><a href="data_quality.csv">data_quality.csv</a>: every quarantined input row with table, rule and reason</li>
-<li><a href="settings.yaml">settings.yaml</a>: the settings of this run</li>
-<li><a href="manifest.json">manifest.json</a>: settings, input fingerprint, versions, step timings</li>
+{file_list}
 </ul></body></html>
 """
     (staging / "index.html").write_text(html, encoding="utf-8")

@@ -52,11 +52,11 @@ def test_channel_is_the_preferred_one_when_the_tier_allows_it():
 
 def test_reactive_takes_the_first_matching_campaign_and_never_two():
     frame = customers(zone=["red", "watch", "red", "healthy"],
-                      symptoms=["payment_failed;usage_drop", "usage_drop", "", "tickets_stuck"],
+                      symptoms=["payment_failed;usage_halved", "usage_halved", "", "tickets_stuck"],
                       alerts=["", "", "", ""], expected_gain=[500.0, 50.0, 900.0, 0.0])
     plan = plan_campaigns(frame, AS_OF, CampaignSettings())
     got = plan.reactive.set_index("customer_id")["campaign"].to_dict()
-    assert got == {"C0": "billing_recovery", "C1": "usage_recovery", "C2": "red_zone_rescue", "C3": "support_recovery"}
+    assert got == {"C0": "billing_recovery", "C1": "adoption_recovery", "C2": "red_zone_rescue", "C3": "support_recovery"}
     assert plan.reactive["customer_id"].is_unique
 
 
@@ -82,9 +82,9 @@ def test_red_zone_is_planned_by_priority_within_weekly_capacity_per_owner():
 
 
 def test_dead_zone_gets_an_exit_interview_without_compensation():
-    frame = customers(zone=["dead", "dead", "red"], value=[10.0, 30.0, 99.0], symptoms=["payment_failed", "", ""])
+    frame = customers(zone=["dead", "dead", "red"], churn_probability=[0.3, 0.6, 0.5], symptoms=["payment_failed", "", ""])
     plan = plan_campaigns(frame, AS_OF, CampaignSettings())
-    assert plan.exit_interviews["customer_id"].tolist() == ["C1", "C0"]        # by value
+    assert plan.exit_interviews["customer_id"].tolist() == ["C1", "C0"]        # likeliest to leave first
     assert (plan.exit_interviews["compensation_cap"] == 0).all()
     assert set(plan.reactive["customer_id"]) == {"C2"}                       # no rescue for the dead
 
@@ -132,3 +132,42 @@ def test_targets_are_written_as_csv_and_one_workbook_with_a_sheet_per_list(tmp_p
     assert book.sheetnames == ["Proactive", "Reactive", "Exit interviews"]
     assert book["Reactive"]["A2"].value == "C0" and book["Reactive"]["A1"].value == "customer_id"
     assert book.properties.created.date() == date(2026, 6, 30)   # not the wall clock
+
+
+def test_only_rules_that_fired_since_the_previous_run_trigger_reactive_campaigns():
+    from churnlab.campaigns import triggered_since
+    from churnlab.rules import parse_rules
+
+    rules = parse_rules("""
+rules:
+  - {name: payment_failed, kind: symptom, severity: critical, when: failed_payments_180d >= 1, message: failed}
+  - {name: detractor, kind: risk_factor, severity: recapitulative, when: last_nps <= 6, message: detractor}
+""")
+    now = pd.DataFrame({"customer_id": ["A", "B"], "symptoms": ["payment_failed;detractor", "detractor"],
+                        "alerts": ["payment_failed", ""]})
+    before = pd.DataFrame({"customer_id": ["A", "B"], "symptoms": ["detractor", ""], "alerts": ["", ""]})
+    out = triggered_since(now, before, rules).set_index("customer_id")
+    assert out.loc["A", "symptoms"] == "payment_failed" and out.loc["A", "critical"]
+    assert out.loc["B", "symptoms"] == "detractor" and not out.loc["B", "critical"]
+    first = triggered_since(now, None, rules).set_index("customer_id")
+    assert first.loc["A", "symptoms"] == "payment_failed;detractor"
+
+
+def test_default_reactive_campaigns_name_only_rules_of_the_starter_set():
+    from churnlab.rules import load_rules
+
+    rules = load_rules()
+    names = {r.name for r in rules.rules} | {a.name for a in rules.alerts}
+    for camp in CampaignSettings().reactive:
+        assert set(camp.on) <= names, (camp.name, set(camp.on) - names)
+
+
+def test_campaign_plots_have_titles_and_axis_labels():
+    import matplotlib
+    matplotlib.use("agg")
+    from churnlab.campaign_plots import plot_campaign_sizes, plot_rule_counts
+
+    counts = pd.DataFrame({"rule": ["a", "b"], "fired": [3, 1]})
+    summary = pd.DataFrame({"list": ["proactive", "reactive"], "campaign": ["x", "y"], "rows": [2, 1], "customers": [2, 1]})
+    for ax in (plot_rule_counts(counts), plot_campaign_sizes(summary)):
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()

@@ -18,6 +18,8 @@ from tests.conftest import REPORT_AS_OF as AS_OF
 
 def test_run_writes_the_dated_report_folder(report):
     for path in ("index.html", "manifest.json", "data_quality.csv", "scores.csv", "model_metrics.json",
+                 "changes.csv", "targets/proactive.csv", "targets/reactive.csv", "targets/exit_interviews.csv",
+                 "targets/targets.xlsx", "notebooks/05_campaigns.ipynb", "html/05_campaigns.html",
                  "settings.yaml", "models/bundle.json", "models/models.joblib",
                  "notebooks/01_data_health.ipynb", "html/01_data_health.html",
                  "notebooks/03_models.ipynb", "html/03_models.html",
@@ -96,13 +98,15 @@ def test_html_hides_code_and_index_links_every_page(report):
 
 def test_same_inputs_give_byte_identical_csv(small_demo, report, tmp_path):
     again = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path)
-    for name in ("data_quality.csv", "scores.csv"):
+    for name in ("data_quality.csv", "scores.csv", "targets/proactive.csv", "targets/reactive.csv",
+                 "targets/exit_interviews.csv"):
         assert (again / name).read_bytes() == (report / name).read_bytes(), name
 
 
-def test_failed_run_keeps_previous_report_and_exits_1(small_demo, tmp_path):
+def test_failed_run_keeps_previous_report_and_exits_1(small_demo, report, tmp_path):
     reports = tmp_path / "reports"
-    good = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=reports)
+    good = reports / AS_OF
+    shutil.copytree(report, good)
     before = {p.relative_to(good): p.read_bytes() for p in good.rglob("*") if p.is_file()}
 
     broken = tmp_path / "broken"
@@ -140,3 +144,48 @@ def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
                      notebooks_dir=notebooks)
     assert not (tmp_path / "r" / AS_OF).exists()
     assert (tmp_path / "r" / ".failed").is_dir()
+
+
+def test_scores_carry_zone_segment_and_symptoms(report):
+    scores = pd.read_csv(report / "scores.csv", keep_default_na=False)
+    assert list(scores.columns) == ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
+                                    "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
+    assert set(scores["zone"]) <= {"red", "dead", "watch", "healthy"}
+    assert set(scores["health_band"]) <= {"green", "yellow", "amber", "red"}
+    assert (scores["segment"] != "").all()
+
+
+def test_target_lists_follow_the_spec_and_the_zones(report):
+    from churnlab.campaigns import TARGET_COLUMNS
+
+    scores = pd.read_csv(report / "scores.csv").set_index("customer_id")
+    reactive = pd.read_csv(report / "targets" / "reactive.csv")
+    exits = pd.read_csv(report / "targets" / "exit_interviews.csv")
+    for frame in (reactive, exits, pd.read_csv(report / "targets" / "proactive.csv")):
+        assert list(frame.columns) == TARGET_COLUMNS
+    assert reactive["customer_id"].is_unique                       # never in two reactive campaigns
+    assert set(exits["customer_id"]) == set(scores.index[scores["zone"] == "dead"])
+    assert (exits["compensation_cap"] == 0).all()
+    assert not set(reactive["customer_id"]) & set(exits["customer_id"])
+    red = set(scores.index[scores["zone"] == "red"])
+    assert red <= set(reactive["customer_id"])                     # every Red Zone customer gets an action
+
+
+def test_second_weekly_run_lists_who_entered_and_left_each_zone(small_demo, report, tmp_path):
+    from datetime import timedelta
+
+    reports = tmp_path / "reports"
+    shutil.copytree(report, reports / AS_OF)
+    second = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF) + timedelta(days=7), reports=reports)
+    before = pd.read_csv(report / "scores.csv").set_index("customer_id")["zone"]
+    after = pd.read_csv(second / "scores.csv").set_index("customer_id")["zone"]
+    both = pd.concat([before.rename("before"), after.rename("after")], axis=1).fillna("absent")
+    moved = both[both["before"] != both["after"]]
+    changes = pd.read_csv(second / "changes.csv")
+    assert len(moved) > 0
+    assert set(changes["customer_id"]) == set(moved.index)
+    for rec in changes.itertuples(index=False):
+        was, now = moved.loc[rec.customer_id, "before"], moved.loc[rec.customer_id, "after"]
+        assert rec.zone == (was if rec.change == "left" else now), rec
+        assert isinstance(rec.reason, str) and rec.reason
+    assert json.loads((second / "manifest.json").read_text())["previous_run"] == AS_OF
