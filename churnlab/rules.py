@@ -538,7 +538,8 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
                 lines.setdefault(f"{item.name}.{field}", _field_line(node, (field,), line))
             out.append(item)
 
-    rule_names = [r.name for r in rules]
+    # names as written, so that a rule with another mistake is not also called unknown here
+    rule_names = [r["name"] for r in items["rules"] if isinstance(r, dict) and isinstance(r.get("name"), str)]
     for alert in alerts:
         node = item_nodes.get(alert.name)
         line = _field_line(node, ("of",), node.start_mark.line + 1 if node is not None else None)

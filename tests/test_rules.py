@@ -193,6 +193,13 @@ alerts:
     assert str(exc.value).startswith("8 problems in mine.yaml:\n  - mine.yaml line 4, rule 'one', severity:")
 
 
+def test_an_alert_naming_a_rule_with_another_mistake_reports_only_that_mistake():
+    with pytest.raises(RuleError) as exc:
+        ruleset(rule("a", "x >= 1", severity="sometimes"), rule("b", "x >= 2"),
+                alerts=({"name": "both", "min": 2, "of": ["a", "b"], "message": "m"},))
+    assert [(p.rule, p.field) for p in exc.value.problems] == [("a", "severity")]
+
+
 def test_unknown_keys_and_missing_keys_are_named():
     with pytest.raises(RuleError) as exc:
         parse_rules(yaml.safe_dump({"rules": [{"name": "x", "kind": "symptom", "severity": "critical",
