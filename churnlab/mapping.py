@@ -97,11 +97,15 @@ def months_before(dates: pd.Series, months: pd.Series) -> pd.Series:
 
 
 def churn_month_date(as_of) -> pd.Timestamp:
-    """The churn date given to a flat table's "churned in the last month": the middle day of the
-    month that ends on the as-of date, (as_of - 1 month, as_of]."""
+    """The churn date given to a flat table's "churned in the last month": the first day of the
+    month that ends on the as-of date, (as_of - 1 month, as_of].
+
+    The true day is unknown; the first day of that month is the one that always falls within the
+    horizon of the latest snapshot whose label is known by the as-of date, so the models see the
+    churners whatever the as-of date (a later day can fall after that horizon ends).
+    """
     end = pd.Timestamp(as_of).normalize()
-    start = end - pd.DateOffset(months=1)
-    return start + pd.Timedelta(days=((end - start).days + 1) // 2)
+    return end - pd.DateOffset(months=1) + pd.Timedelta(days=1)
 
 
 def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=None) -> MappedTables:
@@ -232,10 +236,14 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
         flag(months.isna(), "missing_value", col, lambda v, c=col: f"{c} is empty")
         flag(months.notna() & ((months % 1 != 0) | (months < 0)), "out_of_range", col,
              lambda v, c=col: f"{c} {v!r} is not a whole number of months >= 0")
-        anchor = made.get("churn_date", pd.Series(pd.NaT, index=src.index, dtype="datetime64[ns]"))
-        anchor = anchor.fillna(pd.Timestamp(as_of).normalize())
+        # counted back from the as-of date for churners too: counted from their (assumed) churn
+        # day, their signups would fall on other days of the month than the active customers'
+        # and the tenure features would give the churn flag away
         whole = months.where(months.notna() & (months % 1 == 0) & (months >= 0), 0).astype("int64")
-        made["signup_date"] = months_before(anchor, whole)
+        signup = months_before(pd.Series(pd.Timestamp(as_of).normalize(), index=src.index), whole)
+        if "churn_date" in made:  # joined and left within the last month
+            signup = signup.where(~(made["churn_date"] < signup), made["churn_date"])
+        made["signup_date"] = signup
 
     out: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}

@@ -43,7 +43,11 @@ class ModelSettings(_Strict):
     C: float = Field(0.1, gt=0, description="Inverse L2 strength of the logistic regression.")
     calibration: Literal["sigmoid", "isotonic"] = Field(
         "sigmoid", description="How classifier probabilities are recalibrated on the latest labelled snapshot.")
-    backtest_folds: int = Field(3, ge=1, description="Rolling-origin test snapshots.")
+    backtest: Literal["auto", "rolling", "cross_section"] = Field(
+        "auto", description="rolling: fit on earlier snapshots, test on later ones; cross_section: test across "
+                            "the customers of the latest labelled snapshot (flat tables that only know one month "
+                            "of churn); auto: rolling when every rolling fold has churners to fit on.")
+    backtest_folds: int = Field(3, ge=1, description="Rolling-origin test snapshots (cross_section: test parts).")
     select_by: Literal["roc_auc", "pr_auc", "brier", "emp"] = Field(
         "roc_auc", description="Backtest figure (mean over folds) that picks the classifier.")
     max_training_rows: int = Field(200_000, gt=1000, description="Larger fitting sets are sampled with weights.")
@@ -65,10 +69,12 @@ def _text_keys(value):
 
 class ChurnFlagMapping(_Strict):
     """A yes/no churn column of a flat table whose "churned" means: left in the month before the
-    as-of date (the IBM Telco table's ``Churn``). A churned customer gets a ``churn_date`` in the
-    middle of the month that ends on the as-of date; an active one none."""
+    as-of date (the IBM Telco table's ``Churn``). A churned customer gets as ``churn_date`` the
+    first day of the month that ends on the as-of date (see ``churnlab.mapping.churn_month_date``);
+    an active one none."""
 
-    column: str = Field(..., description="The source column holding the flag.")
+    column: str = Field(..., description="The source column holding the flag (dropped afterwards: as a feature it "
+                                         "would hand the models the answer).")
     values: dict[str, Literal["churned", "active"]] = Field(
         ..., min_length=1, description="Source value -> churned or active; a row with any other value is quarantined.")
 
@@ -100,7 +106,7 @@ class TableMapping(_Strict):
         [], description="Source columns holding numbers: blank cells become missing, other text is quarantined.")
     tenure_months: str | None = Field(
         None, description="customers only: a source column of whole months as a customer, turned into signup_date "
-                          "(counted back from churn_date, or from the as-of date for active customers).")
+                          "counted back from the as-of date (and dropped).")
     churn_flag: ChurnFlagMapping | None = Field(None, description="customers only: a churned/active column.")
     keep_other_columns: bool = Field(True, description="Keep source columns not named above as extra columns.")
 
