@@ -208,8 +208,8 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
 
     for col, values in tm.values.items():
         cells[col] = _map_values(cells[col], values)
-    numeric = list(dict.fromkeys(tm.numeric + ([tm.tenure_months] if tm.tenure_months else [])))
-    for col in numeric:
+    numeric = set(tm.numeric) | ({tm.tenure_months} if tm.tenure_months else set())
+    for col in [c for c in src.columns if c in numeric]:  # a row is reported under its leftmost bad cell
         number = pd.to_numeric(cells[col], errors="coerce").astype("float64")
         flag(cells[col].notna() & number.isna(), "not_a_number", col, lambda v, c=col: f"{c} {v!r} is not a number")
         cells[col] = number
