@@ -157,7 +157,8 @@ def rule_baseline_score(features: pd.DataFrame) -> np.ndarray:
 @dataclass
 class BacktestResult:
     """``metrics``: one row per (model, fold) with the figures of :mod:`churnlab.metrics`;
-    ``predictions``: the test rows of every fold with each model's score;
+    ``predictions``: the test rows of every fold with each model's score (``fold``: the test
+    snapshot, or the fold's label for cross-section folds);
     ``folds``: the folds run."""
 
     metrics: pd.DataFrame
@@ -272,7 +273,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
                 figures = classification_metrics(y, p)
             rows.append({"model": name, "family": family, "fold": fold.label,
                          "train_rows": n_fit, **figures, **extra})
-            preds.append(pd.DataFrame({"fold": fold.test_snapshot, "model": name,
+            preds.append(pd.DataFrame({"fold": fold.test_snapshot if fold.part is None else fold.label, "model": name,
                                        "customer_id": test["customer_id"].to_numpy(), "score": p,
                                        "churned": y, "duration_days": test["duration_days"].to_numpy(),
                                        "event": test["event"].to_numpy()}))
