@@ -88,8 +88,8 @@ class TableMapping(_Strict):
     """How one source table (a file or a database table) becomes one contract table.
 
     Applied in this order: cells are stripped of surrounding blanks (a blank cell is missing),
-    ``numeric`` and ``date_formats`` columns are parsed (a cell that does not parse is quarantined
-    with its reason), ``values`` are mapped, ``tenure_months`` and ``churn_flag`` become
+    ``values`` are mapped, ``numeric`` and ``date_formats`` columns are parsed (a row with a cell
+    that does not parse is quarantined with its reason), ``tenure_months`` and ``churn_flag`` become
     ``signup_date`` and ``churn_date``, ``columns`` are renamed and ``constants`` added. Every other
     source column is kept under its own name (on customers: a candidate feature).
     """
