@@ -7,6 +7,14 @@ learn from what was known on ``t``: the snapshots whose horizon had ended by ``t
 classifiers; the rest is fitted. The test rows are the customers active at ``t``, judged on what
 happened after ``t`` up to the as-of date of the training set.
 
+A flat one-row-per-customer table (a CRM export such as the IBM Telco table, read through a
+mapping) only knows who left in one recent month, so no earlier snapshot has a churner to learn
+from. For such data ``kind="cross_section"`` judges the models across customers instead of across
+time: the customers of the latest labelled snapshot are split into stratified parts; each fold
+tests on one part, calibrates on the next and fits on the rest (:func:`cross_section_folds`).
+It says how well the models tell churners apart, not how well they forecast a later month.
+:func:`rolling_can_learn` tells which of the two a training set allows.
+
 Every fold scores the survival models, the classifiers and two baselines beside them: the
 rule-based score (a simple recency/usage-drop rule, :func:`rule_baseline_score`) and ARR (what a
 team that calls its largest accounts first would do).
@@ -25,7 +33,8 @@ from churnlab.metrics import classification_metrics, survival_metrics
 from churnlab.sampling import sample_training_set
 from churnlab.survival import SurvivalModel
 
-__all__ = ["as_known_on", "rolling_folds", "rule_baseline_score", "backtest", "BacktestResult", "Fold"]
+__all__ = ["as_known_on", "rolling_folds", "rolling_can_learn", "cross_section_folds", "customer_parts",
+           "rule_baseline_score", "backtest", "BacktestResult", "Fold"]
 
 
 def as_known_on(train: pd.DataFrame, date, horizon_days: int) -> pd.DataFrame:
@@ -54,6 +63,14 @@ class Fold:
     test_snapshot: pd.Timestamp
     calibration_snapshot: pd.Timestamp
     fit_snapshots: tuple[pd.Timestamp, ...]
+    #: cross-section folds: the part of the snapshot's customers tested (1-based), else None
+    part: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The test snapshot as an ISO date, with the part for cross-section folds."""
+        day = self.test_snapshot.date().isoformat()
+        return day if self.part is None else f"{day} part {self.part}"
 
 
 def rolling_folds(snapshots: Sequence, horizon_days: int, as_of, folds: int = 3) -> list[Fold]:
@@ -70,6 +87,51 @@ def rolling_folds(snapshots: Sequence, horizon_days: int, as_of, folds: int = 3)
         if len(usable) >= 2:
             out.append(Fold(t, usable[-1], tuple(usable[:-1])))
     return out[-folds:] if folds else out
+
+
+def rolling_can_learn(train: pd.DataFrame, as_of, horizon_days: int, folds: int = 3) -> bool:
+    """True when every rolling-origin fold has churners in both its fitting snapshots and its
+    calibration snapshot (False for a flat table whose churn all falls in one recent month)."""
+    plan = rolling_folds(train["snapshot"].unique(), horizon_days, as_of, folds)
+    if not plan:
+        return False
+    for fold in plan:
+        known = labelled(as_known_on(train, fold.test_snapshot, horizon_days))
+        fit = known[known["snapshot"].isin(fold.fit_snapshots)]
+        if fit["churned"].nunique() < 2:
+            return False
+    return True
+
+
+def customer_parts(rows: pd.DataFrame, parts: int, seed: int) -> np.ndarray:
+    """A stratified random part (0..parts-1) for each row, churners spread evenly over the parts."""
+    from sklearn.model_selection import StratifiedKFold
+
+    out = np.zeros(len(rows), dtype="int64")
+    splitter = StratifiedKFold(n_splits=parts, shuffle=True, random_state=seed)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(len(rows)), rows["churned"].to_numpy())):
+        out[test] = k
+    return out
+
+
+def cross_section_folds(train: pd.DataFrame, folds: int = 3, seed: int = 0) -> tuple[list[Fold], pd.DataFrame]:
+    """Folds across the customers of the latest labelled snapshot, and its rows with ``part``.
+
+    The rows are split into ``folds + 2`` stratified parts (at least 3); fold ``k`` tests on part
+    ``k``, calibrates on part ``k + 1`` and fits on the others.
+    """
+    known = labelled(train)
+    if known.empty:
+        raise ValueError("no labelled snapshot: no snapshot's horizon ended by the as-of date")
+    last = known["snapshot"].max()
+    rows = known[known["snapshot"] == last].reset_index(drop=True)
+    n_parts = max(folds + 2, 3)
+    if rows["churned"].nunique() < 2 or int(rows["churned"].sum()) < n_parts:
+        raise ValueError(f"the snapshot of {last.date()} has {int(rows['churned'].sum())} churners among "
+                         f"{len(rows)} customers: too few to split into {n_parts} parts")
+    rows["part"] = customer_parts(rows, n_parts, seed)
+    plan = [Fold(last, last, (last,), part=k + 1) for k in range(min(folds, n_parts))]
+    return plan, rows
 
 
 def rule_baseline_score(features: pd.DataFrame) -> np.ndarray:
@@ -95,7 +157,8 @@ def rule_baseline_score(features: pd.DataFrame) -> np.ndarray:
 @dataclass
 class BacktestResult:
     """``metrics``: one row per (model, fold) with the figures of :mod:`churnlab.metrics`;
-    ``predictions``: the test rows of every fold with each model's score;
+    ``predictions``: the test rows of every fold with each model's score (``fold``: the test
+    snapshot, or the fold's label for cross-section folds);
     ``folds``: the folds run."""
 
     metrics: pd.DataFrame
@@ -128,8 +191,9 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
              survival_kinds: Sequence[str] = ("cox", "weibull_aft"),
              classifier_kinds: Sequence[str] = ("logistic", "boosting"),
              penalizer: float = 0.05, C: float = 0.1, calibration: str = "sigmoid",
-             max_rows: int = 200_000, seed: int = 0, baseline_score=rule_baseline_score) -> BacktestResult:
-    """Rolling-origin backtest of every model kind on a training set.
+             max_rows: int = 200_000, seed: int = 0, baseline_score=rule_baseline_score,
+             kind: str = "rolling") -> BacktestResult:
+    """Rolling-origin (or cross-section) backtest of every model kind on a training set.
 
     Parameters
     ----------
@@ -142,6 +206,8 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
     max_rows : fitting sets larger than this are sampled with weights.
     seed : for sampling and the boosted trees.
     baseline_score : features frame → score; higher means riskier.
+    kind : ``"rolling"`` (across time) or ``"cross_section"`` (across the customers of the latest
+        labelled snapshot, for flat tables; see the module docstring).
 
     Returns
     -------
@@ -150,7 +216,12 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
     figures (``roc_auc``, ``pr_auc``, ``brier``, ``ece``, ``lift_top10``, ``recall_top10``,
     ``emp`` …, ``concordance``, ``integrated_brier``).
     """
-    plan = rolling_folds(train["snapshot"].unique(), horizon_days, as_of, folds)
+    if kind == "cross_section":
+        plan, part_rows = cross_section_folds(train, folds, seed)
+    elif kind == "rolling":
+        plan = rolling_folds(train["snapshot"].unique(), horizon_days, as_of, folds)
+    else:
+        raise ValueError(f"kind must be 'rolling' or 'cross_section', got {kind!r}")
     if not plan:
         raise ValueError(
             f"no backtest fold: the training set needs at least three snapshots whose "
@@ -158,12 +229,22 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
     rows, preds = [], []
     grid = _survival_grid(horizon_days)
     for k, fold in enumerate(plan):
-        known = as_known_on(train, fold.test_snapshot, horizon_days)
-        usable = known[known["snapshot"].isin(fold.fit_snapshots + (fold.calibration_snapshot,))]
-        fit_rows = sample_training_set(usable[usable["snapshot"].isin(fold.fit_snapshots)], max_rows, seed + k)
-        cal_rows = usable[usable["snapshot"] == fold.calibration_snapshot]
-        surv_rows = sample_training_set(usable, max_rows, seed + k)
-        test = labelled(train[train["snapshot"] == fold.test_snapshot])
+        if fold.part is not None:
+            part = part_rows["part"].to_numpy()
+            n_parts = int(part.max()) + 1
+            test = part_rows[part == fold.part - 1].drop(columns="part")
+            cal_rows = part_rows[part == fold.part % n_parts].drop(columns="part")
+            usable = part_rows[part != fold.part - 1].drop(columns="part")
+            fit_rows = sample_training_set(usable[~usable["customer_id"].isin(cal_rows["customer_id"])],
+                                           max_rows, seed + k)
+            surv_rows = sample_training_set(usable, max_rows, seed + k)
+        else:
+            known = as_known_on(train, fold.test_snapshot, horizon_days)
+            usable = known[known["snapshot"].isin(fold.fit_snapshots + (fold.calibration_snapshot,))]
+            fit_rows = sample_training_set(usable[usable["snapshot"].isin(fold.fit_snapshots)], max_rows, seed + k)
+            cal_rows = usable[usable["snapshot"] == fold.calibration_snapshot]
+            surv_rows = sample_training_set(usable, max_rows, seed + k)
+            test = labelled(train[train["snapshot"] == fold.test_snapshot])
         y = test["churned"].to_numpy()
         scores: dict[str, tuple[str, np.ndarray, dict]] = {}
         for kind in survival_kinds:
@@ -190,9 +271,9 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
                 figures.update(brier=float("nan"), ece=float("nan"))
             else:
                 figures = classification_metrics(y, p)
-            rows.append({"model": name, "family": family, "fold": fold.test_snapshot.date().isoformat(),
+            rows.append({"model": name, "family": family, "fold": fold.label,
                          "train_rows": n_fit, **figures, **extra})
-            preds.append(pd.DataFrame({"fold": fold.test_snapshot, "model": name,
+            preds.append(pd.DataFrame({"fold": fold.test_snapshot if fold.part is None else fold.label, "model": name,
                                        "customer_id": test["customer_id"].to_numpy(), "score": p,
                                        "churned": y, "duration_days": test["duration_days"].to_numpy(),
                                        "event": test["event"].to_numpy()}))

@@ -23,7 +23,19 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DATA_HELP = "A folder of <table>.parquet / <table>.csv files, or a DuckDB file."
+DATA_HELP = "A folder of <table>.parquet / <table>.csv files, one such file (with a mapping), or a DuckDB file."
+MAPPING_HELP = ("A mapping of the source's own tables and columns onto the data contract: a shipped "
+                "name (telco) or a mapping YAML; overrides the settings' mapping.")
+
+
+def _settings(config: Optional[Path], mapping: Optional[str]):
+    """The run's settings, or exit 1 with the reason (an unknown key, a mapping that is not shipped)."""
+    from churnlab.settings import load_settings
+
+    try:
+        return load_settings(config, mapping=mapping)
+    except (FileNotFoundError, ValueError) as err:  # pydantic's ValidationError is a ValueError
+        _fail(str(err))
 
 
 def _check_date(value: Optional[str]) -> Optional[str]:
@@ -78,19 +90,19 @@ def validate(
     data: str = typer.Option(..., "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Only rows on or before this date (YYYY-MM-DD) count."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
     from churnlab.io import load_data
+    from churnlab.mapping import MappingError
     from churnlab.schema import DataContractError
-    from churnlab.settings import load_settings
 
-    settings = load_settings(config)
+    settings = _settings(config, mapping)
     try:
         with console.status("validating"):
-            dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error)
-    except DataContractError as err:
-        _fail(str(err))
-    except FileNotFoundError as err:
+            dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error,
+                                mapping=settings.mapping)
+    except (DataContractError, MappingError, FileNotFoundError) as err:
         _fail(str(err))
     rows = Table(title=f"tables in {data}")
     rows.add_column("table")
@@ -126,14 +138,14 @@ def run(
                                         help="Catch up: run every missing weekly as-of date from SINCE up to today, in order."),
     reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Run the scheduled pipeline for one as-of date (or catch up weekly) and write REPORTS/<as-of>/."""
     from churnlab.run import RunFailed, catch_up, run_pipeline
-    from churnlab.settings import load_settings
 
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
-    settings = load_settings(config)
+    settings = _settings(config, mapping)
     try:
         if since:
             # the wall clock decides only how far a catch-up goes

@@ -6,7 +6,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from churnlab.feature_catalogue import feature_names
+from churnlab.features import _NOT_FEATURES
 from churnlab.io import ROW_TIME, Dataset
+from churnlab.schema import TABLES
+
+#: What each contract table gives the kit, and what a run goes without when it is absent.
+TABLE_ROLES: dict[str, tuple[str, str]] = {
+    "customers": ("the customer base: tenure, churn labels; extra columns become features", ""),
+    "subscriptions": ("plan, MRR and ARR, seats, renewal dates",
+                      "no ARR or plan: the ARR baseline ranks nothing and value at stake is unknown"),
+    "usage_events": ("product usage and its trend, days since last use",
+                     "no usage features: the rule baseline's usage signs never show, churn: inactivity cannot apply"),
+    "support_tickets": ("support load, open high and critical tickets, CSAT",
+                        "no support features"),
+    "surveys": ("NPS, CSAT and CES answers", "no satisfaction features (no NPS detractors)"),
+    "invoices": ("failed and overdue payments", "no payment features"),
+    "touchpoints": ("contacts by department, channel and sentiment", "no 360-degree contact features"),
+    "advocacy": ("reviews, referrals and mentions", "no advocacy features"),
+    "interventions": ("past retention actions and their outcomes", "no history of retention actions"),
+}
 
 def table_overview(dataset: Dataset) -> pd.DataFrame:
     """One row per table present: rows, customers referenced, first and last dated row.
@@ -25,6 +44,26 @@ def table_overview(dataset: Dataset) -> pd.DataFrame:
             "last": times.max().date() if times.notna().any() else None,
         })
     return pd.DataFrame.from_records(records, columns=["table", "rows", "customers", "first", "last"])
+
+
+def table_coverage(dataset: Dataset) -> pd.DataFrame:
+    """Every contract table: present or absent, its rows and features, and what that means.
+
+    Columns: table, present, rows, features (catalogue features it feeds, plus on customers its
+    filled attribute and extra columns), meaning (what the kit uses it for, or what a run goes without). A flat CRM
+    export read through a mapping has customers only: this says which parts had no data.
+    """
+    records = []
+    for name in TABLES:
+        frame = dataset.table(name)
+        present = frame is not None
+        features = len(feature_names({name})) if present else 0
+        if present and name == "customers":  # filled attribute columns become features too
+            features += sum(1 for c in frame.columns if c not in _NOT_FEATURES and frame[c].notna().any())
+        uses, without = TABLE_ROLES[name]
+        records.append({"table": name, "present": present, "rows": len(frame) if present else 0,
+                        "features": features, "meaning": uses if present else without})
+    return pd.DataFrame.from_records(records, columns=["table", "present", "rows", "features", "meaning"])
 
 
 def monthly_movements(customers: pd.DataFrame) -> pd.DataFrame:

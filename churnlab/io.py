@@ -1,9 +1,11 @@
 """Reading a data source and returning a validated, point-in-time dataset.
 
-A source is a folder of ``<table>.parquet`` / ``<table>.csv`` files or a DuckDB file
-(``.duckdb`` / ``.db``) whose tables carry the contract names (see ``docs/data-contract.md``).
-``load_data`` reads it, validates it with ``churnlab.schema`` and, given an as-of date,
-keeps only what was known on that date.
+A source is a folder of ``<table>.parquet`` / ``<table>.csv`` files, a single such file (a
+one-table source named by its stem) or a DuckDB file (``.duckdb`` / ``.db``) whose tables carry
+the contract names (see ``docs/data-contract.md``) or, given a mapping
+(:class:`~churnlab.settings.MappingSettings`, applied by ``churnlab.mapping``), names and
+columns of its own. ``load_data`` reads it, validates it with ``churnlab.schema`` and, given an
+as-of date, keeps only what was known on that date.
 
 >>> ds = load_data("data/demo", as_of="2024-06-30")          # doctest: +SKIP
 >>> ds["customers"].head()                                     # doctest: +SKIP
@@ -15,15 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from churnlab.mapping import MappedTables, apply_mapping, resolve_sources
 from churnlab.schema import (
-    TABLES, DataContractError, Violation, missing_values, quarantine_summary, validate_tables,
+    CONTRACT, QUARANTINE_COLUMNS, TABLES, DataContractError, Violation, missing_values,
+    quarantine_summary, validate_tables,
 )
+from churnlab.settings import MappingSettings
 
 __all__ = ["Dataset", "read_tables", "load_data", "dataset_from_frames", "fingerprint"]
 
 DUCKDB_SUFFIXES = (".duckdb", ".db")
+FILE_SUFFIXES = (".parquet", ".csv")
 
 #: The column that dates each row: rows dated after the as-of date are dropped.
 ROW_TIME: dict[str, str] = {
@@ -53,7 +60,9 @@ class Dataset:
     """Validated tables of one source, as known on ``as_of`` (all of it when ``as_of`` is None).
 
     ``tables``: typed frames by contract name (only the tables present).
-    ``quarantine``/``missing``: as in ``churnlab.schema.ValidationResult``.
+    ``quarantine``/``missing``: as in ``churnlab.schema.ValidationResult``; with a mapping,
+    the quarantine also holds the rows the mapping set aside and ``row`` numbers the source
+    table's data rows, and ``missing`` also counts empty cells of the extra customer columns.
     ``source``: where the data came from; ``fingerprint``: sha256 of the input files.
     """
 
@@ -88,11 +97,54 @@ def _check_source(source) -> Path:
     if not path.exists():
         raise FileNotFoundError(
             f"data source {str(source)!r} does not exist: give a folder of <table>.parquet or "
-            f"<table>.csv files, or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)})")
-    if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES:
-        raise ValueError(f"data source {str(source)!r} is a file but not a DuckDB file "
-                         f"({', '.join(DUCKDB_SUFFIXES)}); give its folder instead")
+            f"<table>.csv files, one such file, or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)})")
+    if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES + FILE_SUFFIXES:
+        raise ValueError(f"data source {str(source)!r} is neither a DuckDB file "
+                         f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet or .csv table; give its folder instead")
     return path
+
+
+def _source_files(path: Path) -> dict[str, Path]:
+    """Table name -> file of a folder or single-file source; parquet wins over csv."""
+    if path.is_file():
+        return {path.stem: path}
+    found: dict[str, Path] = {}
+    for file in sorted(path.iterdir()):
+        if file.is_file() and file.suffix.lower() in FILE_SUFFIXES:
+            if file.stem not in found or file.suffix.lower() == ".parquet":
+                found[file.stem] = file
+    return found
+
+
+def _read_file(file: Path) -> pd.DataFrame:
+    if file.suffix.lower() == ".parquet":
+        return pd.read_parquet(file)
+    return pd.read_csv(file, dtype=str, keep_default_na=True)
+
+
+def _read_source(path: Path, mapping: MappingSettings | None) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The tables a load needs, by their source names, and every table name the source has.
+
+    Without a mapping these are the contract tables; with one, the tables the mapping names plus
+    the contract tables it leaves alone.
+    """
+    if path.suffix.lower() in DUCKDB_SUFFIXES and path.is_file():
+        import duckdb
+
+        with duckdb.connect(str(path), read_only=True) as con:
+            names = sorted(row[0] for row in con.execute("SHOW TABLES").fetchall())
+            wanted = _wanted(names, mapping)
+            return {name: con.execute(f'SELECT * FROM "{name}"').df() for name in wanted}, names
+    files = _source_files(path)
+    names = sorted(files)
+    return {name: _read_file(files[name]) for name in _wanted(names, mapping)}, [files[n].name for n in names]
+
+
+def _wanted(names: list[str], mapping: MappingSettings | None) -> list[str]:
+    wanted = [t for t in TABLES if t in names]
+    if mapping is not None:
+        wanted += [n for n in resolve_sources(mapping, names).values() if n not in wanted]
+    return wanted
 
 
 def _contract_files(folder: Path) -> dict[str, Path]:
@@ -107,40 +159,50 @@ def _contract_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def read_tables(source) -> dict[str, pd.DataFrame]:
-    """Read the contract tables of ``source`` as they are (CSV columns as text).
-
-    Files and tables with other names are ignored. Raises ``FileNotFoundError`` when the
-    source does not exist and ``DataContractError`` when it has no customers table.
-    """
+def _mapped(source, mapping: MappingSettings | None, as_of) -> tuple[MappedTables, list[str]]:
     path = _check_source(source)
-    if path.is_dir():
-        tables = {}
-        for name, file in _contract_files(path).items():
-            if file.suffix == ".parquet":
-                tables[name] = pd.read_parquet(file)
-            else:
-                tables[name] = pd.read_csv(file, dtype=str, keep_default_na=True)
-        found = sorted(p.name for p in path.iterdir() if p.is_file())
+    raw, found = _read_source(path, mapping)
+    if mapping is None:
+        tables = {name: raw[name] for name in TABLES if name in raw}
+        mapped = MappedTables(tables, pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
+                                                   for c in QUARANTINE_COLUMNS}),
+                              {name: np.arange(len(f)) for name, f in tables.items()}, {t: t for t in tables})
     else:
-        import duckdb
-
-        with duckdb.connect(str(path), read_only=True) as con:
-            names = sorted(row[0] for row in con.execute("SHOW TABLES").fetchall())
-            tables = {name: con.execute(f'SELECT * FROM "{name}"').df()
-                      for name in TABLES if name in names}
-        found = names
-    if "customers" not in tables:
+        mapped = apply_mapping(raw, mapping, as_of=_as_timestamp(as_of))
+    if "customers" not in mapped.tables:
         text = (f"customers: the required customers table is missing from {source} (missing_table); "
                 f"found: {', '.join(found) or 'nothing'}")
+        if mapping is None:
+            text += ("; a source with its own table and column names needs a mapping (--mapping, or "
+                     "mapping: in the settings; see the README, 'Your own data: mappings')")
         raise DataContractError([Violation("customers", None, "missing_table", 0, [], text)])
-    return tables
+    return mapped, found
 
 
-def fingerprint(source) -> str:
-    """sha256 (hex) of the contract files' names and bytes, in name order (or the DuckDB file)."""
+def read_tables(source, mapping: MappingSettings | None = None, as_of=None) -> dict[str, pd.DataFrame]:
+    """Read the contract tables of ``source`` as they are (CSV columns as text).
+
+    Files and tables with other names are ignored. With a ``mapping`` the source's own tables
+    are mapped onto contract tables (see ``churnlab.mapping``; ``as_of`` is needed for tenure and
+    churn flags); the rows it sets aside are in ``load_data``'s quarantine, not here.
+    Raises ``FileNotFoundError`` when the source does not exist, ``MappingError`` when the
+    mapping does not fit it and ``DataContractError`` when it has no customers table.
+    """
+    return _mapped(source, mapping, as_of)[0].tables
+
+
+def fingerprint(source, mapping: MappingSettings | None = None) -> str:
+    """sha256 (hex) of the contract files' names and bytes, in name order (or the DuckDB or
+    single file); with a mapping, of the files it reads."""
     path = _check_source(source)
-    files = [path] if path.is_file() else sorted(_contract_files(path).values(), key=lambda p: p.name)
+    if path.is_file():
+        files = [path]
+    elif mapping is None:
+        files = sorted(_contract_files(path).values(), key=lambda p: p.name)
+    else:
+        available = _source_files(path)
+        names = set(_wanted(sorted(available), mapping))
+        files = sorted((f for n, f in available.items() if n in names), key=lambda p: p.name)
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode() + b"\0" + str(file.stat().st_size).encode() + b"\0")
@@ -192,20 +254,70 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
 
 
 def load_data(source, as_of=None,
-              on_row_error: Literal["quarantine", "reject"] = "quarantine") -> Dataset:
+              on_row_error: Literal["quarantine", "reject"] = "quarantine",
+              mapping: MappingSettings | None = None) -> Dataset:
     """Read ``source``, validate it against the data contract and cut it at ``as_of``.
 
     ``as_of``: a date (``str``, ``date`` or ``Timestamp``); None keeps everything. Rows dated
     after it never reach the tables (see ``point_in_time``); ``missing`` counts the kept rows.
     The quarantine lists every rejected input row, whatever its date: it describes the input.
     ``on_row_error``: ``"quarantine"`` sets row-level problems aside, ``"reject"`` raises.
-    Raises ``DataContractError`` (every structural problem at once) or ``FileNotFoundError``.
+    ``mapping``: how the source's own tables and columns become contract tables (the settings'
+    ``mapping``; see ``churnlab.mapping``); its dirty cells join the quarantine.
+    Raises ``DataContractError`` (every structural problem at once), ``MappingError`` or
+    ``FileNotFoundError``.
     """
-    result = validate_tables(read_tables(source), on_row_error=on_row_error)
     stamp = _as_timestamp(as_of)
+    mapped, _ = _mapped(source, mapping, stamp)
+    if on_row_error == "reject" and len(mapped.quarantine):
+        raise DataContractError(_mapping_violations(mapped.quarantine))
+    result = validate_tables(mapped.tables, on_row_error=on_row_error)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
-    return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
-                   source=str(source), fingerprint=fingerprint(source), as_of=stamp)
+    quarantine = _source_rows(result.quarantine, mapped) if mapping is not None else result.quarantine
+    missing = missing_values(tables)
+    if mapping is not None:
+        missing = _with_extra_missing(missing, tables, mapping)
+    return Dataset(tables=tables, quarantine=quarantine, missing=missing,
+                   source=str(source), fingerprint=fingerprint(source, mapping), as_of=stamp)
+
+
+def _source_rows(quarantine: pd.DataFrame, mapped: MappedTables) -> pd.DataFrame:
+    """Validation's quarantine with ``row`` pointing at the source row, joined to the mapping's."""
+    quarantine = quarantine.copy()
+    for table, rows in mapped.rows.items():
+        at = quarantine["table"] == table
+        quarantine.loc[at, "row"] = rows[quarantine.loc[at, "row"].to_numpy(dtype="int64")]
+    both = pd.concat([mapped.quarantine, quarantine], ignore_index=True) if len(mapped.quarantine) else quarantine
+    both["row"] = both["row"].astype("int64")
+    return both.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
+
+
+def _with_extra_missing(missing: pd.DataFrame, tables: dict[str, pd.DataFrame],
+                        mapping: MappingSettings) -> pd.DataFrame:
+    """Add the empty cells of extra customer columns a mapping brought in (TotalCharges blanks)."""
+    if "customers" not in mapping.tables:
+        return missing
+    frame = tables["customers"]
+    contract = {c.name for c in CONTRACT["customers"].columns}
+    extra = [{"table": "customers", "column": c, "count": int(frame[c].isna().sum())}
+             for c in frame.columns if c not in contract and frame[c].isna().any()]
+    if not extra:
+        return missing
+    out = pd.concat([missing, pd.DataFrame.from_records(extra)], ignore_index=True)
+    out["count"] = out["count"].astype("int64")
+    return out.sort_values(["table", "column"], kind="stable").reset_index(drop=True)
+
+
+def _mapping_violations(quarantine: pd.DataFrame) -> list[Violation]:
+    """The mapping's quarantine as violations, for ``on_row_error="reject"``."""
+    out = []
+    for (table, rule, column), rows in quarantine.groupby(["table", "rule", "column"], sort=True):
+        n = len(rows)
+        listed = ", ".join(str(r) for r in rows["row"].head(5)) + (" ..." if n > 5 else "")
+        text = (f"{table}.{column}: {n:,} source row{'s' if n != 1 else ''} set aside by the mapping "
+                f"({rule}), e.g. {rows['reason'].iloc[0]}; source row{'s' if n != 1 else ''} {listed}")
+        out.append(Violation(table, column, rule, n, [], text))
+    return out
 
 
 def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,

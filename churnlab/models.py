@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churnlab.backtest import BacktestResult, backtest
+from churnlab.backtest import BacktestResult, backtest, cross_section_folds, rolling_can_learn
 from churnlab.bundle import ModelBundle
 from churnlab.classify import ChurnClassifier, labelled
 from churnlab.features import build_training_set
@@ -56,7 +56,8 @@ def _clean(value):
 def model_metrics(result: BacktestResult, chosen: dict, horizon_days: int, as_of) -> dict:
     """The backtest as the JSON-ready dict written to ``model_metrics.json``.
 
-    ``{"as_of", "horizon_days", "chosen", "folds": [test snapshots], "models": {model: {"family",
+    ``{"as_of", "horizon_days", "chosen", "backtest": "rolling" or "cross_section", "folds": [test
+    snapshots], "models": {model: {"family",
     "mean": {figure: value}, "folds": [{"fold", figure: value, ...}]}}}``; undefined figures are null.
     """
     models = {}
@@ -73,7 +74,8 @@ def model_metrics(result: BacktestResult, chosen: dict, horizon_days: int, as_of
         "as_of": pd.Timestamp(as_of).date().isoformat(),
         "horizon_days": int(horizon_days),
         "chosen": chosen,
-        "folds": [f.test_snapshot.date().isoformat() for f in result.folds],
+        "backtest": "cross_section" if any(f.part is not None for f in result.folds) else "rolling",
+        "folds": [f.label for f in result.folds],
         "models": models,
     }
 
@@ -103,9 +105,12 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
     if int(train["event"].sum()) == 0:
         raise ValueError(f"no churn at all in the {ms.snapshots} snapshots before {as_of.date()}: "
                          "there is nothing to learn from (check churn_date, or use churn: inactivity)")
+    kind = ms.backtest
+    if kind == "auto":
+        kind = "rolling" if rolling_can_learn(train, as_of, h, ms.backtest_folds) else "cross_section"
     result = backtest(train, as_of, h, folds=ms.backtest_folds, survival_kinds=ms.survival,
                       classifier_kinds=ms.classifiers, penalizer=ms.penalizer, C=ms.C,
-                      calibration=ms.calibration, max_rows=ms.max_training_rows, seed=seed)
+                      calibration=ms.calibration, max_rows=ms.max_training_rows, seed=seed, kind=kind)
     summary = result.summary()
     chosen = {"survival": _pick(summary, "survival", "concordance"),
               "classifier": _pick(summary, "classifier", ms.select_by),
@@ -115,10 +120,17 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
         sample_training_set(train, ms.max_training_rows, seed))
     known = labelled(train)
     last = known["snapshot"].max()
+    if kind == "cross_section":
+        # only the latest labelled snapshot has churners: fit on most of its customers, calibrate
+        # on one stratified part of them
+        _, rows = cross_section_folds(train, ms.backtest_folds, seed)
+        fit_rows, cal_rows = rows[rows["part"] != 0].drop(columns="part"), rows[rows["part"] == 0].drop(columns="part")
+    else:
+        fit_rows, cal_rows = known[known["snapshot"] < last], known[known["snapshot"] == last]
     classifier = ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed).fit(
-        sample_training_set(known[known["snapshot"] < last], ms.max_training_rows, seed),
-        calibrate_on=known[known["snapshot"] == last])
+        sample_training_set(fit_rows, ms.max_training_rows, seed), calibrate_on=cal_rows)
     window = {
+        "backtest": kind,
         "first_snapshot": train["snapshot"].min().date().isoformat(),
         "last_snapshot": train["snapshot"].max().date().isoformat(),
         "calibration_snapshot": last.date().isoformat(),

@@ -22,6 +22,7 @@ import yaml
 
 from churnlab.changes import previous_run, zone_changes
 from churnlab.io import Dataset, load_data
+from churnlab.mapping import MappingError
 from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
@@ -71,7 +72,8 @@ def run_pipeline(
 
     Parameters
     ----------
-    data : a folder of contract tables (Parquet/CSV) or a DuckDB file.
+    data : a folder of contract tables (Parquet/CSV), one such file or a DuckDB file; read
+        through ``settings.mapping`` when the settings carry one.
     as_of : the snapshot date; nothing after it is read.
     reports : the reports root; the run writes ``reports/<as-of>/`` only.
     settings : run settings (defaults when ``None``).
@@ -99,7 +101,8 @@ def run_pipeline(
     try:
         dataset: Dataset = steps.timed(
             "validate",
-            lambda: load_data(data_path, as_of=as_of, on_row_error=settings.validation.on_row_error),
+            lambda: load_data(data_path, as_of=as_of, on_row_error=settings.validation.on_row_error,
+                              mapping=settings.mapping),
             say,
         )
         _write_data_quality(dataset, staging / "data_quality.csv")
@@ -327,4 +330,6 @@ def _describe(err: BaseException) -> str:
                 f"{err.ename}: {err.evalue}")
     if isinstance(err, DataContractError):
         return f"the data breaks the contract:\n{err}"
+    if isinstance(err, MappingError):
+        return f"the mapping does not fit the data: {err}"
     return f"{type(err).__name__}: {err}"
