@@ -207,6 +207,7 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
     # frame is built without a second copy; plan and text attributes become categories
     numeric = [f.name for f in wanted if f.name != "plan"] + [a for a, num in attrs.items() if num]
     row = {name: k for k, name in enumerate(numeric)}
+    fills = {f.name: f.fill for f in wanted}
     block = np.empty((len(numeric), pop.n), dtype=np.float64)
     for f in wanted:
         if f.name != "plan":
@@ -215,13 +216,14 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
     plan = None
     for table in parts:
         if table == "usage_events":
-            result = usage_window_features(con, len(customers["customer_id"]), snap_days)
-            keys = (result["i"].to_numpy(np.int64), result["j"].to_numpy(np.int64))
-            # NaN is missing there, as when DuckDB read that frame: the catalogue fill applies
-            columns = {c: (v, ~np.isnan(v)) for c in result.columns if c not in ("i", "j")
-                       for v in [result[c].to_numpy(np.float64)]}
-        else:
-            keys, columns = _group_columns(con, table)
+            usage = usage_window_features(con, len(customers["customer_id"]), snap_days, pop.i, pop.j)
+            for name, values in usage.items():
+                block[row[name]] = values
+                if fills[name] is not None:     # NaN is missing: the catalogue's fill applies
+                    block[row[name], np.isnan(values)] = fills[name]
+            del usage
+            continue
+        keys, columns = _group_columns(con, table)
         where = pop.position(*keys)
         for name, (values, valid) in columns.items():
             if name == "plan":
