@@ -191,50 +191,55 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
     attrs = _attribute_columns(con)
     customers = _customer_columns(con, attrs)
     pop = _population(customers, snap_days)
-    con.register("pop_ij", pd.DataFrame({"i": pop.i.astype(np.int32), "j": pop.j.astype(np.int32)}))
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE pop AS
-        SELECT x.customer_id, p.i, p.j, s.snap, s.snap_end
-        FROM pop_ij p JOIN cidx x USING (i) JOIN snaps s USING (j)""")
-    con.unregister("pop_ij")
 
-    parts = [t for t in _GROUPS if t in tables]
-    if "usage_events" in tables:
-        parts.append("usage_events")
-    present = {"customers", *parts}
+    groups = [t for t in _GROUPS if t in tables]
+    present = {"customers", *groups} | ({"usage_events"} & tables)
     wanted = [f for f in FEATURES if f.table in present]
     # every numeric column lands in one preallocated float64 block (missing is NaN), so the
-    # frame is built without a second copy; plan and text attributes become categories
+    # frame is built without a second copy; plan and text attributes become categories. The
+    # block's pages are only touched as each column is written, so the usage engine's working
+    # set, which comes first, shares the memory with little of it.
     numeric = [f.name for f in wanted if f.name != "plan"] + [a for a, num in attrs.items() if num]
     row = {name: k for k, name in enumerate(numeric)}
-    fills = {f.name: f.fill for f in wanted}
+    fills = {f.name: np.nan if f.fill is None else f.fill for f in wanted}
     block = np.empty((len(numeric), pop.n), dtype=np.float64)
-    for f in wanted:
-        if f.name != "plan":
-            block[row[f.name]].fill(np.nan if f.fill is None else f.fill)
     block[row["tenure_days"]] = pop.snap_day - customers["signup"][pop.i]
+    written = {"tenure_days"}
+    if "usage_events" in tables:
+        usage = usage_window_features(con, len(customers["customer_id"]), snap_days, pop.i, pop.j)
+        for name in list(usage):
+            values = usage.pop(name)
+            missing = np.isnan(values)              # the catalogue's fill applies
+            block[row[name]] = values
+            block[row[name], missing] = fills[name]
+            written.add(name)
+            del values, missing
     plan = None
-    for table in parts:
-        if table == "usage_events":
-            usage = usage_window_features(con, len(customers["customer_id"]), snap_days, pop.i, pop.j)
-            for name, values in usage.items():
-                block[row[name]] = values
-                if fills[name] is not None:     # NaN is missing: the catalogue's fill applies
-                    block[row[name], np.isnan(values)] = fills[name]
-            del usage
-            continue
-        keys, columns = _group_columns(con, table)
+    for table in groups:
+        keys, result = _group_result(con, table)
         where = pop.position(*keys)
-        for name, (values, valid) in columns.items():
+        inside = where >= 0
+        del keys
+        for name in [n for n in result.column_names if n not in ("i", "j")]:
+            col = result.column(name)
+            result = result.drop_columns([name])    # frees each column as it is placed
+            take = inside & col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else inside
             if name == "plan":
-                plan = (where, values, valid)
+                encoded = col.combine_chunks().dictionary_encode()
+                plan = (where[take], encoded.indices.to_numpy(zero_copy_only=False)[take],
+                        encoded.dictionary.to_pylist())
                 continue
-            take = where >= 0 if valid is None else (where >= 0) & valid
-            block[row[name], where[take]] = values[take]
-        del keys, columns
+            block[row[name]] = fills[name]
+            block[row[name], where[take]] = col.to_numpy(zero_copy_only=False)[take]
+            written.add(name)
+            del col, take
+        del result, where, inside
     for a, num in attrs.items():
         if num:
             block[row[a]] = customers[a][pop.i]
+            written.add(a)
+    for name in set(numeric) - written:              # a table that gave no rows at all
+        block[row[name]] = fills[name]
 
     frame = pd.DataFrame(block.T, columns=numeric, copy=False)
     order = (["snapshot"] if with_snapshot else []) + ["customer_id"] + [f.name for f in wanted] + list(attrs)
@@ -303,9 +308,9 @@ def _customer_columns(con, attrs: dict[str, bool]) -> dict[str, np.ndarray]:
     return out
 
 
-def _group_columns(con, table: str) -> tuple[tuple[np.ndarray, np.ndarray], dict]:
-    """One table's features per (i, j): the keys, and per column its values and where they
-    are not missing (numbers as float64; ``plan`` as text)."""
+def _group_result(con, table: str):
+    """One table's features per (i, j) as an Arrow table: ``i``, ``j``, then the features
+    (numbers as DOUBLE, ``plan`` as text), NULL where missing."""
     sql = _GROUPS[table](con)
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({sql})").fetchall()
              if r[0] not in ("customer_id", "snap")]
@@ -314,15 +319,7 @@ def _group_columns(con, table: str) -> tuple[tuple[np.ndarray, np.ndarray], dict
         SELECT x.i, s.j, {select}
         FROM ({sql}) g JOIN cidx x USING (customer_id) JOIN snaps s USING (snap)"""))
     keys = (result["i"].to_numpy().astype(np.int64), result["j"].to_numpy().astype(np.int64))
-    columns = {}
-    for n in names:
-        col = result[n]
-        valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else None
-        if n == "plan":   # text: its codes into a list of labels
-            encoded = col.combine_chunks().dictionary_encode()
-            col = (encoded.indices.fill_null(0), encoded.dictionary.to_pylist())
-        columns[n] = (col if n == "plan" else col.to_numpy(zero_copy_only=False), valid)
-    return keys, columns
+    return keys, result.drop_columns(["i", "j"])
 
 
 def _plan_categories(n: int, plan) -> pd.Categorical:
@@ -330,10 +327,9 @@ def _plan_categories(n: int, plan) -> pd.Categorical:
     codes = np.zeros(n, dtype=np.int64)          # 0: 'none'
     labels = ["none"]
     if plan is not None:
-        where, (indices, names), valid = plan
-        take = where >= 0 if valid is None else (where >= 0) & valid
+        where, indices, names = plan
         labels += names
-        codes[where[take]] = indices.to_numpy(zero_copy_only=False)[take] + 1
+        codes[where] = indices + 1
     return _compact(codes, labels)
 
 
@@ -424,15 +420,15 @@ def _days(n: int) -> str:
 def _subscriptions(con) -> str:
     return """
     WITH act AS (
-        SELECT p.customer_id, p.snap, s.mrr, s.seats, s.plan, s.billing_period,
+        SELECT s.customer_id, p.snap, s.mrr, s.seats, s.plan, s.billing_period,
                date_diff('day', CAST(coalesce(s.renewal_date, s.start_date) AS DATE), p.snap) AS age
-        FROM pop p JOIN subscriptions s USING (customer_id)
-        WHERE CAST(s.start_date AS DATE) <= p.snap
+        FROM snaps p JOIN subscriptions s
+          ON CAST(s.start_date AS DATE) <= p.snap
           AND (s.end_date IS NULL OR CAST(s.end_date AS DATE) > p.snap)
     ), before AS (
-        SELECT p.customer_id, p.snap, sum(s.mrr) AS mrr_before
-        FROM pop p JOIN subscriptions s USING (customer_id)
-        WHERE CAST(s.start_date AS DATE) <= p.snap - 90
+        SELECT s.customer_id, p.snap, sum(s.mrr) AS mrr_before
+        FROM snaps p JOIN subscriptions s
+          ON CAST(s.start_date AS DATE) <= p.snap - 90
           AND (s.end_date IS NULL OR CAST(s.end_date AS DATE) > p.snap - 90)
         GROUP BY 1, 2
     ), now AS (
