@@ -18,6 +18,14 @@ and activity bitmasks from which every usage window of every snapshot follows ex
 memory when a source folder is given directly (``connect`` with a path); a validated
 :class:`~churnlab.io.Dataset` is registered zero-copy from its pandas frames.
 
+Assembly: customers are numbered once (``i``, in customer_id order) and the population of
+(customer, snapshot) pairs is worked out in NumPy, sorted by snapshot then customer. Each
+table's query returns its features keyed by (i, j), and they are scattered into one
+preallocated float64 block (a column at a time, freeing the query's Arrow columns as they are
+placed) that becomes the frame without a copy. A single sorted join of every table, converted
+through Arrow to pandas, held about three copies of the result at once (18 GB for the
+12-snapshot set at a million customers, against 6 GB now).
+
 Why DuckDB SQL rather than Ibis: the queries use only portable SQL (``FILTER`` aggregates,
 range joins, window functions, ``date_diff``), which PostgreSQL runs nearly verbatim and
 Spark SQL with small changes, so pushing them to where the data lives means handing over
