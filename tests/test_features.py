@@ -169,6 +169,16 @@ def test_billing_features(features):
     assert (a.late_payments_180d, a.failed_payments_180d) == (1, 1)
 
 
+def test_an_invoice_paid_by_its_due_date_counts_towards_no_billing_feature():
+    tables = hand_made()
+    tables["invoices"] = pd.concat([tables["invoices"], pd.DataFrame({
+        "invoice_id": ["I3"], "customer_id": ["D"], "issued_at": ["2024-06-01"], "due_at": ["2024-06-15"],
+        "paid_at": ["2024-06-15"], "amount": [80.0], "status": ["paid"]})], ignore_index=True)
+    d = build_features(dataset_from_frames(tables), AS_OF).set_index("customer_id").loc["D"]
+    billing = ["overdue_invoices", "days_overdue_max", "overdue_amount", "late_payments_180d", "failed_payments_180d"]
+    assert d[billing].tolist() == [0, 0, 0, 0, 0]      # the documented fills, as without the invoice
+
+
 def test_touchpoint_features(features):
     a = features.loc["A"]
     assert (a.days_since_finance_touch, a.days_since_success_touch, a.days_since_sales_touch) == (15, 121, 180)
