@@ -81,6 +81,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from churnlab.feature_catalogue import FEATURES
+
 __all__ = [
     "Alert", "Rule", "RuleError", "RuleProblem", "RuleSet", "RESULT_COLUMNS", "FUNCTIONS",
     "load_rules", "parse_rules", "check_rules", "evaluate_rules", "rules_not_evaluated",
@@ -838,14 +840,18 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     - ``alert_text``: the messages of the fired recapitulative alerts, ``; ``-separated.
 
     ``result.attrs`` holds ``rules_not_evaluated`` (names) and ``basis`` (rule name -> how it
-    was evaluated: ``current``, ``previous``, ``window`` or ``not evaluated``). An alert counts
+    was evaluated: ``current``, ``previous``, ``window``, ``not evaluated``, or ``no data`` when
+    it reads a catalogue feature of a table the source does not have). An alert counts
     the members that were evaluated; it is not evaluated itself when fewer than ``min`` were.
 
     Raises :class:`RuleError` for unknown feature names (all at once, see :func:`check_rules`),
     a missing or duplicated ``customer_id``, or a comparison of text with a number.
     """
     _check_frame(features, "features", ruleset.source)
-    check_rules(ruleset, features.columns)
+    # a catalogue feature absent from the frame comes from a table the source does not have (a
+    # flat export has customers only): its rules cannot be evaluated, which is said, not an error
+    no_data = {f.name for f in FEATURES} - set(map(str, features.columns))
+    check_rules(ruleset, [*features.columns, *sorted(no_data)])
     # only the columns the rules read are copied: a feature frame has ~80
     current = features[["customer_id", *[c for c in ruleset.feature_names() if c in features.columns]]]
     current = current.reset_index(drop=True)
@@ -855,6 +861,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         needed = sorted({n for r in ruleset.rules for n in _parse(r.when).prev_names}
                         | {f.removeprefix("prev.") for r in ruleset.rules for f, _ in _message_fields(r.message)
                            if f.startswith("prev.")})
+        needed = [n for n in needed if n not in no_data]
         absent = [n for n in needed if n not in previous.columns]
         if absent:
             raise RuleError([RuleProblem(ruleset.source, None, None, None, None,
@@ -870,7 +877,9 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     problems: list[RuleProblem] = []
     for rule in ruleset.rules:
         expr, how = rule.when, ("previous" if rule.reads_previous() else "current")
-        if how == "previous" and prev_aligned is None:
+        if _rule_names(rule) & no_data:
+            expr, how = None, "no data"
+        elif how == "previous" and prev_aligned is None:
             expr, how = (rule.without_previous, "window") if rule.without_previous else (None, "not evaluated")
         basis[rule.name] = how
         if expr is None:
@@ -889,7 +898,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
 
     alert_fired: dict[str, pd.arrays.BooleanArray] = {}
     for alert in ruleset.alerts:
-        members = [fired[m] for m in alert.of if basis[m] != "not evaluated"]
+        members = [fired[m] for m in alert.of if basis[m] not in ("not evaluated", "no data")]
         if len(members) < alert.min:
             alert_fired[alert.name] = _boolean(False, True, n)
             basis[alert.name] = "not evaluated"
@@ -924,9 +933,15 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     out["critical"] = critical
     out["symptom_text"] = _strip(texts, 2)
     out["alert_text"] = _strip(alert_texts, 2)
-    out.attrs["rules_not_evaluated"] = [k for k, v in basis.items() if v == "not evaluated"]
+    out.attrs["rules_not_evaluated"] = [k for k, v in basis.items() if v in ("not evaluated", "no data")]
     out.attrs["basis"] = basis
     return out
+
+
+def _rule_names(rule: Rule) -> set[str]:
+    """Every feature a rule reads, in its conditions and its message."""
+    names = {name for expr in (rule.when, rule.without_previous) if expr for name, _, _ in _parse(expr).positions}
+    return names | {field.removeprefix("prev.") for field, _ in _message_fields(rule.message)}
 
 
 def _check_frame(frame: pd.DataFrame, label: str, source: str) -> None:

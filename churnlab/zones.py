@@ -64,12 +64,13 @@ _SIZE_LABELS = ["1-10", "11-50", "51-200", "201-1000", "1001+"]
 def segment_of(frame: pd.DataFrame, by: str | None = None) -> tuple[str, pd.Series]:
     """``(segment_by, segment)``: the column segments are read from and each row's segment.
 
-    ``by`` forces a column (``segment``, ``plan``, ``company_size``); otherwise the first present
-    of those three. ``company_size`` is cut into bands. Missing values become ``"unknown"``.
+    ``by`` forces a column (``segment``, ``plan``, ``company_size``); otherwise the first of
+    those three present with a value. ``company_size`` is cut into bands. Missing values become ``"unknown"``.
     """
     order = ("segment", "plan", "company_size")
     if by is None:
-        by = next((c for c in order if c in frame.columns), "all")
+        # an empty column (a flat export maps no company size) segments nothing
+        by = next((c for c in order if c in frame.columns and frame[c].notna().any()), "all")
     if by == "all":
         return by, pd.Series(ALL_SEGMENTS, index=frame.index, dtype="object")
     if by not in frame.columns:

@@ -433,3 +433,27 @@ def test_without_previous_the_starter_rules_say_which_rule_was_not_evaluated(dem
     now, _ = demo_features
     result = evaluate_rules(load_rules(), now)
     assert rules_not_evaluated(result) == ["payment_failed"]
+
+
+def test_rules_reading_features_of_an_absent_table_are_not_evaluated_and_say_why():
+    from churnlab.rules import evaluate_rules, parse_rules, rules_not_evaluated
+
+    rules = parse_rules("""
+rules:
+  - {name: usage_low, kind: risk_factor, severity: recapitulative, when: events_30d < 5, message: "only {events_30d}"}
+  - {name: young, kind: risk_factor, severity: recapitulative, when: tenure_days < 90, message: young}
+""")
+    features = pd.DataFrame({"customer_id": ["A", "B"], "tenure_days": [30.0, 400.0]})   # no usage table
+    out = evaluate_rules(rules, features)
+    assert out["young"].tolist() == [True, False]
+    assert out["usage_low"].isna().all()
+    assert rules_not_evaluated(out) == ["usage_low"]
+    assert out.attrs["basis"]["usage_low"] == "no data"
+
+
+def test_a_misspelt_feature_is_still_an_error_when_tables_are_absent():
+    from churnlab.rules import RuleError, evaluate_rules, parse_rules
+
+    rules = parse_rules("rules:\n  - {name: r, kind: risk_factor, severity: critical, when: tenure_dayz < 9, message: m}\n")
+    with pytest.raises(RuleError, match="did you mean 'tenure_days'"):
+        evaluate_rules(rules, pd.DataFrame({"customer_id": ["A"], "tenure_days": [1.0]}))

@@ -139,3 +139,11 @@ def test_timezone_aware_action_times_are_judged_in_utc():
     aware = interventions.assign(ts=interventions["ts"].dt.tz_localize("Europe/Berlin"))
     naive = save_rates(interventions, customers, Settings(), AS_OF)
     pd.testing.assert_frame_equal(save_rates(aware, customers, Settings(), AS_OF), naive)
+
+
+def test_an_empty_segment_column_falls_back_to_the_pooled_rate():
+    from churnlab.zones import segment_of
+
+    frame = pd.DataFrame({"customer_id": ["A", "B"], "company_size": [None, None]})
+    by, seg = segment_of(frame)
+    assert by == "all" and seg.nunique() == 1
