@@ -109,7 +109,9 @@ def run_pipeline(
         # the notebooks read the run's settings from the copy kept with the report
         config = staging / "settings.yaml"
         config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        params = {"data": data_path, "as_of": stamp, "config": str(config), "out": str(staging)}
+        before = previous_run(reports, as_of)
+        params = {"data": data_path, "as_of": stamp, "config": str(config), "out": str(staging),
+                  "previous_scores": str(before / "scores.csv") if before else None}
         for name in NOTEBOOKS:
             current = f"notebook {name}"
             steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
@@ -174,8 +176,11 @@ def _execute(notebook: Path, staging: Path, params: dict) -> None:
 
     if not notebook.exists():
         raise FileNotFoundError(f"notebook {notebook} not found")
+    # each notebook gets the parameters its parameters cell declares (papermill warns about others)
+    declared = pm.inspect_notebook(str(notebook))
     pm.execute_notebook(
-        str(notebook), str(staging / "notebooks" / notebook.name), parameters=params,
+        str(notebook), str(staging / "notebooks" / notebook.name),
+        parameters={k: v for k, v in params.items() if k in declared},
         kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
     )
 
