@@ -1,7 +1,8 @@
 """Reading a data source and returning a validated, point-in-time dataset.
 
-A source is a folder of ``<table>.parquet`` / ``<table>.csv`` files or a DuckDB file
-(``.duckdb`` / ``.db``) whose tables carry the contract names (see ``docs/data-contract.md``).
+A source is a folder of ``<table>.parquet`` / ``<table>.csv`` files, a DuckDB file
+(``.duckdb`` / ``.db``) or a database URL (``churnlab.sql``) whose tables carry the contract
+names (see ``docs/data-contract.md``).
 ``load_data`` reads it, validates it with ``churnlab.schema`` and, given an as-of date,
 keeps only what was known on that date.
 
@@ -17,6 +18,7 @@ from typing import Literal
 
 import pandas as pd
 
+from churnlab.sql import is_database_url, read_database, redact
 from churnlab.schema import (
     TABLES, DataContractError, Violation, missing_values, quarantine_summary, validate_tables,
 )
@@ -107,12 +109,16 @@ def _contract_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def read_tables(source) -> dict[str, pd.DataFrame]:
+def read_tables(source, as_of=None) -> dict[str, pd.DataFrame]:
     """Read the contract tables of ``source`` as they are (CSV columns as text).
 
     Files and tables with other names are ignored. Raises ``FileNotFoundError`` when the
     source does not exist and ``DataContractError`` when it has no customers table.
+    A database URL is read by ``churnlab.sql.read_database``, which reads only the rows up to
+    ``as_of`` (files are read whole; ``as_of`` does not apply to them).
     """
+    if is_database_url(source):
+        return read_database(source, as_of=as_of, row_time=ROW_TIME)
     path = _check_source(source)
     if path.is_dir():
         tables = {}
@@ -201,11 +207,16 @@ def load_data(source, as_of=None,
     ``on_row_error``: ``"quarantine"`` sets row-level problems aside, ``"reject"`` raises.
     Raises ``DataContractError`` (every structural problem at once) or ``FileNotFoundError``.
     """
-    result = validate_tables(read_tables(source), on_row_error=on_row_error)
     stamp = _as_timestamp(as_of)
+    raw = read_tables(source, as_of=stamp)
+    result = validate_tables(raw, on_row_error=on_row_error)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
+    if is_database_url(source):  # a database has no files to hash: hash what was read
+        name, digest = redact(source), _frames_fingerprint(raw)
+    else:
+        name, digest = str(source), fingerprint(source)
     return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
-                   source=str(source), fingerprint=fingerprint(source), as_of=stamp)
+                   source=name, fingerprint=digest, as_of=stamp)
 
 
 def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,
@@ -218,9 +229,14 @@ def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,
     result = validate_tables(raw, on_row_error=on_row_error)
     stamp = _as_timestamp(as_of)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
+    return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
+                   source="in-memory", fingerprint=_frames_fingerprint(raw), as_of=stamp)
+
+
+def _frames_fingerprint(raw: dict[str, pd.DataFrame]) -> str:
+    """sha256 (hex) of each table's name and pandas' row hashes, in name order."""
     digest = hashlib.sha256()
     for name in sorted(raw):
         digest.update(name.encode() + b"\0")
         digest.update(pd.util.hash_pandas_object(raw[name], index=False).to_numpy().tobytes())
-    return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
-                   source="in-memory", fingerprint=digest.hexdigest(), as_of=stamp)
+    return digest.hexdigest()
