@@ -4,6 +4,7 @@ Exit codes: 0 ok, 1 data or run failure, 2 usage error (click's own code for bad
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,20 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DATA_HELP = "A folder of <table>.parquet / <table>.csv files, or a DuckDB file."
+DATA_HELP = ("A folder of <table>.parquet / <table>.csv files, a DuckDB file, or a database URL "
+             "(postgresql://user@host:5432/db, duckdb:///file.duckdb, sqlite:///file.db); "
+             "default: the settings' sql.url_env or sql.url.")
+
+
+def _source(data: Optional[str], settings) -> str:
+    """--data, else the database URL the settings point to (the CLI is where the environment is read)."""
+    from churnlab.sql import DataSourceError, resolve_source
+
+    url = settings.sql.url.get_secret_value() if settings.sql.url is not None else None
+    try:
+        return resolve_source(data, url, settings.sql.url_env, dict(os.environ))
+    except DataSourceError as err:
+        _fail(str(err))
 
 
 def _check_date(value: Optional[str]) -> Optional[str]:
@@ -75,7 +89,7 @@ def demo_data(
 
 @app.command("validate")
 def validate(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Only rows on or before this date (YYYY-MM-DD) count."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
 ) -> None:
@@ -83,16 +97,19 @@ def validate(
     from churnlab.io import load_data
     from churnlab.schema import DataContractError
     from churnlab.settings import load_settings
+    from churnlab.sql import DataSourceError, redact
 
     settings = load_settings(config)
+    data = _source(data, settings)
+    shown = redact(data)
     try:
         with console.status("validating"):
             dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error)
     except DataContractError as err:
         _fail(str(err))
-    except FileNotFoundError as err:
+    except (FileNotFoundError, DataSourceError) as err:
         _fail(str(err))
-    rows = Table(title=f"tables in {data}")
+    rows = Table(title=f"tables in {shown}")
     rows.add_column("table")
     rows.add_column("rows", justify="right")
     for name, frame in dataset.tables.items():
@@ -115,12 +132,12 @@ def validate(
         for rec in dataset.missing.itertuples(index=False):
             t.add_row(rec.table, rec.column, f"{rec.count:,}")
         out.print(t)
-    out.print(f"[green]ok[/]: {data} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
+    out.print(f"[green]ok[/]: {shown} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
 
 
 @app.command("run")
 def run(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Snapshot date YYYY-MM-DD (default: today)."),
     reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
@@ -130,6 +147,7 @@ def run(
     from churnlab.settings import load_settings
 
     settings = load_settings(config)
+    data = _source(data, settings)
     when = _parse_date(as_of) or date.today()
     try:
         result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class _Strict(BaseModel):
@@ -48,6 +48,19 @@ class ModelSettings(_Strict):
     reasons: int = Field(3, ge=1, le=10, description="Reasons in words per customer.")
 
 
+class SqlSettings(_Strict):
+    """Where a run finds its database when ``--data`` is not given (see ``churnlab/sql.py``).
+
+    Prefer a URL without a password plus ``PGPASSWORD`` (or ``~/.pgpass``) in the environment;
+    a password in ``url`` works but is shown as ``**********`` in the report's settings copy.
+    """
+
+    url: SecretStr | None = Field(
+        None, description="Database URL read when --data is not given, e.g. postgresql://user@host:5432/db.")
+    url_env: str | None = Field(
+        None, description="Name of an environment variable holding the database URL (wins over url).")
+
+
 class Settings(_Strict):
     """Everything a run needs besides the data and the as-of date."""
 
@@ -55,6 +68,7 @@ class Settings(_Strict):
     horizon_days: int = Field(90, gt=0, description="Churn horizon: P(churn within this many days).")
     validation: ValidationSettings = ValidationSettings()
     models: ModelSettings = ModelSettings()
+    sql: SqlSettings = SqlSettings()
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -83,7 +83,9 @@ def without_password(url: str) -> tuple[str, str | None]:
     parsed = make_url(url)
     if parsed.password is None:
         return url, None
-    return parsed.set(password=None).render_as_string(hide_password=False), str(parsed.password)
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host,
+                      port=parsed.port, database=parsed.database, query=parsed.query)
+    return bare.render_as_string(hide_password=False), str(parsed.password)
 
 
 def resolve_source(data: str | None, url: str | None, url_env: str | None,
