@@ -9,7 +9,7 @@ DEMO_SEED ?= 7
 AS_OF ?= 2026-06-30
 REPORTS ?= reports
 
-.PHONY: install report test demo-data notebooks clean
+.PHONY: install report test demo-data notebooks clean postgres
 
 install: $(VENV)/.installed
 
@@ -29,8 +29,22 @@ $(DEMO)/customers.parquet: | $(VENV)/.installed
 report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
-test: install demo-data
+test: install demo-data postgres
 	$(BIN)/python -m pytest
+
+# The PostgreSQL tests start a throwaway server from Debian's postgresql package
+# (tests/postgres_server.py); install it when its binaries are missing. As root (CI) apt-get
+# runs directly; the package's own cluster is not created, the tests make their own.
+# Developers without root or PostgreSQL can run `CHURNLAB_SKIP_POSTGRES=1 make test`.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ -n "$$CHURNLAB_SKIP_POSTGRES" ]; then echo "PostgreSQL missing: its tests are skipped"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		mkdir -p /etc/postgresql-common && \
+		{ [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; } && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o Dpkg::Options::=--force-confold --no-install-recommends postgresql; \
+	else echo "PostgreSQL is missing: run 'sudo apt-get install postgresql' (or set CHURNLAB_SKIP_POSTGRES=1)" >&2; exit 1; fi
 
 # Refresh the outputs stored in the committed notebooks (what reviewers read and nbval compares).
 notebooks: install demo-data
