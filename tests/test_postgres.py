@@ -77,3 +77,50 @@ def test_password_appears_in_no_report_file_and_no_output(runs):
 def test_manifest_names_the_database_without_its_password(runs, postgres):
     manifest = (runs["postgres"]["report"] / "manifest.json").read_text()
     assert f"churnlab:***@127.0.0.1:{postgres.port}/churnlab" in manifest
+
+
+@pytest.fixture(scope="module")
+def tricky(postgres) -> str:
+    """A second database whose values test the COPY path: quotes, newlines, empty strings
+    beside NULLs, time zones, null flags and whole numbers, an empty table."""
+    import psycopg
+
+    with psycopg.connect(postgres.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as con:
+        con.execute("CREATE DATABASE tricky")
+    url = postgres.url.rsplit("/", 1)[0] + "/tricky"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE TABLE customers (customer_id text, signup_date date, churn_date date, "
+                    "name text, vip boolean, seats_extra integer)")
+        con.execute("INSERT INTO customers VALUES "
+                    "('C-1', '2024-01-01', NULL, E'Ann \"the\" Lee\\nLtd, Inc', true, 3), "
+                    "('C-2', '2024-02-01', '2024-05-01', '', NULL, NULL)")
+        con.execute("CREATE TABLE usage_events (customer_id text, ts timestamptz, event_type text)")
+        con.execute("INSERT INTO usage_events VALUES "
+                    "('C-1', '2024-06-30 20:00+00', 'login'), "
+                    "('C-1', '2024-06-30 23:30-02', 'login'), "  # 2024-07-01 01:30 UTC
+                    "('C-2', '2024-03-01 10:00+00', 'export'), "
+                    "('C-2', '2024-09-01 10:00+00', 'export')")
+        con.execute("CREATE TABLE surveys (customer_id text, responded_at timestamp, kind text, score float8)")
+    return url
+
+
+def test_postgres_values_arrive_as_written(tricky):
+    from churnlab.io import ROW_TIME
+    from churnlab.sql import read_database
+
+    raw = read_database(tricky, as_of="2024-06-30", row_time=ROW_TIME)
+    customers = raw["customers"]
+    assert customers["name"].tolist() == ['Ann "the" Lee\nLtd, Inc', ""]  # "" is not NULL
+    assert customers["vip"].dtype == "boolean" and customers["vip"].isna().tolist() == [False, True]
+    assert customers["seats_extra"].dtype == "Int64" and customers["seats_extra"].tolist()[0] == 3
+    assert customers["churn_date"].tolist() == [None, pd.Timestamp("2024-05-01").date()]
+    # the September event is not read; the 23:30-02:00 one is (one day of slack) ...
+    assert str(raw["usage_events"]["ts"].dt.tz) == "UTC" and len(raw["usage_events"]) == 3
+    assert len(raw["surveys"]) == 0 and list(raw["surveys"].columns) == ["customer_id", "responded_at",
+                                                                         "kind", "score"]
+
+
+def test_postgres_cut_at_the_end_of_the_as_of_day_in_utc(tricky):
+    # ... and then cut: it happened on 2024-07-01 in UTC
+    events = load_data(tricky, as_of="2024-06-30")["usage_events"]
+    assert events["ts"].tolist() == [pd.Timestamp("2024-06-30 20:00"), pd.Timestamp("2024-03-01 10:00")]
