@@ -213,3 +213,28 @@ def test_cli_reads_the_url_from_the_variable_the_settings_name(tmp_path):
                           env={**__import__("os").environ, "SHOP_DB": url})
     assert proc.returncode == 0, proc.stderr
     assert "usage_events" in proc.stdout
+
+
+def test_settings_show_a_url_password_as_stars():
+    import yaml
+
+    from churnlab.settings import Settings
+
+    settings = Settings.model_validate({"sql": {"url": "postgresql://ana:hunter2@db/shop"}})
+    assert settings.sql.url.get_secret_value() == "postgresql://ana:hunter2@db/shop"
+    assert "hunter2" not in yaml.safe_dump(settings.model_dump(mode="json")) + repr(settings)
+
+
+def test_cli_run_against_a_refused_connection_exits_1_naming_the_step(tmp_path):
+    url = f"postgresql://ana:hunter2@127.0.0.1:{_free_port()}/shop"
+    proc = _cli("run", "--data", url, "--as-of", AS_OF, "--out", str(tmp_path / "reports"))
+    assert proc.returncode == 1
+    assert "step 'validate' failed" in proc.stderr and "refused the connection" in proc.stderr
+    assert "hunter2" not in proc.stderr + proc.stdout
+    leaking = [p for p in (tmp_path / "reports").rglob("*") if p.is_file() and b"hunter2" in p.read_bytes()]
+    assert leaking == []
+
+
+def test_cli_without_data_or_settings_url_exits_1_saying_what_to_give():
+    proc = _cli("validate")
+    assert proc.returncode == 1 and "no data source: pass --data" in proc.stderr
