@@ -11,11 +11,12 @@ What is pushed down to the database: each table is read with one
 ``SELECT <columns> FROM <table> WHERE <row time> IS NULL OR <row time> < <bound>`` built with
 SQLAlchemy Core. ``<columns>`` are the contract columns the table has (every column of
 ``customers``, whose extra columns become features); ``<row time>`` is the table's dating column
-(``churnlab.io.ROW_TIME``, handed in by ``churnlab.io``) and ``<bound>`` the start of the second day after the as-of date. The
-extra day is slack for time zones and for timestamps kept as text in SQLite: the exact cut at the
-end of the as-of day is then made in Python by the same code as for Parquet, so both give the same
-frames. A dating column of a text type is not filtered (its dates may not be ISO strings, and an
-unparseable one must be reported, not skipped). PostgreSQL sends each result through its native
+(``churnlab.io.ROW_TIME``, handed in by ``churnlab.io``) and ``<bound>`` the start of the second
+day after the as-of date. The extra day is slack for time zones and for timestamps kept as text
+in SQLite: the exact cut at the end of the as-of day is then made in Python by the same code as
+for Parquet, so both give the same frames. A dating column of a text type is not filtered (its dates may not be ISO strings, and an
+unparseable one must be reported, not skipped; on SQLite, which stores any value in a date
+column, the filter keeps whatever does not look like an ISO date). PostgreSQL sends each result through its native
 fast path, ``COPY (<select>) TO STDOUT`` as CSV, which Arrow parses in chunks of about 64 MB;
 SQLite results are streamed in chunks of ``chunk_rows`` rows; DuckDB hands its result to pandas
 natively.
@@ -83,7 +84,10 @@ def without_password(url: str) -> tuple[str, str | None]:
     A run hands the first to its notebooks and the password to their kernel as ``PGPASSWORD``,
     so the password is never written into an executed notebook.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - reading it fails later with a clear message
+        return redact(url), None
     if parsed.password is None:
         return url, None
     bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host,
@@ -129,8 +133,10 @@ def _parse(url: str) -> URL:
     if backend not in SUPPORTED_DIALECTS:
         raise DataSourceError(f"{redact(parsed)}: databases of type {backend!r} are not supported; "
                               f"churnlab reads {', '.join(SUPPORTED_DIALECTS)} URLs")
-    if backend == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, a declared dependency
+    if backend == "postgresql":
+        # psycopg 3 whatever driver the URL names: it is a declared dependency, and the COPY
+        # fast path uses its API
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if backend in ("duckdb", "sqlite"):
         if not parsed.database or parsed.database == ":memory:":
             raise DataSourceError(f"{redact(parsed)}: give the database file, e.g. "
@@ -183,17 +189,29 @@ def _wanted(table: str, columns: list[_Column]) -> list[_Column]:
     return [c for c in columns if c.name in known]
 
 
+#: What an ISO date stored in SQLite looks like; anything else is kept for the contract to judge.
+_SQLITE_ISO = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
+
+
 def _statement(table: str, columns: list[_Column], bound: datetime | None,
-               row_time: dict[str, str]) -> sa.Select:
-    """``SELECT <columns> FROM <table> [WHERE <row time> IS NULL OR <row time> < <bound>]``."""
+               row_time: dict[str, str], sqlite: bool = False) -> sa.Select:
+    """``SELECT <columns> FROM <table> [WHERE <row time> IS NULL OR <row time> < <bound>]``.
+
+    SQLite stores any value in a date column and compares text: there the filter also keeps
+    every value that does not look like an ISO date, so dirt is reported rather than skipped.
+    """
+    # selected columns carry no type: values arrive as the driver gives them (SQLAlchemy's
+    # SQLite date processor would raise on a stored non-date) and _normalise types them
     types = {"timestamp": sa.DateTime(), "date": sa.Date()}
-    cols = [sa.column(c.name, types.get(c.kind)) for c in columns]
-    stmt = sa.select(*cols).select_from(sa.table(table))
+    stmt = sa.select(*[sa.column(c.name) for c in columns]).select_from(sa.table(table))
     time = next((c for c in columns if c.name == row_time.get(table)), None)
     if bound is not None and time is not None and time.kind in ("timestamp", "date"):
         value = bound if time.kind == "timestamp" else bound.date()
         column = sa.column(time.name, types[time.kind])
-        stmt = stmt.where(sa.or_(column.is_(None), column < value))
+        keep = [column.is_(None), column < value]
+        if sqlite:
+            keep.append(sa.not_(sa.column(time.name).op("GLOB")(sa.literal(_SQLITE_ISO, sa.String()))))
+        stmt = stmt.where(sa.or_(*keep))
     return stmt
 
 
@@ -207,12 +225,17 @@ def _normalise(frame: pd.DataFrame, columns: list[_Column]) -> pd.DataFrame:
     out = {}
     for col in columns:
         s = frame[col.name] if col.name in frame else pd.Series(index=frame.index, dtype=object)
-        if col.kind == "timestamp":
-            if not pd.api.types.is_datetime64_any_dtype(s.dtype):
-                s = pd.to_datetime(s, cache=False)
-        elif col.kind == "date":
-            stamps = s if pd.api.types.is_datetime64_any_dtype(s.dtype) else pd.to_datetime(s, cache=False)
-            s = pd.Series(stamps.dt.date, index=s.index, dtype=object).where(stamps.notna(), None)
+        if col.kind in ("timestamp", "date"):
+            try:
+                stamps = (s if pd.api.types.is_datetime64_any_dtype(s.dtype)
+                          else pd.to_datetime(s, cache=False, format="ISO8601"))
+            except (ValueError, TypeError):
+                # a date column of SQLite (which stores any value) with text that is no date:
+                # it stays text, so the contract reports the value as unparseable_date
+                out[col.name] = s.astype(object).where(s.notna(), None)
+                continue
+            s = stamps if col.kind == "timestamp" else pd.Series(
+                stamps.dt.date, index=s.index, dtype=object).where(stamps.notna(), None)
         elif col.kind == "float":
             s = pd.to_numeric(s).astype("float64")
         elif col.kind == "int":
@@ -313,7 +336,8 @@ def _read_sqlalchemy(url: URL, bound: datetime | None, row_time: dict[str, str],
                 found = [_Column(c["name"], _kind(c["type"]), bool(getattr(c["type"], "timezone", False)))
                          for c in inspector.get_columns(name)]
                 wanted = _wanted(name, found)
-                stmt = _statement(name, wanted, bound, row_time)
+                stmt = _statement(name, wanted, bound, row_time,
+                                  sqlite=url.get_backend_name() == "sqlite")
                 if url.get_backend_name() == "postgresql":
                     frame = _copy_postgresql(conn, stmt, wanted)
                 else:

@@ -238,3 +238,12 @@ def test_cli_run_against_a_refused_connection_exits_1_naming_the_step(tmp_path):
 def test_cli_without_data_or_settings_url_exits_1_saying_what_to_give():
     proc = _cli("validate")
     assert proc.returncode == 1 and "no data source: pass --data" in proc.stderr
+
+
+def test_sqlite_text_that_is_no_date_in_a_date_column_is_reported_not_raised(tmp_path):
+    broken = CUSTOMERS.astype({"signup_date": object})
+    broken.loc[1, "signup_date"] = "sometime in 2024"
+    url = _sqlite(tmp_path / "shop.db", {"customers": broken})
+    with pytest.raises(DataContractError) as err:
+        load_data(url, as_of=AS_OF)
+    assert [(v.column, v.rule) for v in err.value.violations] == [("signup_date", "unparseable_date")]
