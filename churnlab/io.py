@@ -90,7 +90,8 @@ def _check_source(source) -> Path:
     if not path.exists():
         raise FileNotFoundError(
             f"data source {str(source)!r} does not exist: give a folder of <table>.parquet or "
-            f"<table>.csv files, or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)})")
+            f"<table>.csv files, a DuckDB file ({', '.join(DUCKDB_SUFFIXES)}) or a database URL "
+            f"such as postgresql://user@host:5432/dbname")
     if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES:
         raise ValueError(f"data source {str(source)!r} is a file but not a DuckDB file "
                          f"({', '.join(DUCKDB_SUFFIXES)}); give its folder instead")
