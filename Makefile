@@ -9,7 +9,7 @@ DEMO_SEED ?= 7
 AS_OF ?= 2026-06-30
 REPORTS ?= reports
 
-.PHONY: install report test demo-data notebooks clean system-deps
+.PHONY: install report test demo-data notebooks clean system-deps postgres
 
 # Debian packages the tests use: chromium opens the rendered report pages.
 SYSTEM_PACKAGES := chromium
@@ -33,7 +33,7 @@ $(DEMO)/customers.parquet: | $(VENV)/.installed
 report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
-test: install demo-data system-deps
+test: install demo-data system-deps postgres
 	$(BIN)/python -m pytest
 
 # Installs what is missing, once; without root or sudo it says what to install and goes on.
@@ -43,6 +43,20 @@ system-deps:
 			DEBIAN_FRONTEND=noninteractive $(APT) update -qq && \
 			DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 		else echo "note: install Debian's $(SYSTEM_PACKAGES) for the browser test (skipped without it)"; fi; }
+
+# The PostgreSQL tests start a throwaway server from Debian's postgresql package
+# (tests/postgres_server.py); install it when its binaries are missing. As root (CI) apt-get
+# runs directly; the package's own cluster is not created, the tests make their own.
+# Developers without root or PostgreSQL can run `CHURNLAB_SKIP_POSTGRES=1 make test`.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ -n "$$CHURNLAB_SKIP_POSTGRES" ]; then echo "PostgreSQL missing: its tests are skipped"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		mkdir -p /etc/postgresql-common && \
+		{ [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; } && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o Dpkg::Options::=--force-confold --no-install-recommends postgresql; \
+	else echo "PostgreSQL is missing: run 'sudo apt-get install postgresql' (or set CHURNLAB_SKIP_POSTGRES=1)" >&2; exit 1; fi
 
 # Refresh the outputs stored in the committed notebooks (what reviewers read and nbval compares).
 notebooks: install demo-data

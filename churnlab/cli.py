@@ -4,6 +4,7 @@ Exit codes: 0 ok, 1 data or run failure, 2 usage error (click's own code for bad
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,9 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DATA_HELP = "A folder of <table>.parquet / <table>.csv files, one such file (with a mapping), or a DuckDB file."
+DATA_HELP = ("A folder of <table>.parquet / <table>.csv files, one such file (with a mapping), a DuckDB file, "
+             "or a database URL (postgresql://user@host:5432/db, duckdb:///file.duckdb, sqlite:///file.db); "
+             "default: the settings' sql.url_env or sql.url.")
 MAPPING_HELP = ("A mapping of the source's own tables and columns onto the data contract: a shipped "
                 "name (telco) or a mapping YAML; overrides the settings' mapping.")
 
@@ -35,6 +38,17 @@ def _settings(config: Optional[Path], mapping: Optional[str]):
     try:
         return load_settings(config, mapping=mapping)
     except (FileNotFoundError, ValueError) as err:  # pydantic's ValidationError is a ValueError
+        _fail(str(err))
+
+
+def _source(data: Optional[str], settings) -> str:
+    """--data, else the database URL the settings point to (the CLI is where the environment is read)."""
+    from churnlab.sql import DataSourceError, resolve_source
+
+    url = settings.sql.url.get_secret_value() if settings.sql.url is not None else None
+    try:
+        return resolve_source(data, url, settings.sql.url_env, dict(os.environ))
+    except DataSourceError as err:
         _fail(str(err))
 
 
@@ -87,7 +101,7 @@ def demo_data(
 
 @app.command("validate")
 def validate(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Only rows on or before this date (YYYY-MM-DD) count."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
@@ -96,15 +110,18 @@ def validate(
     from churnlab.io import load_data
     from churnlab.mapping import MappingError
     from churnlab.schema import DataContractError
+    from churnlab.sql import DataSourceError, redact
 
     settings = _settings(config, mapping)
+    data = _source(data, settings)
+    shown = redact(data)
     try:
         with console.status("validating"):
             dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error,
                                 mapping=settings.mapping)
-    except (DataContractError, MappingError, FileNotFoundError) as err:
+    except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
         _fail(str(err))
-    rows = Table(title=f"tables in {data}")
+    rows = Table(title=f"tables in {shown}")
     rows.add_column("table")
     rows.add_column("rows", justify="right")
     for name, frame in dataset.tables.items():
@@ -127,12 +144,12 @@ def validate(
         for rec in dataset.missing.itertuples(index=False):
             t.add_row(rec.table, rec.column, f"{rec.count:,}")
         out.print(t)
-    out.print(f"[green]ok[/]: {data} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
+    out.print(f"[green]ok[/]: {shown} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
 
 
 @app.command("run")
 def run(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Snapshot date YYYY-MM-DD (default: today)."),
     since: Optional[str] = typer.Option(None, "--since", callback=_check_date,
                                         help="Catch up: run every missing weekly as-of date from SINCE up to today, in order."),
@@ -146,6 +163,7 @@ def run(
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
     settings = _settings(config, mapping)
+    data = _source(data, settings)
     try:
         if since:
             # the wall clock decides only how far a catch-up goes

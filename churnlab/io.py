@@ -1,11 +1,11 @@
 """Reading a data source and returning a validated, point-in-time dataset.
 
 A source is a folder of ``<table>.parquet`` / ``<table>.csv`` files, a single such file (a
-one-table source named by its stem) or a DuckDB file (``.duckdb`` / ``.db``) whose tables carry
-the contract names (see ``docs/data-contract.md``) or, given a mapping
-(:class:`~churnlab.settings.MappingSettings`, applied by ``churnlab.mapping``), names and
-columns of its own. ``load_data`` reads it, validates it with ``churnlab.schema`` and, given an
-as-of date, keeps only what was known on that date.
+one-table source named by its stem), a DuckDB file (``.duckdb`` / ``.db``) or a database URL
+(``churnlab.sql``) whose tables carry the contract names (see ``docs/data-contract.md``) or,
+given a mapping (:class:`~churnlab.settings.MappingSettings`, applied by ``churnlab.mapping``),
+names and columns of its own (files only, for now). ``load_data`` reads it, validates it with
+``churnlab.schema`` and, given an as-of date, keeps only what was known on that date.
 
 >>> ds = load_data("data/demo", as_of="2024-06-30")          # doctest: +SKIP
 >>> ds["customers"].head()                                     # doctest: +SKIP
@@ -26,6 +26,7 @@ from churnlab.schema import (
     quarantine_summary, validate_tables,
 )
 from churnlab.settings import MappingSettings
+from churnlab.sql import is_database_url, read_database, redact
 
 __all__ = ["Dataset", "read_tables", "load_data", "dataset_from_frames", "fingerprint"]
 
@@ -97,7 +98,8 @@ def _check_source(source) -> Path:
     if not path.exists():
         raise FileNotFoundError(
             f"data source {str(source)!r} does not exist: give a folder of <table>.parquet or "
-            f"<table>.csv files, one such file, or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)})")
+            f"<table>.csv files, one such file, a DuckDB file ({', '.join(DUCKDB_SUFFIXES)}) or a "
+            f"database URL such as postgresql://user@host:5432/dbname")
     if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES + FILE_SUFFIXES:
         raise ValueError(f"data source {str(source)!r} is neither a DuckDB file "
                          f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet or .csv table; give its folder instead")
@@ -160,8 +162,15 @@ def _contract_files(folder: Path) -> dict[str, Path]:
 
 
 def _mapped(source, mapping: MappingSettings | None, as_of) -> tuple[MappedTables, list[str]]:
-    path = _check_source(source)
-    raw, found = _read_source(path, mapping)
+    if is_database_url(source):
+        if mapping is not None:
+            raise ValueError("a mapping applies to files and DuckDB files; a database URL must carry the "
+                             "contract's table and column names (a view per table does it)")
+        # only the rows up to the as-of date are read, pushed down to the database
+        raw = read_database(source, as_of=as_of, row_time=ROW_TIME)
+        found = sorted(raw)
+    else:
+        raw, found = _read_source(_check_source(source), mapping)
     if mapping is None:
         tables = {name: raw[name] for name in TABLES if name in raw}
         mapped = MappedTables(tables, pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
@@ -170,7 +179,8 @@ def _mapped(source, mapping: MappingSettings | None, as_of) -> tuple[MappedTable
     else:
         mapped = apply_mapping(raw, mapping, as_of=_as_timestamp(as_of))
     if "customers" not in mapped.tables:
-        text = (f"customers: the required customers table is missing from {source} (missing_table); "
+        shown = redact(source) if is_database_url(source) else source
+        text = (f"customers: the required customers table is missing from {shown} (missing_table); "
                 f"found: {', '.join(found) or 'nothing'}")
         if mapping is None:
             text += ("; a source with its own table and column names needs a mapping (--mapping, or "
@@ -184,7 +194,9 @@ def read_tables(source, mapping: MappingSettings | None = None, as_of=None) -> d
 
     Files and tables with other names are ignored. With a ``mapping`` the source's own tables
     are mapped onto contract tables (see ``churnlab.mapping``; ``as_of`` is needed for tenure and
-    churn flags); the rows it sets aside are in ``load_data``'s quarantine, not here.
+    churn flags); the rows it sets aside are in ``load_data``'s quarantine, not here. A database
+    URL is read by ``churnlab.sql.read_database``, only the rows up to ``as_of`` (files are read
+    whole).
     Raises ``FileNotFoundError`` when the source does not exist, ``MappingError`` when the
     mapping does not fit it and ``DataContractError`` when it has no customers table.
     """
@@ -277,8 +289,12 @@ def load_data(source, as_of=None,
     missing = missing_values(tables)
     if mapping is not None:
         missing = _with_extra_missing(missing, tables, mapping)
+    if is_database_url(source):  # a database has no files to hash: hash what was read
+        name, digest = redact(source), _frames_fingerprint(mapped.tables)
+    else:
+        name, digest = str(source), fingerprint(source, mapping)
     return Dataset(tables=tables, quarantine=quarantine, missing=missing,
-                   source=str(source), fingerprint=fingerprint(source, mapping), as_of=stamp)
+                   source=name, fingerprint=digest, as_of=stamp)
 
 
 def _source_rows(quarantine: pd.DataFrame, mapped: MappedTables) -> pd.DataFrame:
@@ -330,9 +346,14 @@ def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,
     result = validate_tables(raw, on_row_error=on_row_error)
     stamp = _as_timestamp(as_of)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
+    return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
+                   source="in-memory", fingerprint=_frames_fingerprint(raw), as_of=stamp)
+
+
+def _frames_fingerprint(raw: dict[str, pd.DataFrame]) -> str:
+    """sha256 (hex) of each table's name and pandas' row hashes, in name order."""
     digest = hashlib.sha256()
     for name in sorted(raw):
         digest.update(name.encode() + b"\0")
         digest.update(pd.util.hash_pandas_object(raw[name], index=False).to_numpy().tobytes())
-    return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
-                   source="in-memory", fingerprint=digest.hexdigest(), as_of=stamp)
+    return digest.hexdigest()

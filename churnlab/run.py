@@ -8,6 +8,7 @@ to it and moved into place in one rename at the end. A run that fails keeps its 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
-
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import yaml
 
@@ -26,6 +27,7 @@ from churnlab.mapping import MappingError
 from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
+from churnlab.sql import DataSourceError, is_database_url, without_password
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
@@ -72,8 +74,9 @@ def run_pipeline(
 
     Parameters
     ----------
-    data : a folder of contract tables (Parquet/CSV), one such file or a DuckDB file; read
-        through ``settings.mapping`` when the settings carry one.
+    data : a folder of contract tables (Parquet/CSV), one such file, a DuckDB file or a database
+        URL (its password, if any, reaches the notebooks' kernel as ``PGPASSWORD``, never a
+        file); read through ``settings.mapping`` when the settings carry one.
     as_of : the snapshot date; nothing after it is read.
     reports : the reports root; the run writes ``reports/<as-of>/`` only.
     settings : run settings (defaults when ``None``).
@@ -83,7 +86,12 @@ def run_pipeline(
     settings = settings or Settings()
     reports = Path(reports).resolve()
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
-    data_path = str(Path(data).resolve())
+    if is_database_url(str(data)):
+        data_path = str(data)
+        notebook_data, password = without_password(data_path)
+    else:
+        data_path = notebook_data = str(Path(data).resolve())
+        password = None
     stamp = as_of.isoformat()
     final = reports / stamp
     staging = reports / f".staging-{stamp}"
@@ -110,11 +118,12 @@ def run_pipeline(
         config = staging / "settings.yaml"
         config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
         before = previous_run(reports, as_of)
-        params = {"data": data_path, "as_of": stamp, "config": str(config), "out": str(staging),
+        params = {"data": notebook_data, "as_of": stamp, "config": str(config), "out": str(staging),
                   "previous_scores": str(before / "scores.csv") if before else None}
-        for name in NOTEBOOKS:
-            current = f"notebook {name}"
-            steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+        with _kernel_password(password):
+            for name in NOTEBOOKS:
+                current = f"notebook {name}"
+                steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
         current = "scores"
         steps.timed("scores", lambda: write_scores_csv(staging), say)
         current = "changes"
@@ -169,6 +178,28 @@ def _write_changes(staging: Path, reports: Path, as_of: date) -> str | None:
     previous = pd.read_csv(before / "scores.csv", dtype={"customer_id": str}) if before else None
     zone_changes(previous, current).to_csv(staging / "changes.csv", index=False, lineterminator="\n")
     return before.name if before else None
+
+
+@contextmanager
+def _kernel_password(password: str | None) -> Iterator[None]:
+    """Hand a database password to the notebooks' kernels through ``PGPASSWORD``.
+
+    papermill writes its parameters into the executed notebook, so the URL it passes has no
+    password; the kernel inherits this process's environment and libpq reads the variable.
+    The previous value is put back afterwards.
+    """
+    if password is None:
+        yield
+        return
+    before = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = password
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = before
 
 
 def _execute(notebook: Path, staging: Path, params: dict) -> None:
@@ -337,4 +368,6 @@ def _describe(err: BaseException) -> str:
         return f"the data breaks the contract:\n{err}"
     if isinstance(err, MappingError):
         return f"the mapping does not fit the data: {err}"
+    if isinstance(err, (DataSourceError, FileNotFoundError)):
+        return str(err)
     return f"{type(err).__name__}: {err}"

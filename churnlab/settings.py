@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -324,6 +324,19 @@ class MappingSettings(_Strict):
     tables: dict[ContractTable, TableMapping] = Field(..., min_length=1, description="Contract table -> its mapping.")
 
 
+class SqlSettings(_Strict):
+    """Where a run finds its database when ``--data`` is not given (see ``churnlab/sql.py``).
+
+    Prefer a URL without a password plus ``PGPASSWORD`` (or ``~/.pgpass``) in the environment;
+    a password in ``url`` works but is shown as ``**********`` in the report's settings copy.
+    """
+
+    url: SecretStr | None = Field(
+        None, description="Database URL read when --data is not given, e.g. postgresql://user@host:5432/db.")
+    url_env: str | None = Field(
+        None, description="Name of an environment variable holding the database URL (wins over url).")
+
+
 class Settings(_Strict):
     """Everything a run needs besides the data and the as-of date."""
 
@@ -340,6 +353,7 @@ class Settings(_Strict):
     rules: RuleSettings = RuleSettings()
     segments: SegmentSettings = SegmentSettings()
     campaigns: CampaignSettings = CampaignSettings()
+    sql: SqlSettings = SqlSettings()
 
 
 class _Loader(yaml.SafeLoader):

@@ -36,3 +36,32 @@ def report(small_demo, tmp_path_factory) -> Path:
     )
     assert proc.returncode == 0, proc.stderr
     return reports / REPORT_AS_OF
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server on loopback (see tests/postgres_server.py), stopped at the end.
+
+    When it cannot be started the tests using it fail; a developer without PostgreSQL may set
+    CHURNLAB_SKIP_POSTGRES=1 to skip them instead (ignored in CI, where CI=true).
+    """
+    import os
+
+    from tests.postgres_server import OPT_OUT, PostgresServer, PostgresUnavailable
+
+    if os.environ.get(OPT_OUT) == "1" and os.environ.get("CI") != "true":
+        pytest.skip(f"PostgreSQL tests skipped: {OPT_OUT}=1")
+    server = None
+    try:
+        server = PostgresServer()
+        server.start()
+    except Exception as err:  # noqa: BLE001 - whatever went wrong, say it and fail loudly
+        if server is not None:
+            server.stop()
+        pytest.fail(f"could not start a throwaway PostgreSQL server for the tests: {err}\n"
+                    f"Install Debian's postgresql package (make test does) or set {OPT_OUT}=1 "
+                    f"to skip these tests on a developer machine.", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
