@@ -7,6 +7,7 @@ lands in data_quality.csv instead of stopping the run.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-TELCO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "telco-customer-churn.csv"
+# the table lies beside the project (../shared/data/real); CHURNLAB_TELCO_CSV points elsewhere
+TELCO = Path(os.environ.get("CHURNLAB_TELCO_CSV") or
+             Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "telco-customer-churn.csv")
 AS_OF = "2026-06-30"
 DESCRIPTION = ("Customer ID,Gender,Senior citizen (0/1),Partner,Dependents,Months with the company,Phone,"
                "Lines,Internet,Security,Backup,Protection,Support,TV,Movies,Contract,Paperless,Payment,"

@@ -4,12 +4,14 @@ prints the same figures)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TELCO = ROOT.parent / "shared" / "data" / "real" / "telco-customer-churn.csv"
+# the table lies beside the project (../shared/data/real); CHURNLAB_TELCO_CSV points elsewhere
+TELCO = Path(os.environ.get("CHURNLAB_TELCO_CSV") or ROOT.parent / "shared" / "data" / "real" / "telco-customer-churn.csv")
 
 
 @pytest.fixture(scope="module")
