@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.stats import rankdata
 
 from churnlab.classify import ChurnClassifier, labelled
@@ -187,12 +188,28 @@ def _survival_grid(horizon_days: int) -> np.ndarray:
     return np.linspace(max(1.0, horizon_days / 12), float(horizon_days), 12)
 
 
+def _fit_and_score(family: str, kind: str, test: pd.DataFrame, fit_rows: pd.DataFrame, cal_rows: pd.DataFrame,
+                   surv_rows: pd.DataFrame, penalizer: float, C: float, calibration: str, seed: int,
+                   horizon_days: int, grid) -> tuple[str, np.ndarray, dict, int]:
+    """Fit one model of a fold and score its test snapshot: ``(family, p, extra figures, rows)``."""
+    if family == "survival":
+        model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days).fit(surv_rows)
+        pred = model.predict(test)
+        surv = model.survival_function(test, grid).to_numpy().T
+        extra = survival_metrics(test["duration_days"], test["event"], pred["risk"], survival=surv, times=grid,
+                                 durations_train=surv_rows["duration_days"], events_train=surv_rows["event"])
+        return "survival", pred["churn_probability"].to_numpy(), extra, len(surv_rows)
+    model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed).fit(fit_rows, cal_rows)
+    p = model.predict_proba(test)
+    return "classifier", p, survival_metrics(test["duration_days"], test["event"], p), len(fit_rows)
+
+
 def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
              survival_kinds: Sequence[str] = ("cox", "weibull_aft"),
              classifier_kinds: Sequence[str] = ("logistic", "boosting"),
              penalizer: float = 0.05, C: float = 0.1, calibration: str = "sigmoid",
              max_rows: int = 200_000, seed: int = 0, baseline_score=rule_baseline_score,
-             kind: str = "rolling") -> BacktestResult:
+             kind: str = "rolling", n_jobs: int = 1) -> BacktestResult:
     """Rolling-origin (or cross-section) backtest of every model kind on a training set.
 
     Parameters
@@ -208,6 +225,8 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
     baseline_score : features frame → score; higher means riskier.
     kind : ``"rolling"`` (across time) or ``"cross_section"`` (across the customers of the latest
         labelled snapshot, for flat tables; see the module docstring).
+    n_jobs : model fits run this many at a time (joblib processes); the figures do not depend
+        on it, every fit is seeded.
 
     Returns
     -------
@@ -228,6 +247,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
             f"{horizon_days}-day horizon ended by {pd.Timestamp(as_of).date()}")
     rows, preds = [], []
     grid = _survival_grid(horizon_days)
+    prepared = []
     for k, fold in enumerate(plan):
         if fold.part is not None:
             part = part_rows["part"].to_numpy()
@@ -245,20 +265,19 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
             cal_rows = usable[usable["snapshot"] == fold.calibration_snapshot]
             surv_rows = sample_training_set(usable, max_rows, seed + k)
             test = labelled(train[train["snapshot"] == fold.test_snapshot])
+        prepared.append((fold, test, fit_rows, cal_rows, surv_rows))
+    # every (fold, model) fit is independent: run them side by side when n_jobs > 1
+    tasks = [(k, "survival", m) for k in range(len(prepared)) for m in survival_kinds]
+    tasks += [(k, "classifier", m) for k in range(len(prepared)) for m in classifier_kinds]
+    params = dict(penalizer=penalizer, C=C, calibration=calibration, seed=seed, horizon_days=horizon_days, grid=grid)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_and_score)(family, m, *prepared[k][1:], **params) for k, family, m in tasks)
+    fitted = {(k, m): r for (k, _, m), r in zip(tasks, results)}
+    for k, (fold, test, fit_rows, cal_rows, surv_rows) in enumerate(prepared):
         y = test["churned"].to_numpy()
         scores: dict[str, tuple[str, np.ndarray, dict]] = {}
-        for kind in survival_kinds:
-            model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days).fit(surv_rows)
-            pred = model.predict(test)
-            surv = model.survival_function(test, grid).to_numpy().T
-            extra = survival_metrics(test["duration_days"], test["event"], pred["risk"], survival=surv, times=grid,
-                                     durations_train=surv_rows["duration_days"], events_train=surv_rows["event"])
-            scores[kind] = ("survival", pred["churn_probability"].to_numpy(), extra, len(surv_rows))
-        for kind in classifier_kinds:
-            model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed).fit(fit_rows, cal_rows)
-            p = model.predict_proba(test)
-            extra = survival_metrics(test["duration_days"], test["event"], p)
-            scores[kind] = ("classifier", p, extra, len(fit_rows))
+        for m in (*survival_kinds, *classifier_kinds):
+            scores[m] = fitted[(k, m)]
         for name, score in (("rule_baseline", baseline_score(test)),
                             ("arr_baseline", test["arr"].to_numpy(dtype="float64") if "arr" in test
                              else np.zeros(len(test)))):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from churnlab.backtest import BacktestResult, backtest, cross_section_folds, rolling_can_learn
 from churnlab.bundle import ModelBundle
@@ -32,6 +33,10 @@ __all__ = ["fit_models", "score", "model_metrics", "survival_curves", "SCORE_COL
 
 SCORE_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "reasons"]
 _HIGHER_IS_BETTER = {"roc_auc": True, "pr_auc": True, "emp": True, "brier": False, "concordance": True}
+
+
+def _fit(model, rows: pd.DataFrame, **kwargs):
+    return model.fit(rows, **kwargs)
 
 
 def _pick(summary: pd.DataFrame, family: str, figure: str) -> str:
@@ -110,14 +115,13 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
         kind = "rolling" if rolling_can_learn(train, as_of, h, ms.backtest_folds) else "cross_section"
     result = backtest(train, as_of, h, folds=ms.backtest_folds, survival_kinds=ms.survival,
                       classifier_kinds=ms.classifiers, penalizer=ms.penalizer, C=ms.C,
-                      calibration=ms.calibration, max_rows=ms.max_training_rows, seed=seed, kind=kind)
+                      calibration=ms.calibration, max_rows=ms.max_training_rows, seed=seed, kind=kind,
+                      n_jobs=ms.n_jobs)
     summary = result.summary()
     chosen = {"survival": _pick(summary, "survival", "concordance"),
               "classifier": _pick(summary, "classifier", ms.select_by),
               "survival_selected_by": "concordance", "classifier_selected_by": ms.select_by}
 
-    survival = SurvivalModel(chosen["survival"], penalizer=ms.penalizer, horizon_days=h).fit(
-        sample_training_set(train, ms.max_training_rows, seed))
     known = labelled(train)
     last = known["snapshot"].max()
     if kind == "cross_section":
@@ -127,8 +131,13 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
         fit_rows, cal_rows = rows[rows["part"] != 0].drop(columns="part"), rows[rows["part"] == 0].drop(columns="part")
     else:
         fit_rows, cal_rows = known[known["snapshot"] < last], known[known["snapshot"] == last]
-    classifier = ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed).fit(
-        sample_training_set(fit_rows, ms.max_training_rows, seed), calibrate_on=cal_rows)
+    # the two final fits are independent: side by side when n_jobs > 1
+    survival, classifier = Parallel(n_jobs=min(ms.n_jobs, 2))([
+        delayed(_fit)(SurvivalModel(chosen["survival"], penalizer=ms.penalizer, horizon_days=h),
+                      sample_training_set(train, ms.max_training_rows, seed)),
+        delayed(_fit)(ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed),
+                      sample_training_set(fit_rows, ms.max_training_rows, seed), calibrate_on=cal_rows),
+    ])
     window = {
         "backtest": kind,
         "first_snapshot": train["snapshot"].min().date().isoformat(),

@@ -52,6 +52,8 @@ class ModelSettings(_Strict):
         "roc_auc", description="Backtest figure (mean over folds) that picks the classifier.")
     max_training_rows: int = Field(200_000, gt=1000, description="Larger fitting sets are sampled with weights.")
     reasons: int = Field(3, ge=1, le=10, description="Reasons in words per customer.")
+    n_jobs: int = Field(2, ge=1, description="Model fits run side by side, this many at a time (processes); "
+                                              "the figures do not depend on it.")
 
 
 Tier = str  # a value tier of the segments (high, medium, low)
