@@ -25,6 +25,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helpers, also when loaded by path
+from demo_folders import ensure_demo  # noqa: E402
+
 AS_OF = "2026-06-30"
 
 _CHILD = r"""
@@ -58,15 +61,6 @@ def run(job: str, folder: Path) -> dict:
         raise RuntimeError(f"{job} on {folder} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
-
-def ensure_demo(root: Path, customers: int) -> Path:
-    folder = root / f"demo-{customers}"
-    if not (folder / "usage_events.parquet").exists():
-        from churnlab.demo import generate_demo_data
-
-        print(f"generating {customers:,} demo customers into {folder} ...", flush=True)
-        generate_demo_data(folder, customers=customers, seed=7)
-    return folder
 
 
 def main() -> None:

@@ -22,24 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helpers, also when loaded by path
+from demo_folders import ensure_demo  # noqa: E402
+
 AS_OF = "2025-06-30"
 DATA_END = "2026-06-30"
 
-
-def ensure_demo(root: Path, customers: int) -> Path:
-    folder = root / f"demo-{customers}"
-    if not (folder / "usage_events.parquet").exists():
-        from churnlab.demo import generate_demo_data
-
-        print(f"generating {customers:,} demo customers into {folder} ...", flush=True)
-        generate_demo_data(folder, customers=customers, seed=7)
-    return folder
 
 
 def oracle(truth: Path, customers: pd.Series, as_of: pd.Timestamp, horizon_months: int, months: int) -> tuple:

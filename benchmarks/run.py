@@ -27,18 +27,12 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helpers, also when loaded by path
+from demo_folders import ensure_demo  # noqa: E402
+
 AS_OF = "2026-06-30"
 TARGETS = {5000: (60, None), 100_000: (180, None), 1_000_000: (900, 16.0)}
 
-
-def ensure_demo(root: Path, customers: int) -> Path:
-    folder = root / f"demo-{customers}"
-    if not (folder / "customers.parquet").exists():
-        from churnlab.demo import generate_demo_data
-
-        print(f"generating {customers:,} demo customers into {folder} ...", flush=True)
-        generate_demo_data(folder, customers=customers, seed=7)
-    return folder
 
 
 def _tree_rss(proc: psutil.Process) -> tuple[int, int]:

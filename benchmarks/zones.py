@@ -29,26 +29,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helpers, also when loaded by path
+from demo_folders import ensure_demo  # noqa: E402
+
 DATA_END = "2026-06-30"
 BUDGET_SHARE = 0.05
 
-
-def ensure_demo(root: Path, customers: int, seed: int = 7) -> Path:
-    if customers == 5000 and seed == 7 and Path("data/demo/usage_events.parquet").exists():
-        return Path("data/demo")   # the same as `make demo-data` writes
-    folder = root / (f"demo-{customers}" if seed == 7 else f"demo-{customers}-seed{seed}")
-    if not (folder / "usage_events.parquet").exists():
-        from churnlab.demo import generate_demo_data
-
-        print(f"generating {customers:,} demo customers (seed {seed}) into {folder} ...", flush=True)
-        generate_demo_data(folder, customers=customers, seed=seed)
-    return folder
 
 
 def decide(folder: Path, bundle_dir: Path | None, seed: int = 7) -> tuple[pd.DataFrame, dict]:
@@ -121,7 +114,9 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=None,
                         help="reuse the model bundle in this folder (written there after a fit when absent)")
     args = parser.parse_args()
-    folder = ensure_demo(args.data_root, args.customers, args.seed)
+    folder = (Path("data/demo") if args.customers == 5000 and args.seed == 7
+              and Path("data/demo-truth/README.md").exists()   # what `make demo-data` writes
+              else ensure_demo(args.data_root, args.customers, args.seed))
     table, timings = decide(folder, args.bundle)
     result = judge(table, folder.with_name(folder.name + "-truth"))
     print(json.dumps({"customers": args.customers, "seed": args.seed, "as_of": DATA_END, **timings,
