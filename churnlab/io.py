@@ -256,7 +256,8 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
                 frame.loc[later & due, "status"] = "late"
             frame[column] = frame[column].mask(later)
             for col in known_later:
-                frame[col] = frame[col].mask(later)
+                # None, not NaN, in text columns: as a missing value read from any file is
+                frame[col] = frame[col].mask(later, None) if frame[col].dtype == object else frame[col].mask(later)
         out[name] = frame
     customers = set(out["customers"]["customer_id"])
     for name, frame in out.items():

@@ -22,12 +22,13 @@ from typing import Callable, Iterator
 import yaml
 
 from churnlab.changes import previous_run, zone_changes
-from churnlab.io import Dataset, load_data
+from churnlab.io import Dataset
 from churnlab.mapping import MappingError
 from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
 from churnlab.sql import DataSourceError, is_database_url, without_password
+from churnlab.work import open_data
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
@@ -109,8 +110,8 @@ def run_pipeline(
     try:
         dataset: Dataset = steps.timed(
             "validate",
-            lambda: load_data(data_path, as_of=as_of, on_row_error=settings.validation.on_row_error,
-                              mapping=settings.mapping),
+            # validated once: the notebooks read the copy kept under work/ (churnlab.work)
+            lambda: open_data(data_path, as_of, settings, out=staging),
             say,
         )
         _write_data_quality(dataset, staging / "data_quality.csv")

@@ -1,0 +1,101 @@
+"""The run's shared intermediate results: computed once, served back only while still valid."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+import churnlab
+from churnlab import work
+from churnlab.settings import Settings
+
+AS_OF = "2026-03-31"
+
+
+def _same_dataset(a, b) -> None:
+    assert list(a.tables) == list(b.tables)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_dtype=True)
+    pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
+    pd.testing.assert_frame_equal(a.missing, b.missing)
+    assert (a.source, a.fingerprint, a.as_of) == (b.source, b.fingerprint, b.as_of)
+
+
+def test_a_saved_dataset_reads_back_identical_with_its_dtypes(small_demo, tmp_path):
+    dataset = churnlab.load_data(small_demo, as_of=AS_OF)
+    work.save_dataset(dataset, tmp_path / "copy")
+    _same_dataset(dataset, work.read_dataset(tmp_path / "copy"))
+
+
+def test_open_data_validates_once_per_run_folder(small_demo, tmp_path, monkeypatch):
+    first = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    _same_dataset(first, churnlab.load_data(small_demo, as_of=AS_OF))
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the data was read and validated again")
+
+    monkeypatch.setattr(work, "load_data", fail)
+    _same_dataset(first, work.open_data(small_demo, AS_OF, Settings(), out=tmp_path))
+
+
+def test_open_data_reads_the_source_again_for_another_date_or_changed_files(small_demo, tmp_path):
+    source = tmp_path / "tables"
+    shutil.copytree(small_demo, source)
+    out = tmp_path / "run"
+    before = work.open_data(source, AS_OF, Settings(), out=out)
+    earlier = work.open_data(source, "2026-01-31", Settings(), out=out)
+    assert earlier.as_of == pd.Timestamp("2026-01-31")
+    assert len(earlier["customers"]) < len(before["customers"])
+
+    customers = pd.read_parquet(source / "customers.parquet")
+    customers.iloc[: len(customers) // 2].to_parquet(source / "customers.parquet", index=False)
+    after = work.open_data(source, AS_OF, Settings(), out=out)
+    assert after.fingerprint != before.fingerprint
+    assert len(after["customers"]) < len(before["customers"])
+
+
+def test_without_a_run_folder_nothing_is_kept(small_demo, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dataset = work.open_data(small_demo, AS_OF, Settings(), out=None)
+    work.features_at(dataset, AS_OF, out=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_features_are_built_once_per_date_and_dataset(small_demo, tmp_path, monkeypatch):
+    dataset = churnlab.load_data(small_demo, as_of=AS_OF)
+    built = []
+    real = work.build_features
+
+    def counting(data, day):
+        built.append(pd.Timestamp(day).date().isoformat())
+        return real(data, day)
+
+    monkeypatch.setattr(work, "build_features", counting)
+    first = work.features_at(dataset, AS_OF, out=tmp_path)
+    again = work.features_at(dataset, pd.Timestamp(AS_OF), out=tmp_path)
+    week_before = work.features_at(dataset, "2026-03-24", out=tmp_path)
+    assert built == ["2026-03-31", "2026-03-24"]
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, real(dataset, AS_OF))
+    pd.testing.assert_frame_equal(week_before, real(dataset, "2026-03-24"))
+
+
+def test_a_training_set_is_rebuilt_when_its_settings_change(small_demo, tmp_path):
+    dataset = churnlab.load_data(small_demo, as_of=AS_OF)
+    six = work.training_set(dataset, AS_OF, Settings(models={"snapshots": 6}), out=tmp_path)
+    assert six["snapshot"].nunique() == 6
+    pd.testing.assert_frame_equal(six, churnlab.build_training_set(dataset, AS_OF, snapshots=6))
+    four = work.training_set(dataset, AS_OF, Settings(models={"snapshots": 4}), out=tmp_path)
+    assert four["snapshot"].nunique() == 4
+
+
+@pytest.mark.parametrize("name", ["dataset.json", "source.key.json"])
+def test_a_copy_without_its_key_is_not_trusted(small_demo, tmp_path, monkeypatch, name):
+    work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    (tmp_path / "work" / "shared" / "dataset" / name).unlink()
+    calls = []
+    real = work.load_data
+    monkeypatch.setattr(work, "load_data", lambda *a, **k: calls.append(1) or real(*a, **k))
+    work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    assert calls == [1]
