@@ -208,7 +208,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
              survival_kinds: Sequence[str] = ("cox", "weibull_aft"),
              classifier_kinds: Sequence[str] = ("logistic", "boosting"),
              penalizer: float = 0.05, C: float = 0.1, calibration: str = "sigmoid",
-             max_rows: int = 200_000, seed: int = 0, baseline_score=rule_baseline_score,
+             max_rows: int = 60_000, seed: int = 0, baseline_score=rule_baseline_score,
              kind: str = "rolling", n_jobs: int = 1) -> BacktestResult:
     """Rolling-origin (or cross-section) backtest of every model kind on a training set.
 
