@@ -151,6 +151,7 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
         np.zeros((len(values), 0))
     order = np.argsort(-topic_sum, axis=1, kind="stable")[:, :top]
     out = []
+    column = {c: features[c] for c in cols if c in features.columns}  # a row of a wide frame is slow to take
     for i, row in enumerate(order):
         words = []
         for k in row:
@@ -158,6 +159,6 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
                 break
             cand = speakable[topics[k]]
             j = cand[int(np.argmax(values[i, cand]))]
-            words.append(phrase(cols[j], features.iloc[i][cols[j]]))
+            words.append(phrase(cols[j], column[cols[j]].iat[i] if cols[j] in column else features.iloc[i][cols[j]]))
         out.append("; ".join(words) or NOTHING_STANDS_OUT)
     return pd.Series(out, index=features.index, name="reasons")
