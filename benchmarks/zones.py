@@ -14,13 +14,28 @@ horizon and a budget of contacting 5% of the active customers:
   (a) the Red Zone in priority order (highest expected gain first; fewer when it is smaller);
   (b) the top 5% by ARR; (c) the top 5% by churn probability; (d) the oracle (the truth itself).
 
+**How sure is a ratio?** At 5,000 customers the budget is about 170 calls, of which only a
+handful reach customers who churn and are saveable, so one large account more or less swings a
+ratio. ``--bootstrap B`` (default 1000) resamples the active customers with replacement B times,
+keeps each list's order and budget, and prints each ratio's 95% percentile interval and the share
+of replicates meeting its target: a ratio whose interval straddles the target is noise, one whose
+interval lies below it is a real shortfall. The model, value and zones are not refitted per
+replicate (that would take a fit each), so the interval is of the *judging*, not of the model.
+
+**What a list saves on average.** When the truth folder holds ``hazard.parquet`` (the demo's
+monthly latent hazard), each list is also judged by its *expected* value saved: P(churn in the
+horizon) from the truth's hazard x the truth's p_save x true_value, summed over the list; the
+expected oracle takes the highest of these. This removes the luck of who churns and who is
+saveable (not the model's errors): ``expected_ratio_red_vs_arr`` is what the Red Zone achieves
+on average in that world, ``expected_ratio_oracle_vs_arr`` the best any list can on average.
+
 Why the data's last day and not a year earlier: the truth's ``true_value`` is each customer's
 value *at the end of the data* (zero for anyone who left before it), so customers who churn in
 the 90 days after an earlier as-of date all have a true value of 0 and every list would save 0.
 At the data end the truth still knows 24 months of churn ahead, and the true value of a
 customer who leaves in the next 90 days is what saving it was worth.
 
-    .venv/bin/python benchmarks/zones.py [--customers 5000] [--seed 7] [--data-root data/bench] [--bundle DIR]
+    .venv/bin/python benchmarks/zones.py [--customers 5000] [--seed 7] [--data-root data/bench] [--bundle DIR] [--bootstrap 1000] [--zones FIELD=VALUE ...]
 
 Target (issue 5): (a) >= 1.5 x (b) and >= 1.2 x (c). The truth is read here only, never by
 churnlab.
@@ -44,13 +59,14 @@ BUDGET_SHARE = 0.05
 
 
 
-def decide(folder: Path, bundle_dir: Path | None, seed: int = 7) -> tuple[pd.DataFrame, dict]:
-    """Scores, value and zones of the active customers at the data end, with the default settings."""
+def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Scores, value and zones of the active customers at the data end, with the default settings
+    (``zones``: settings.zones fields to change, e.g. ``{"risk_threshold": 0.01}``)."""
     import churnlab
     from churnlab.value import customer_value
     from churnlab.zones import assign_zones, save_rates
 
-    settings = churnlab.Settings(seed=seed)
+    settings = churnlab.Settings(seed=seed, zones=churnlab.settings.ZoneSettings(**(zones or {})))
     dataset = churnlab.load_data(folder, as_of=DATA_END)
     timings = {}
     t = time.perf_counter()
@@ -74,7 +90,7 @@ def decide(folder: Path, bundle_dir: Path | None, seed: int = 7) -> tuple[pd.Dat
     return frame.merge(zones, on="customer_id"), timings
 
 
-def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90) -> dict:
+def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int = 1000) -> dict:
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")
     ids = table["customer_id"]
     end = pd.Timestamp(DATA_END)
@@ -103,6 +119,105 @@ def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90) -> dict:
                                              if out["saved_top_churn_probability"] else float("inf"))
     out["share_of_oracle"] = out["saved_red_zone"] / out["saved_oracle"] if out["saved_oracle"] else float("nan")
     out["target_met"] = bool(out["ratio_red_vs_arr"] >= 1.5 and out["ratio_red_vs_churn_probability"] >= 1.2)
+    orders = {"red_zone": red_order, "top_arr": by_arr, "top_churn_probability": by_risk}
+    if (truth / "hazard.parquet").exists():
+        out.update(expected_under_truth(table, true, truth, orders, budget, horizon_days))
+    out["lists"] = {name: describe(table, true, churned, worth, order[:budget]) for name, order in
+                    {**orders, "oracle": oracle}.items()}
+    if n_boot:
+        out.update(bootstrap(worth, orders, budget, n_boot))
+    return out
+
+
+def expected_under_truth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, orders: dict[str, np.ndarray],
+                         budget: int, horizon_days: int) -> dict:
+    """Value each list saves *in expectation* under the truth's own probabilities.
+
+    Each active customer's expected worth = P(churn within the horizon) from the truth's monthly
+    hazard (the months starting after the data end and within the horizon: 1 - prod(1 - h)) x
+    the truth's p_save x true_value. Summed over a list, that is what the list saves on average
+    over the draws of who churns and who is saveable, so one lucky or unlucky large account does
+    not decide the ratio. The expected oracle contacts the highest expected worth first: no list
+    built from probabilities, however good, can beat it on average.
+    """
+    h = pd.read_parquet(truth / "hazard.parquet", columns=["customer_id", "month", "hazard"])
+    month = pd.to_datetime(h["month"])
+    end = pd.Timestamp(DATA_END)
+    h = h[(month > end) & (month <= end + pd.Timedelta(days=horizon_days))]
+    p_churn = 1.0 - (1.0 - h["hazard"]).groupby(h["customer_id"]).prod()
+    ids = table["customer_id"]
+    ew = (ids.map(p_churn).fillna(0.0).to_numpy() * ids.map(true["p_save"]).to_numpy()
+          * ids.map(true["true_value"]).to_numpy())
+    saved = {k: float(ew[o[:budget]].sum()) for k, o in orders.items()}
+    saved["oracle"] = float(np.sort(ew)[::-1][:budget].sum())
+    out = {f"expected_saved_{k}": round(v) for k, v in saved.items()}
+    for name in ("top_arr", "top_churn_probability"):
+        short = name.replace("top_", "")
+        out[f"expected_ratio_red_vs_{short}"] = round(saved["red_zone"] / saved[name], 3)
+        out[f"expected_ratio_oracle_vs_{short}"] = round(saved["oracle"] / saved[name], 3)
+    return out
+
+
+def describe(table: pd.DataFrame, true: pd.DataFrame, churned: np.ndarray, worth: np.ndarray,
+             contacted: np.ndarray) -> dict:
+    """What one list contacted, estimate beside truth: why a list saves what it saves."""
+    rows = table.iloc[contacted]
+    truth = true.reindex(rows["customer_id"])
+    return {
+        "contacted": int(len(rows)),
+        "churned_90d": int(churned[contacted].sum()),
+        "churned_saveable_90d": int((worth[contacted] > 0).sum()),
+        "mean_churn_probability": round(float(rows["churn_probability"].mean()), 4),
+        "share_churned_90d": round(float(churned[contacted].mean()), 4),
+        "mean_p_save_estimated": round(float(rows["p_save"].mean()), 4),
+        "mean_p_save_true": round(float(truth["p_save"].mean()), 4),
+        "share_saveable": round(float(truth["saveable"].astype(bool).mean()), 4),
+        "sum_value": round(float(rows["value"].sum())),
+        "sum_true_value": round(float(truth["true_value"].sum())),
+        "sum_arr": round(float(rows["arr"].sum())),
+    }
+
+
+def _saved_with_counts(worth: np.ndarray, order: np.ndarray, counts: np.ndarray, budget: int) -> np.ndarray:
+    """Value saved by ``order`` in each resampled base (rows of ``counts``: times each customer was drawn).
+
+    A customer drawn c times stands for c customers of the resampled base, so it fills c calls
+    of the budget (the last one partly when the budget runs out in its middle).
+    """
+    c = counts[:, order]
+    before = np.cumsum(c, axis=1) - c
+    taken = np.clip(budget - before, 0, c)
+    return taken @ worth[order]
+
+
+def bootstrap(worth: np.ndarray, orders: dict[str, np.ndarray], budget: int, n_boot: int,
+              seed: int = 20261125, chunk: int = 50) -> dict:
+    """95% percentile intervals of the ratios, resampling the active customers with replacement.
+
+    Each replicate draws as many customers as there are, with replacement (multinomial counts),
+    keeps each list's order and budget, and recomputes the value saved. The scores, value and
+    zones stay those of the one fitted model: the interval shows how much the figure moves with
+    *which* customers happen to churn and be saveable, not the model's own variance.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(worth)
+    ratios = {"arr": [], "churn_probability": []}
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.int32)
+        saved = {k: _saved_with_counts(worth, o, counts, budget) for k, o in orders.items()}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios["arr"].append(saved["red_zone"] / saved["top_arr"])
+            ratios["churn_probability"].append(saved["red_zone"] / saved["top_churn_probability"])
+        done += b
+    out = {"bootstrap_replicates": n_boot}
+    for name, target in (("arr", 1.5), ("churn_probability", 1.2)):
+        r = np.concatenate(ratios[name])
+        r = np.where(np.isnan(r), np.inf, r)   # 0 / 0 never happens with a saving list; x / 0 is inf
+        lo, hi = np.quantile(r, [0.025, 0.975], method="inverted_cdf")   # sample values: inf stays inf
+        out[f"ratio_red_vs_{name}_95ci"] = [round(float(lo), 3), round(float(hi), 3)]
+        out[f"share_of_replicates_meeting_{name}_target"] = round(float((r >= target).mean()), 3)
     return out
 
 
@@ -111,15 +226,26 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo world (another seed: another world)")
     parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
+    parser.add_argument("--bootstrap", type=int, default=1000,
+                        help="bootstrap replicates (over customers) for the ratios' 95%% intervals; 0: none")
     parser.add_argument("--bundle", type=Path, default=None,
                         help="reuse the model bundle in this folder (written there after a fit when absent)")
+    parser.add_argument("--zones", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="settings.zones fields to change, e.g. risk_threshold=0.01 segment_strength=20")
     args = parser.parse_args()
+    zones = {}
+    for item in args.zones:
+        key, _, raw = item.partition("=")
+        try:
+            zones[key] = float(raw)
+        except ValueError:
+            zones[key] = raw
     folder = (Path("data/demo") if args.customers == 5000 and args.seed == 7
               and Path("data/demo-truth/README.md").exists()   # what `make demo-data` writes
               else ensure_demo(args.data_root, args.customers, args.seed))
-    table, timings = decide(folder, args.bundle)
-    result = judge(table, folder.with_name(folder.name + "-truth"))
-    print(json.dumps({"customers": args.customers, "seed": args.seed, "as_of": DATA_END, **timings,
+    table, timings = decide(folder, args.bundle, zones=zones)
+    result = judge(table, folder.with_name(folder.name + "-truth"), n_boot=args.bootstrap)
+    print(json.dumps({"customers": args.customers, "seed": args.seed, "as_of": DATA_END, "zones": zones, **timings,
                       **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}}, indent=1),
           flush=True)
 

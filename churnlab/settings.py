@@ -201,7 +201,9 @@ class ZoneSettings(_Strict):
 
     P(save | action) per segment = (saved + k x p0) / (attempts + k), where p0 is the pooled
     rate of all segments itself shrunk towards the prior: p0 = (saved_all + ``prior_strength`` x
-    ``prior_save_rate``) / (attempts_all + ``prior_strength``), and k = ``segment_strength``.
+    ``prior_save_rate``) / (attempts_all + ``prior_strength``), and k = ``segment_strength``, a
+    number of past actions or ``estimated`` from how much the segments' observed rates scatter
+    beyond chance (see churnlab.zones).
     """
 
     risk_threshold: float | Literal["base_rate"] = Field(
@@ -213,10 +215,16 @@ class ZoneSettings(_Strict):
     saved_after_days: int = Field(90, gt=0, description="An accepted action counts as a save when the customer is still there this many days later.")
     prior_save_rate: float = Field(0.3, gt=0, lt=1, description="Mean of the Beta prior of P(save | action) when history is thin or absent.")
     prior_strength: float = Field(20.0, gt=0, description="Weight of the prior, in past actions.")
-    segment_strength: float = Field(20.0, gt=0, description="Weight of the pooled rate when shrinking a segment's rate, in past actions.")
+    segment_strength: float | Literal["estimated"] = Field(
+        "estimated", description="Weight of the pooled rate when shrinking a segment's rate, in past actions; "
+        "'estimated' = learnt from the history by empirical Bayes (beta-binomial likelihood of the segments' "
+        "saves): segments that differ no more than chance allows all get the pooled rate.")
 
     @model_validator(mode="after")
     def _probability(self):
+        if self.segment_strength != "estimated" and not float(self.segment_strength) > 0:
+            raise ValueError(f"zones: segment_strength must be 'estimated' or a number of past actions > 0, "
+                             f"got {self.segment_strength}")
         if self.risk_threshold != "base_rate" and not 0 < float(self.risk_threshold) < 1:
             raise ValueError(f"zones: risk_threshold must be 'base_rate' or a probability between 0 and 1, "
                              f"got {self.risk_threshold}")

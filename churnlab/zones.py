@@ -13,8 +13,22 @@ Thin data is shrunk towards a Beta prior, in two steps (``settings.zones``):
 * pooled over all segments: p0 = (saved + m x a) / (attempts + m), the mean of the posterior
   Beta(m x a + saved, m x (1 - a) + attempts - saved) with prior mean a = ``prior_save_rate``
   and strength m = ``prior_strength`` (in past actions). No history at all gives p0 = a.
-* per segment: p = (saved_s + k x p0) / (attempts_s + k), k = ``segment_strength``: a segment
-  with few past actions stays near the pooled rate; one with many speaks for itself.
+* per segment: p = (saved_s + k x p0) / (attempts_s + k): a segment with few past actions stays
+  near the pooled rate; one with many speaks for itself.
+
+How much segments are pulled together, k, is ``segment_strength``: a number of past actions, or
+``estimated`` (the default), where the history itself says how much segments really differ
+(empirical Bayes). Each segment's saves are taken as beta-binomial: its own rate drawn from a
+Beta with mean p0 and strength k, then saved_s ~ Binomial(attempts_s, rate). k is the value
+maximising the likelihood of all segments' (attempts, saved) together
+(:func:`estimate_segment_strength`, searched between 1 and ``MAX_SEGMENT_STRENGTH`` past
+actions). When segments' rates scatter no more than chance scatters rates of their size, the
+likelihood keeps rising with k and every segment gets (nearly) the pooled rate; when they differ
+by more, k is small and each segment keeps its own rate. Why not a fixed k: a fixed 20 let 0
+saves in 8 actions cut the largest accounts' band to 0.16 against a pooled 0.22 in the 5,000
+demo, where saveability does not depend on size at all; a one-off bad streak of a thin segment
+then moves exactly the accounts with most at stake down the call list. With fewer than two
+segments that have attempts nothing can be learnt about differences: every segment gets p0.
 
 Segments are the ``segment`` column when the customers frame has one (the rules' segments),
 else ``plan``, else bands of ``company_size`` (1-10, 11-50, 51-200, 201-1000, 1001+), else one
@@ -51,9 +65,11 @@ import pandas as pd
 
 from churnlab.settings import Settings
 
-__all__ = ["save_rates", "assign_zones", "zone_frame", "segment_of", "risk_threshold", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
+__all__ = ["save_rates", "estimate_segment_strength", "assign_zones", "zone_frame", "segment_of", "risk_threshold", "ZONES", "ZONE_COLUMNS", "ALL_SEGMENTS"]
 
 ZONES = ("red", "dead", "watch", "healthy")
+#: Upper end of the search for an estimated ``segment_strength``: segments indistinguishable.
+MAX_SEGMENT_STRENGTH = 1e6
 ZONE_COLUMNS = ["customer_id", "zone", "expected_gain", "p_save", "priority", "zone_reason"]
 #: The pooled row of :func:`save_rates`, used for segments without a row of their own.
 ALL_SEGMENTS = "(all segments)"
@@ -101,7 +117,8 @@ def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, sett
     -------
     DataFrame, one row per segment sorted by name and a last row :data:`ALL_SEGMENTS` (the
     pooled rate): ``segment_by``, ``segment``, ``attempts``, ``saved``, ``observed_rate``
-    (saved / attempts, missing without attempts), ``p_save`` (the shrunk estimate).
+    (saved / attempts, missing without attempts), ``segment_strength`` (k, the same on every row:
+    given, or estimated from the history), ``p_save`` (the shrunk estimate).
     """
     zs = settings.zones
     as_of = pd.Timestamp(as_of)
@@ -147,12 +164,48 @@ def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, sett
     })
     with np.errstate(invalid="ignore", divide="ignore"):
         rows["observed_rate"] = np.where(rows["attempts"] > 0, rows["saved"] / rows["attempts"].where(rows["attempts"] > 0), np.nan)
-    k = zs.segment_strength
+    k = (estimate_segment_strength(attempts, saved, p0) if zs.segment_strength == "estimated"
+         else float(zs.segment_strength))
+    rows["segment_strength"] = k
     rows["p_save"] = (rows["saved"] + k * p0) / (rows["attempts"] + k)
     rows.loc[rows["segment"] == ALL_SEGMENTS, "p_save"] = p0
     if segment_by == "all":
         rows = rows[rows["segment"] == ALL_SEGMENTS].reset_index(drop=True)
     return rows
+
+
+def estimate_segment_strength(attempts, saved, p0: float) -> float:
+    """Empirical-Bayes strength k of the pull of segments towards the pooled rate ``p0``.
+
+    Maximises sum over segments with attempts of log BetaBinomial(saved_s | attempts_s,
+    k x p0, k x (1 - p0)) over k in [1, :data:`MAX_SEGMENT_STRENGTH`] (on log k: a grid of 57
+    points, then a bounded Brent search around the best; deterministic). Returns :data:`MAX_SEGMENT_STRENGTH` when fewer than two
+    segments have attempts. See the module docstring for why.
+    """
+    from scipy.optimize import minimize_scalar
+    from scipy.stats import betabinom
+
+    n = np.asarray(attempts, dtype="int64")
+    y = np.asarray(saved, dtype="int64")
+    keep = n > 0
+    n, y = n[keep], y[keep]
+    if len(n) < 2 or not 0 < p0 < 1:
+        return MAX_SEGMENT_STRENGTH
+
+    def minus_loglik(log_k: float) -> float:
+        k = np.exp(log_k)
+        return -float(betabinom.logpmf(y, n, k * p0, k * (1.0 - p0)).sum())
+
+    # the likelihood in k can have two humps: a coarse grid finds the best one, Brent refines it
+    grid = np.linspace(0.0, np.log(MAX_SEGMENT_STRENGTH), 57)
+    values = np.array([minus_loglik(g) for g in grid])
+    i = int(np.argmin(values))
+    if i == len(grid) - 1:   # still rising at the top: the segments are indistinguishable
+        return MAX_SEGMENT_STRENGTH
+    lo, hi = grid[max(i - 1, 0)], grid[i + 1]
+    best = minimize_scalar(minus_loglik, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+    log_k = float(best.x) if best.fun <= values[i] else float(grid[i])
+    return float(np.exp(log_k))
 
 
 def _lookup(frame: pd.DataFrame, rates: pd.DataFrame) -> np.ndarray:

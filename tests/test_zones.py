@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from churnlab.settings import Settings, ZoneSettings
-from churnlab.zones import ALL_SEGMENTS, assign_zones, save_rates
+from churnlab.zones import ALL_SEGMENTS, MAX_SEGMENT_STRENGTH, assign_zones, save_rates
 
 AS_OF = "2025-12-31"
 
@@ -56,6 +56,54 @@ def test_thin_segments_are_shrunk_towards_the_pooled_rate_which_is_shrunk_toward
     assert rates.loc["basic", "p_save"] == pytest.approx((2 + 5 * p0) / (4 + 5))
     assert rates.loc["pro", "p_save"] == pytest.approx((0 + 5 * p0) / (1 + 5))
     assert rates.loc["basic", "observed_rate"] == pytest.approx(0.5)
+
+
+def history_by_plan(counts: dict[str, tuple[int, int]]):
+    """One action per customer in January 2025, nobody left: ``plan -> (attempts, saved)``."""
+    ids, plans, outcomes = [], [], []
+    for plan, (attempts, saved) in counts.items():
+        for i in range(attempts):
+            ids.append(f"{plan}-{i}")
+            plans.append(plan)
+            outcomes.append("accepted" if i < saved else "declined")
+    customers = pd.DataFrame({"customer_id": ids, "plan": plans, "churn_date": None})
+    interventions = pd.DataFrame({"customer_id": ids, "ts": pd.Timestamp("2025-01-15"), "outcome": outcomes})
+    return interventions, customers
+
+
+def test_segments_differing_no_more_than_chance_all_get_the_pooled_rate():
+    # rates 0.30, 0.25, 0.35 over 20 actions each scatter less than chance does at that size
+    # (binomial variance 0.3 x 0.7 / 20 = 0.0105 against 0.0025 observed): no evidence of a difference
+    interventions, customers = history_by_plan({"basic": (20, 6), "plus": (20, 5), "pro": (20, 7)})
+    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=20), AS_OF)
+    p0 = (18 + 20 * 0.3) / (60 + 20)
+    assert rates["p_save"].tolist() == pytest.approx([p0] * 4, abs=1e-4)
+    assert rates["segment_strength"].iloc[0] == MAX_SEGMENT_STRENGTH
+
+
+def test_segments_that_truly_differ_keep_close_to_their_own_rates():
+    # 10%, 60% and 30% over 100 actions each: far more scatter than chance gives
+    interventions, customers = history_by_plan({"basic": (100, 10), "plus": (100, 60), "pro": (100, 30)})
+    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=20), AS_OF)
+    rates = rates.set_index("segment")
+    k = rates["segment_strength"].iloc[0]
+    assert 1 <= k < 20                                   # weighs less than a fifth of a segment's own 100 actions
+    p0 = rates.loc[ALL_SEGMENTS, "p_save"]
+    assert rates.loc["basic", "p_save"] == pytest.approx((10 + k * p0) / (100 + k))
+    assert rates.loc["basic", "p_save"] < 0.15 and rates.loc["plus", "p_save"] > 0.55
+
+
+def test_a_single_segment_with_history_tells_nothing_about_differences():
+    interventions, customers = history_by_plan({"basic": (10, 1)})
+    customers = pd.concat([customers, pd.DataFrame({"customer_id": ["P"], "plan": ["pro"], "churn_date": None})])
+    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=10), AS_OF)
+    p0 = (1 + 10 * 0.3) / (10 + 10)
+    assert rates["p_save"].tolist() == pytest.approx([p0, p0, p0], abs=1e-4)
+
+
+def test_a_fixed_segment_strength_must_be_positive():
+    with pytest.raises(ValueError, match="segment_strength must be 'estimated' or a number"):
+        ZoneSettings(segment_strength=0)
 
 
 def test_segments_fall_back_to_company_size_bands():
