@@ -260,11 +260,17 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
                                            max_rows, seed + k)
             surv_rows = sample_training_set(usable, max_rows, seed + k)
         else:
-            known = as_known_on(train, fold.test_snapshot, horizon_days)
-            usable = known[known["snapshot"].isin(fold.fit_snapshots + (fold.calibration_snapshot,))]
-            fit_rows = sample_training_set(usable[usable["snapshot"].isin(fold.fit_snapshots)], max_rows, seed + k)
-            cal_rows = usable[usable["snapshot"] == fold.calibration_snapshot]
-            surv_rows = sample_training_set(usable, max_rows, seed + k)
+            # sampled first, then seen as on the test date: only the sampled rows are copied
+            # (the classes sampled on are the churns known on the as-of date; the weights keep
+            # any such sampling design unbiased)
+            snapshot = train["snapshot"]
+            in_fit = snapshot.isin(fold.fit_snapshots).to_numpy()
+            in_cal = (snapshot == fold.calibration_snapshot).to_numpy()
+            fit_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit),
+                                   fold.test_snapshot, horizon_days)
+            cal_rows = as_known_on(train[in_cal], fold.test_snapshot, horizon_days)
+            surv_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit | in_cal),
+                                    fold.test_snapshot, horizon_days)
             test = labelled(train[train["snapshot"] == fold.test_snapshot])
         prepared.append((fold, test, fit_rows, cal_rows, surv_rows))
     # every (fold, model) fit is independent: run them side by side when n_jobs > 1

@@ -154,6 +154,14 @@ def test_sampling_keeps_every_churner_and_reweights_the_rest():
     assert out["sample_weight"].sum() == pytest.approx(1000)
 
 
+@pytest.mark.parametrize("max_rows", [100, 10_000])
+def test_sampling_where_a_mask_holds_equals_sampling_the_masked_rows(max_rows):
+    frame = synthetic(3000, seed=2).assign(sample_weight=2.0)
+    mask = (frame["tickets"] > 0).to_numpy()
+    pd.testing.assert_frame_equal(sample_training_set(frame, max_rows, seed=5, where=mask),
+                                  sample_training_set(frame[mask], max_rows, seed=5))
+
+
 def test_sampling_leaves_a_small_set_alone():
     frame = pd.DataFrame({"event": [1, 0, 0]})
     assert sample_training_set(frame, max_rows=10)["sample_weight"].tolist() == [1.0, 1.0, 1.0]
