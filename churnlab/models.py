@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 
 from churnlab.backtest import BacktestResult, backtest, cross_section_folds, rolling_can_learn
 from churnlab.bundle import ModelBundle
-from churnlab.classify import ChurnClassifier, labelled
+from churnlab.classify import ChurnClassifier
 from churnlab.features import build_training_set
 from churnlab.io import Dataset
 from churnlab.reasons import explain
@@ -122,21 +122,25 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
               "classifier": _pick(summary, "classifier", ms.select_by),
               "survival_selected_by": "concordance", "classifier_selected_by": ms.select_by}
 
-    known = labelled(train)
-    last = known["snapshot"].max()
+    # masks rather than copies of the training set (several GB at a million customers)
+    observed = train["churned"].notna().to_numpy()
+    snapshot = train["snapshot"].to_numpy()
+    last = pd.Timestamp(snapshot[observed].max())
     if kind == "cross_section":
         # only the latest labelled snapshot has churners: fit on most of its customers, calibrate
         # on one stratified part of them
         _, rows = cross_section_folds(train, ms.backtest_folds, seed)
-        fit_rows, cal_rows = rows[rows["part"] != 0].drop(columns="part"), rows[rows["part"] == 0].drop(columns="part")
+        fit_rows = sample_training_set(rows[rows["part"] != 0].drop(columns="part"), ms.max_training_rows, seed)
+        cal_rows = rows[rows["part"] == 0].drop(columns="part")
     else:
-        fit_rows, cal_rows = known[known["snapshot"] < last], known[known["snapshot"] == last]
+        fit_rows = sample_training_set(train, ms.max_training_rows, seed, where=observed & (snapshot < last))
+        cal_rows = train[observed & (snapshot == last)]
     # the two final fits are independent: side by side when n_jobs > 1
     survival, classifier = Parallel(n_jobs=min(ms.n_jobs, 2))([
         delayed(_fit)(SurvivalModel(chosen["survival"], penalizer=ms.penalizer, horizon_days=h),
                       sample_training_set(train, ms.max_training_rows, seed)),
         delayed(_fit)(ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed),
-                      sample_training_set(fit_rows, ms.max_training_rows, seed), calibrate_on=cal_rows),
+                      fit_rows, calibrate_on=cal_rows),
     ])
     window = {
         "backtest": kind,
@@ -144,7 +148,7 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings
         "last_snapshot": train["snapshot"].max().date().isoformat(),
         "calibration_snapshot": last.date().isoformat(),
         "rows": int(len(train)), "churn_events": int(train["event"].sum()),
-        "labelled_rows": int(len(known)), "churned_within_horizon": int(known["churned"].sum()),
+        "labelled_rows": int(observed.sum()), "churned_within_horizon": int(train["churned"].sum()),
     }
     features = sorted(set(survival.features_) | set(classifier.features_), key=list(train.columns).index)
     bundle = ModelBundle(
