@@ -218,6 +218,70 @@ class _World:
         return int((self.end - self.start) // pd.Timedelta(days=1))
 
 
+# ---------------------------------------------------------------------------------------------
+# The latent hazard: one formula, used by the generator and by the as-of oracle
+# ---------------------------------------------------------------------------------------------
+
+EPISODES = ("disengagement", "support", "billing", "dispute")
+EPISODE_MONTHS = {"disengagement": 6, "support": 2, "billing": 2, "dispute": 2}
+RETENTION_RISK = 0.06       # an account is "risky" in a month whose hazard exceeds this
+RETENTION_CONTACT_P = 0.25  # chance that a risky month is the month of the one retention action
+RETENTION_ACCEPT_P = 0.85   # chance that a saveable account accepts it (others never do)
+RETENTION_EFFECT = 0.35     # hazard multiplier (on the log scale) from the month after acceptance
+MAX_HAZARD = 0.95
+
+
+def episode_rates(fit: np.ndarray, engagement: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly onset probability of each episode kind per customer (constant over time)."""
+    fit, engagement = np.asarray(fit, dtype=np.float64), np.asarray(engagement, dtype=np.float64)
+    return {"disengagement": 0.016 * np.exp(-0.7 * fit - 0.4 * engagement),
+            "support": 0.020 * np.exp(-0.5 * fit),
+            "billing": 0.010 * np.exp(-0.3 * fit),
+            "dispute": 0.006 * np.ones(fit.shape)}
+
+
+def trait_log_hazard(fit: np.ndarray, engagement: np.ndarray, low_usage_loyal: np.ndarray) -> np.ndarray:
+    """The part of the monthly log hazard that follows from the hidden traits alone."""
+    engagement_term = np.where(low_usage_loyal, 0.0, -0.35 * engagement)
+    return np.log(0.0035) - 0.45 * fit + engagement_term
+
+
+def log_hazard(base: np.ndarray, age: np.ndarray, annual: np.ndarray, disengage: np.ndarray,
+               dis_depth: np.ndarray, support: np.ndarray, billing: np.ndarray,
+               dispute: np.ndarray) -> np.ndarray:
+    """Monthly log hazard before any retention action, months along the last axis.
+
+    ``base`` from :func:`trait_log_hazard`, ``age`` months since signup, ``annual`` the contract
+    kind, the episode arrays whether each month is inside an episode of that kind and
+    ``dis_depth`` how many months into a disengagement. Arrays broadcast against each other.
+    """
+    # customers leave after living through trouble, not while it starts: a support, billing or
+    # dispute episode raises the hazard from the month after it shows in the data (symptoms
+    # precede churn); a fading usage is its own symptom, month by month
+    log_h = base \
+        + 0.5 * (age < 6) \
+        + 0.3 * disengage + 0.8 * dis_depth \
+        + 0.9 * _lag(support) + 0.8 * _lag(billing) + 1.0 * _lag(dispute)
+    # annual contracts churn mostly at renewal (every twelfth month after signup)
+    renewal_month = (age % 12 == 0) & (age >= 12)
+    return log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
+
+
+def _contacted(log_h: np.ndarray, eligible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Months that may be the month of the retention action: eligible (alive, inside the data),
+    risky by the hazard before any action (``log_h``), and the uniform draw ``u`` says so. Only
+    the first such month of an account counts."""
+    h0 = 1.0 - np.exp(-np.exp(log_h))
+    return eligible & (h0 > RETENTION_RISK) & (u < RETENTION_CONTACT_P)
+
+
+def monthly_hazard(log_h: np.ndarray, after_retention: np.ndarray) -> np.ndarray:
+    """The true churn probability of each month: the log hazard of :func:`log_hazard`, lowered
+    in the months after an accepted retention action."""
+    log_h = log_h + np.where(after_retention, np.log(RETENTION_EFFECT), 0.0)
+    return np.clip(1.0 - np.exp(-np.exp(log_h)), 0.0, MAX_HAZARD)
+
+
 def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: int,
                     id_offsets: dict[str, int]):
     mstart = world.month_starts            # M + 1 boundaries
@@ -233,36 +297,26 @@ def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: i
 
     # -- episodes (C x M booleans) ------------------------------------------------------------
     fit, eng = c["fit"], c["engagement"]
-    disengage = _episodes(rng, size, M, rate=0.016 * np.exp(-0.7 * fit - 0.4 * eng), length=6)
-    support = _episodes(rng, size, M, rate=0.020 * np.exp(-0.5 * fit), length=2)
-    billing = _episodes(rng, size, M, rate=0.010 * np.exp(-0.3 * fit), length=2)
-    dispute = _episodes(rng, size, M, rate=0.006 * np.ones(size), length=2)
-    # how far into a disengagement episode (1..4), for the usage fade
+    rates = episode_rates(fit, eng)
+    disengage, support, billing, dispute = (
+        _episode_months(_draw_onsets(rng, size, M, rates[kind]), EPISODE_MONTHS[kind])
+        for kind in EPISODES)
+    # how many months into a disengagement episode, for the usage fade
     dis_depth = _depth(disengage)
 
     # -- latent hazard --------------------------------------------------------------------------
-    engagement_term = np.where(c["low_usage_loyal"], 0.0, -0.35 * eng)
-    # customers leave after living through trouble, not while it starts: a support, billing or
-    # dispute episode raises the hazard from the month after it shows in the data (symptoms
-    # precede churn); a fading usage is its own symptom, month by month
-    log_h = (np.log(0.0035) - 0.45 * fit + engagement_term)[:, None] \
-        + 0.5 * (age < 6) \
-        + 0.3 * disengage + 0.8 * dis_depth \
-        + 0.9 * _lag(support) + 0.8 * _lag(billing) + 1.0 * _lag(dispute)
-    annual = c["annual"][:, None]
-    renewal_month = (age % 12 == 0) & (age >= 12)
-    log_h = log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
+    base = trait_log_hazard(fit, eng, c["low_usage_loyal"])
+    log_h = log_hazard(base[:, None], age, c["annual"][:, None], disengage, dis_depth,
+                       support, billing, dispute)
 
     # past retention actions: among risky months, some accounts were contacted once
-    h0 = 1.0 - np.exp(-np.exp(log_h))
     in_data = (mstart[None, :-1] >= 0) & (mstart[None, 1:] <= end_day + 1)
-    risky = alive_m & in_data & (h0 > 0.06) & (rng.random((size, M)) < 0.25)
+    risky = _contacted(log_h, alive_m & in_data, rng.random((size, M)))
     has_iv = risky.any(axis=1)
     iv_month = np.where(has_iv, risky.argmax(axis=1), -1)
-    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < 0.85)
+    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < RETENTION_ACCEPT_P)
     after_iv = (month_idx > iv_month[:, None]) & iv_accepted[:, None]
-    log_h = log_h + np.where(after_iv, np.log(0.35), 0.0)
-    hazard = np.clip(1.0 - np.exp(-np.exp(log_h)), 0.0, 0.95)
+    hazard = monthly_hazard(log_h, after_iv)
 
     # -- churn ----------------------------------------------------------------------------------
     draws = (rng.random((size, M)) < hazard) & alive_m
@@ -517,29 +571,35 @@ def _accounts(world: _World, rng: np.random.Generator, first: int, size: int) ->
     }
 
 
-def _episodes(rng: np.random.Generator, size: int, M: int, rate: np.ndarray, length: int) -> np.ndarray:
-    """Months inside an episode: onsets drawn per month, each lasting ``length`` months."""
-    onset = rng.random((size, M)) < rate[:, None]
-    csum = np.cumsum(onset, axis=1)
+def _draw_onsets(rng: np.random.Generator, size: int, M: int, rate: np.ndarray) -> np.ndarray:
+    """Episode onsets, one Bernoulli(``rate``) draw per customer and month (C x M booleans)."""
+    return rng.random((size, M)) < rate[:, None]
+
+
+def _episode_months(onset: np.ndarray, length: int) -> np.ndarray:
+    """Months inside an episode (along the last axis): each onset lasts ``length`` months,
+    counting its own; overlapping episodes merge."""
+    csum = np.cumsum(onset, axis=-1)
     lagged = np.zeros_like(csum)
-    lagged[:, length:] = csum[:, :-length]
+    lagged[..., length:] = csum[..., :-length]
     return (csum - lagged) > 0
 
 
 def _lag(x: np.ndarray, months: int = 1) -> np.ndarray:
-    """``x`` shifted ``months`` later along the month axis (zeros at the start)."""
+    """``x`` shifted ``months`` later along the month (last) axis (zeros at the start)."""
     out = np.zeros_like(x)
-    out[:, months:] = x[:, :-months]
+    out[..., months:] = x[..., :-months]
     return out
 
 
-def _depth(episode: np.ndarray) -> np.ndarray:
-    """How many consecutive episode months up to and including each month (0 outside)."""
+def _depth(episode: np.ndarray, run: np.ndarray | float = 0.0) -> np.ndarray:
+    """How many consecutive episode months up to and including each month (0 outside), along
+    the last axis; ``run`` is the count just before the first month (0: none)."""
     depth = np.zeros(episode.shape, dtype=np.float64)
-    run = np.zeros(episode.shape[0])
-    for m in range(episode.shape[1]):
-        run = np.where(episode[:, m], run + 1, 0)
-        depth[:, m] = run
+    run = np.broadcast_to(np.asarray(run, dtype=np.float64), episode.shape[:-1])
+    for m in range(episode.shape[-1]):
+        run = np.where(episode[..., m], run + 1, 0)
+        depth[..., m] = run
     return depth
 
 
