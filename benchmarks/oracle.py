@@ -8,6 +8,9 @@ seconds of one call. The benchmark of the models (``benchmarks/models.py``) uses
 ``ORACLE_DRAWS`` paths; the aim is a spread below 0.002.
 
     nice -n 10 .venv/bin/python benchmarks/oracle.py --sizes 5000 100000 --draws 100 400 --seeds 0 1 2
+
+``--what-it-knows`` also prints where the oracle's AUC comes from (its knowledge of the episodes
+begun by the as-of month, of the traits).
 """
 from __future__ import annotations
 
@@ -51,15 +54,52 @@ def measure(folder: Path, draws: int, seeds: list[int]) -> dict:
             "seconds": round(float(np.median(secs)), 1)}
 
 
+def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
+    """Where the as-of oracle's ROC AUC comes from: the oracle with part of its knowledge taken
+    away (episodes begun by the as-of month taken as none; traits taken as average), and how
+    many of the 90-day churners were inside a disengagement at the as-of month."""
+    import dataclasses
+
+    from churnlab import demo
+    from sklearn.metrics import roc_auc_score
+
+    truth = folder.with_name(folder.name + "-truth")
+    as_of = pd.Timestamp(AS_OF)
+    state = demo._as_of_state(truth, as_of, 3)
+    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
+    churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
+    y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=HORIZON_DAYS))).astype(int).to_numpy()
+    rng = np.random.default_rng(seed)
+    u = {kind: rng.random((1, draws, 3)) for kind in demo.EPISODES}
+    u_contact, u_accept = rng.random((1, draws, 3)), rng.random((1, draws))
+
+    def auc(s) -> float:
+        future = {kind: u[kind] < s.rates[kind][:, None, None] for kind in demo.EPISODES}
+        hazard = demo._path_hazard(s, future, u_contact, u_accept)
+        return round(roc_auc_score(y, 1 - np.cumprod(1 - hazard, axis=-1).mean(axis=1)[:, -1]), 4)
+
+    no_episodes = dataclasses.replace(state, recent={k: np.zeros_like(v) for k, v in state.recent.items()},
+                                      depth=np.zeros_like(state.depth))
+    average_traits = dataclasses.replace(state, base=np.full_like(state.base, np.log(0.0035)))
+    return {"auc_oracle_as_of": auc(state), "auc_without_episodes": auc(no_episodes),
+            "auc_without_traits": auc(average_traits),
+            "disengaged_at_as_of_churners": round(float((state.depth[y == 1] > 0).mean()), 3),
+            "disengaged_at_as_of_others": round(float((state.depth[y == 0] > 0).mean()), 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 100_000])
     parser.add_argument("--draws", type=int, nargs="+", default=[100, 400])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
+    parser.add_argument("--what-it-knows", action="store_true",
+                        help="also the oracle's AUC without its episode or trait knowledge")
     args = parser.parse_args()
     for n in args.sizes:
         folder = ensure_demo(args.data_root, n)
+        if args.what_it_knows:
+            print(json.dumps({"size": n, **what_it_knows(folder)}), flush=True)
         for draws in args.draws:
             print(json.dumps({"size": n, **measure(folder, draws, args.seeds)}), flush=True)
 
