@@ -27,21 +27,47 @@ and ``<out>-truth/`` beside it (never read by churnlab's own work):
 * ``customers.parquet``: customer_id, true_churn_date (also after ``end``; null when the account
   survives the simulated horizon), fit, engagement, low_usage_loyal, vocal, p_save, saveable,
   true_value (discounted future margin plus advocacy value at ``end``), mrr_at_end;
-* ``hazard.parquet``: customer_id, month (first day), hazard (true churn probability that month);
+* ``hazard.parquet``: customer_id, month (first day), hazard (true churn probability that month,
+  on the path the world took: it includes episodes that began after any given as-of date);
+* ``latent.parquet``: what the hazard is made of, per customer: customer_id, signup_date, fit,
+  engagement (full precision), low_usage_loyal, annual, saveable, rate_disengagement,
+  rate_support, rate_billing, rate_dispute (monthly onset probability of each episode kind),
+  retention_month (first day of the month of the one retention action, null when none; it is
+  drawn in a risky month inside the data and lowers the hazard from the next month when
+  accepted), retention_accepted;
+* ``episodes.parquet``: customer_id, month (first day), episode (disengagement, support, billing
+  or dispute): one row per episode onset, over every simulated month. A disengagement lasts 6
+  months, the others 2, counting the onset month; overlapping episodes merge;
+* ``world.json``: start and end of the data (retention actions fall only in whole months inside);
 * ``dirt.csv``: table, rule, count of the planted data dirt (rule names as the validator's);
 * ``missing.csv``: table, column, count of planted missing optional values;
 * ``README.md``: this description.
+
+The hazard of a month is ``1 - exp(-exp(log h))``, at most 0.95, with ``log h`` the traits' term
+plus the month's terms: first six months since signup, inside a disengagement and how many
+months into it, the month after a support, billing or dispute month, the renewal month (or any
+other month) of an annual contract, and after an accepted retention action. The formula lives
+in ``churnlab.demo`` (``trait_log_hazard``, ``episode_rates``, ``log_hazard``,
+``monthly_hazard``), used by the generator and by the as-of oracle alike.
+
+**Which oracle.** ``hazard.parquet`` is the hazard of the path the world took, so scoring with
+it peeks at episodes that had not begun at the as-of date. The fair reference for a model is
+``churnlab.demo.expected_hazard(<out>-truth, as_of)``: the expected probability of churn within
+each horizon given everything latent up to the as-of month (traits, episodes begun, contract
+and renewal timing, a past retention action), with the onsets of later episodes and a later
+retention action integrated out by seeded Monte Carlo.
 
 Everything is drawn from ``numpy.random.default_rng`` seeded per chunk of customers from one
 ``SeedSequence(seed)``: the same arguments give byte-identical files.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,7 +75,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["DemoSummary", "generate_demo_data", "TABLE_NAMES"]
+__all__ = ["DemoSummary", "generate_demo_data", "expected_hazard", "TABLE_NAMES", "episode_rates",
+           "trait_log_hazard", "log_hazard", "monthly_hazard"]
 
 TABLE_NAMES = ("customers", "subscriptions", "usage_events", "support_tickets", "surveys",
                "invoices", "touchpoints", "advocacy", "interventions")
@@ -184,6 +211,8 @@ def generate_demo_data(out: str | Path, customers: int = 5000, seed: int = 7,
         for writer in writers.values():
             writer.close()
 
+    (truth / "world.json").write_text(json.dumps({"start": str(start_d.date()), "end": str(end_d.date())})
+                                      + "\n", encoding="utf-8")
     _write_counts(truth / "dirt.csv", ("table", "rule"), dirt)
     _write_counts(truth / "missing.csv", ("table", "column"), missing)
     (truth / "README.md").write_text(_truth_readme(), encoding="utf-8")
@@ -218,6 +247,70 @@ class _World:
         return int((self.end - self.start) // pd.Timedelta(days=1))
 
 
+# ---------------------------------------------------------------------------------------------
+# The latent hazard: one formula, used by the generator and by the as-of oracle
+# ---------------------------------------------------------------------------------------------
+
+EPISODES = ("disengagement", "support", "billing", "dispute")
+EPISODE_MONTHS = {"disengagement": 6, "support": 2, "billing": 2, "dispute": 2}
+RETENTION_RISK = 0.06       # an account is "risky" in a month whose hazard exceeds this
+RETENTION_CONTACT_P = 0.25  # chance that a risky month is the month of the one retention action
+RETENTION_ACCEPT_P = 0.85   # chance that a saveable account accepts it (others never do)
+RETENTION_EFFECT = 0.35     # hazard multiplier (on the log scale) from the month after acceptance
+MAX_HAZARD = 0.95
+
+
+def episode_rates(fit: np.ndarray, engagement: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly onset probability of each episode kind per customer (constant over time)."""
+    fit, engagement = np.asarray(fit, dtype=np.float64), np.asarray(engagement, dtype=np.float64)
+    return {"disengagement": 0.016 * np.exp(-0.7 * fit - 0.4 * engagement),
+            "support": 0.020 * np.exp(-0.5 * fit),
+            "billing": 0.010 * np.exp(-0.3 * fit),
+            "dispute": 0.006 * np.ones(fit.shape)}
+
+
+def trait_log_hazard(fit: np.ndarray, engagement: np.ndarray, low_usage_loyal: np.ndarray) -> np.ndarray:
+    """The part of the monthly log hazard that follows from the hidden traits alone."""
+    engagement_term = np.where(low_usage_loyal, 0.0, -0.35 * engagement)
+    return np.log(0.0035) - 0.45 * fit + engagement_term
+
+
+def log_hazard(base: np.ndarray, age: np.ndarray, annual: np.ndarray, disengage: np.ndarray,
+               dis_depth: np.ndarray, support: np.ndarray, billing: np.ndarray,
+               dispute: np.ndarray) -> np.ndarray:
+    """Monthly log hazard before any retention action, months along the last axis.
+
+    ``base`` from :func:`trait_log_hazard`, ``age`` months since signup, ``annual`` the contract
+    kind, the episode arrays whether each month is inside an episode of that kind and
+    ``dis_depth`` how many months into a disengagement. Arrays broadcast against each other.
+    """
+    # customers leave after living through trouble, not while it starts: a support, billing or
+    # dispute episode raises the hazard from the month after it shows in the data (symptoms
+    # precede churn); a fading usage is its own symptom, month by month
+    log_h = base \
+        + 0.5 * (age < 6) \
+        + 0.3 * disengage + 0.8 * dis_depth \
+        + 0.9 * _lag(support) + 0.8 * _lag(billing) + 1.0 * _lag(dispute)
+    # annual contracts churn mostly at renewal (every twelfth month after signup)
+    renewal_month = (age % 12 == 0) & (age >= 12)
+    return log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
+
+
+def _contacted(log_h: np.ndarray, eligible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Months that may be the month of the retention action: eligible (alive, inside the data),
+    risky by the hazard before any action (``log_h``), and the uniform draw ``u`` says so. Only
+    the first such month of an account counts."""
+    h0 = 1.0 - np.exp(-np.exp(log_h))
+    return eligible & (h0 > RETENTION_RISK) & (u < RETENTION_CONTACT_P)
+
+
+def monthly_hazard(log_h: np.ndarray, after_retention: np.ndarray) -> np.ndarray:
+    """The true churn probability of each month: the log hazard of :func:`log_hazard`, lowered
+    in the months after an accepted retention action."""
+    log_h = log_h + np.where(after_retention, np.log(RETENTION_EFFECT), 0.0)
+    return np.clip(1.0 - np.exp(-np.exp(log_h)), 0.0, MAX_HAZARD)
+
+
 def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: int,
                     id_offsets: dict[str, int]):
     mstart = world.month_starts            # M + 1 boundaries
@@ -233,36 +326,26 @@ def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: i
 
     # -- episodes (C x M booleans) ------------------------------------------------------------
     fit, eng = c["fit"], c["engagement"]
-    disengage = _episodes(rng, size, M, rate=0.016 * np.exp(-0.7 * fit - 0.4 * eng), length=6)
-    support = _episodes(rng, size, M, rate=0.020 * np.exp(-0.5 * fit), length=2)
-    billing = _episodes(rng, size, M, rate=0.010 * np.exp(-0.3 * fit), length=2)
-    dispute = _episodes(rng, size, M, rate=0.006 * np.ones(size), length=2)
-    # how far into a disengagement episode (1..4), for the usage fade
+    rates = episode_rates(fit, eng)
+    onsets = {kind: _draw_onsets(rng, size, M, rates[kind]) for kind in EPISODES}
+    disengage, support, billing, dispute = (_episode_months(onsets[kind], EPISODE_MONTHS[kind])
+                                            for kind in EPISODES)
+    # how many months into a disengagement episode, for the usage fade
     dis_depth = _depth(disengage)
 
     # -- latent hazard --------------------------------------------------------------------------
-    engagement_term = np.where(c["low_usage_loyal"], 0.0, -0.35 * eng)
-    # customers leave after living through trouble, not while it starts: a support, billing or
-    # dispute episode raises the hazard from the month after it shows in the data (symptoms
-    # precede churn); a fading usage is its own symptom, month by month
-    log_h = (np.log(0.0035) - 0.45 * fit + engagement_term)[:, None] \
-        + 0.5 * (age < 6) \
-        + 0.3 * disengage + 0.8 * dis_depth \
-        + 0.9 * _lag(support) + 0.8 * _lag(billing) + 1.0 * _lag(dispute)
-    annual = c["annual"][:, None]
-    renewal_month = (age % 12 == 0) & (age >= 12)
-    log_h = log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
+    base = trait_log_hazard(fit, eng, c["low_usage_loyal"])
+    log_h = log_hazard(base[:, None], age, c["annual"][:, None], disengage, dis_depth,
+                       support, billing, dispute)
 
     # past retention actions: among risky months, some accounts were contacted once
-    h0 = 1.0 - np.exp(-np.exp(log_h))
     in_data = (mstart[None, :-1] >= 0) & (mstart[None, 1:] <= end_day + 1)
-    risky = alive_m & in_data & (h0 > 0.06) & (rng.random((size, M)) < 0.25)
+    risky = _contacted(log_h, alive_m & in_data, rng.random((size, M)))
     has_iv = risky.any(axis=1)
     iv_month = np.where(has_iv, risky.argmax(axis=1), -1)
-    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < 0.85)
+    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < RETENTION_ACCEPT_P)
     after_iv = (month_idx > iv_month[:, None]) & iv_accepted[:, None]
-    log_h = log_h + np.where(after_iv, np.log(0.35), 0.0)
-    hazard = np.clip(1.0 - np.exp(-np.exp(log_h)), 0.0, 0.95)
+    hazard = monthly_hazard(log_h, after_iv)
 
     # -- churn ----------------------------------------------------------------------------------
     draws = (rng.random((size, M)) < hazard) & alive_m
@@ -472,10 +555,232 @@ def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: i
         "month": pc.take(month_dates, pa.array(hm)),
         "hazard": pa.array(np.round(hazard[hc, hm], 6)),
     })
+    # what the as-of oracle (expected_hazard) needs besides the traits: full-precision traits,
+    # the onset rates and every episode onset, and the month of the one retention action
+    truth_latent = pa.table({
+        "customer_id": ids,
+        "signup_date": _dates(world, c["signup_day"]),
+        "fit": pa.array(fit),
+        "engagement": pa.array(eng),
+        "low_usage_loyal": pa.array(c["low_usage_loyal"]),
+        "annual": pa.array(c["annual"]),
+        "saveable": pa.array(c["saveable"]),
+        **{f"rate_{kind}": pa.array(rates[kind]) for kind in EPISODES},
+        "retention_month": pc.take(month_dates, pa.array(iv_month, mask=~has_iv)),
+        "retention_accepted": pa.array(iv_accepted),
+    })
+    kind_i = np.stack([onsets[kind] for kind in EPISODES], axis=-1)        # C x M x kinds
+    ec, em, ek = np.nonzero(kind_i)                                         # sorted: customer, month, kind
+    truth_episodes = pa.table({
+        "customer_id": pc.take(ids, pa.array(ec)),
+        "month": pc.take(month_dates, pa.array(em)),
+        "episode": pc.take(pa.array(EPISODES), pa.array(ek)),
+    })
     tables = {"customers": customers_tbl, "subscriptions": subs_tbl, "usage_events": usage_tbl,
               "support_tickets": tickets_tbl, "surveys": surveys_tbl, "invoices": inv_tbl,
               "touchpoints": touch_tbl, "advocacy": adv_tbl, "interventions": iv_tbl}
-    return tables, {"customers": truth_customers, "hazard": truth_hazard}, dirt, missing
+    truth_tables = {"customers": truth_customers, "hazard": truth_hazard, "latent": truth_latent,
+                    "episodes": truth_episodes}
+    return tables, truth_tables, dirt, missing
+
+
+# ---------------------------------------------------------------------------------------------
+# The as-of oracle: the best prediction the world's latent state allows at an as-of date
+# ---------------------------------------------------------------------------------------------
+
+ORACLE_CELLS = 2_000_000   # customer x path x month cells simulated at once (memory only: results do not depend on it)
+
+
+def expected_hazard(truth: str | Path, as_of: str | date, months: Sequence[int] = (3, 12),
+                    draws: int = 400, seed: int = 0) -> pd.DataFrame:
+    """The demo world's best possible churn prediction at ``as_of``: what its latent state knows.
+
+    For every customer alive at ``as_of`` (signed up by then, not churned by then): the expected
+    probability of churning within each horizon, E[1 - prod_k (1 - h_k)] over the months k after
+    the as-of month, given the traits, every episode begun up to the as-of month (how far into
+    it, how many months are left), contract and renewal timing and a retention action already
+    taken. Onsets of later episodes, and a later retention action with its acceptance, are
+    integrated out by Monte Carlo: ``draws`` paths per customer, drawn with the world's own rates
+    and passed through the generator's own hazard formula (:func:`log_hazard`,
+    :func:`monthly_hazard`). ``hazard.parquet`` instead holds the one path the world took, which
+    already contains episodes no one could know at ``as_of``.
+
+    Parameters
+    ----------
+    truth : the ``<out>-truth`` folder of :func:`generate_demo_data` (reads ``latent.parquet``,
+        ``episodes.parquet``, ``customers.parquet`` and ``world.json``).
+    as_of : the as-of date. The latent state is known through the end of its month and the
+        horizons count whole months after it, so a month's last day is the exact case.
+    months : horizons in whole months after the as-of month (each >= 1).
+    draws : Monte Carlo paths per customer, shared by all customers (common random numbers).
+        With 400, on the 5,000-customer demo as of 2025-06-30, the ROC AUC of ``p_within_3m``
+        moves by 0.0002 and the concordance of ``cumulative_hazard`` by 0.0013 across three
+        seeds (``benchmarks/oracle.py``).
+    seed : seeds the paths; the same arguments give the same frame.
+
+    Returns
+    -------
+    DataFrame sorted by customer_id: ``customer_id``, ``p_within_<h>m`` for each horizon, and
+    ``cumulative_hazard``, ``-log`` of the expected survival over the longest horizon (the
+    cumulative hazard of the as-of survival curve: a ranking of time to churn).
+
+    Example
+    -------
+    >>> expected_hazard("data/demo-truth", "2025-06-30", months=(3, 12))   # doctest: +SKIP
+    """
+    months = tuple(int(h) for h in months)
+    if not months or min(months) < 1:
+        raise ValueError(f"months must be whole months after the as-of month, each >= 1; got {months}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    state = _as_of_state(Path(truth), pd.Timestamp(as_of).normalize(), max(months))
+    H, n = state.horizon, len(state.customer_id)
+    # common random numbers: every customer's paths use the same uniform draws, so two customers
+    # alike but for a higher onset rate get at least as many onsets on every path and their
+    # estimates keep their true order; each estimate is still an unbiased mean of its own paths
+    rng = np.random.default_rng(seed)
+    u_onset = {kind: rng.random((1, draws, H)) for kind in EPISODES}
+    u_contact, u_accept = rng.random((1, draws, H)), rng.random((1, draws))
+    block = max(1, ORACLE_CELLS // (draws * (H + max(EPISODE_MONTHS.values()))))
+    survival = np.empty((n, H))
+    for lo in range(0, n, block):
+        part = state.take(slice(lo, min(lo + block, n)))
+        future = {kind: u_onset[kind] < part.rates[kind][:, None, None] for kind in EPISODES}
+        hazard = _path_hazard(part, future, u_contact, u_accept)
+        survival[lo:lo + len(part.customer_id)] = np.cumprod(1.0 - hazard, axis=-1).mean(axis=1)
+    out = pd.DataFrame({"customer_id": state.customer_id})
+    for h in months:
+        out[f"p_within_{h}m"] = 1.0 - survival[:, h - 1]
+    out["cumulative_hazard"] = -np.log(survival[:, H - 1])
+    return out
+
+
+@dataclass(frozen=True)
+class _AsOfState:
+    """What the latent world knows at the end of the as-of month, per alive customer."""
+
+    customer_id: np.ndarray
+    horizon: int                  # H months simulated after the as-of month
+    base: np.ndarray              # trait term of the log hazard
+    annual: np.ndarray
+    saveable: np.ndarray
+    age: np.ndarray               # C x (H + 1): months since signup, as-of month first
+    rates: dict                   # kind -> C onset probabilities
+    recent: dict                  # kind -> C x L: onsets of the last L months up to the as-of month
+    depth: np.ndarray             # months into a disengagement at the as-of month (0 outside)
+    after_retention: np.ndarray   # C x H: after an accepted retention action taken by the as-of month
+    retention_open: np.ndarray    # C: no retention action yet, so one may still come
+    contactable: np.ndarray       # H: months a retention action can fall in (inside the data)
+
+    def take(self, rows) -> "_AsOfState":
+        return _AsOfState(self.customer_id[rows], self.horizon, self.base[rows], self.annual[rows],
+                          self.saveable[rows], self.age[rows],
+                          {k: v[rows] for k, v in self.rates.items()},
+                          {k: v[rows] for k, v in self.recent.items()}, self.depth[rows],
+                          self.after_retention[rows], self.retention_open[rows], self.contactable)
+
+
+def _path_hazard(state: _AsOfState, future: dict, u_contact: np.ndarray, u_accept: np.ndarray) -> np.ndarray:
+    """Monthly hazard of each path (C x D x H) after the as-of month.
+
+    ``future[kind]`` holds each path's episode onsets in the H months after the as-of month
+    (C x D x H); ``u_contact`` (C x D x H) and ``u_accept`` (C x D) are the uniform draws that
+    decide a retention action not yet taken, as the generator uses them (arrays broadcast, so
+    draws shared by all customers may have a leading 1).
+    """
+    L = max(EPISODE_MONTHS.values())
+    d = next(iter(future.values())).shape[1]
+    # onsets from L - 1 months before the as-of month on: enough for every episode state from
+    # the as-of month on (an episode lasts at most L months, its onset month included)
+    states = {kind: _episode_months(np.concatenate(
+        [np.broadcast_to(state.recent[kind][:, None, :], (len(state.base), d, L)), future[kind]], axis=-1),
+        EPISODE_MONTHS[kind])[..., L - 1:] for kind in EPISODES}                   # C x D x (H + 1)
+    dis = states["disengagement"]
+    depth = np.concatenate([np.broadcast_to(state.depth[:, None, None], dis.shape[:2] + (1,)),
+                            _depth(dis[..., 1:], run=state.depth[:, None])], axis=-1)
+    log_h = log_hazard(state.base[:, None, None], state.age[:, None, :], state.annual[:, None, None],
+                       dis, depth, states["support"], states["billing"], states["dispute"])[..., 1:]
+    contacted = _contacted(log_h, state.contactable & state.retention_open[:, None, None], u_contact)
+    first = np.where(contacted.any(axis=-1), contacted.argmax(axis=-1), state.horizon)
+    accepted = state.saveable[:, None] & (u_accept < RETENTION_ACCEPT_P)
+    later = (np.arange(state.horizon) > first[..., None]) & accepted[..., None]
+    return monthly_hazard(log_h, state.after_retention[:, None, :] | later)
+
+
+def _as_of_state(truth: Path, as_of: pd.Timestamp, horizon: int) -> _AsOfState:
+    needed = ("world.json", "latent.parquet", "episodes.parquet", "customers.parquet")
+    missing = [name for name in needed if not (truth / name).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{truth}: the as-of oracle needs {', '.join(needed)}; missing {', '.join(missing)} "
+            "(a truth folder from an older churnlab: generate the demo again with churnlab demo-data)")
+    spec = json.loads((truth / "world.json").read_text(encoding="utf-8"))
+    world = _World(pd.Timestamp(spec["start"]), pd.Timestamp(spec["end"]), width=5)
+    mstart = world.month_starts
+    n_months = len(mstart) - 1
+    m = _month_index(world, as_of)
+    if m < 0 or m + horizon >= n_months:
+        last = world.month0 + pd.DateOffset(months=n_months - 1 - horizon)
+        raise ValueError(f"as_of {as_of.date()} with a horizon of {horizon} months is outside the simulated "
+                         f"world of {truth}: the as-of month must lie between {world.month0.date()} and "
+                         f"{last.date()}")
+
+    latent = pd.read_parquet(truth / "latent.parquet")
+    churn = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "true_churn_date"])
+    latent = latent.merge(churn, on="customer_id", how="left", validate="one_to_one")
+    signup = pd.to_datetime(latent["signup_date"])
+    churned = pd.to_datetime(latent["true_churn_date"])
+    alive = (signup <= as_of) & (churned.isna() | (churned > as_of))
+    latent = latent[alive.to_numpy()].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    n = len(latent)
+    signup_m = _month_index(world, pd.to_datetime(latent["signup_date"])).to_numpy()
+
+    # every onset up to the as-of month: the episode states and how deep a disengagement runs
+    L = max(EPISODE_MONTHS.values())
+    onsets = pd.read_parquet(truth / "episodes.parquet")
+    onsets = onsets.assign(row=pd.Index(latent["customer_id"]).get_indexer(onsets["customer_id"]),
+                           m=_month_index(world, pd.to_datetime(onsets["month"])))
+    onsets = onsets[(onsets["row"] >= 0) & (onsets["m"] <= m)]
+    unknown = set(onsets["episode"]) - set(EPISODES)
+    if unknown:
+        raise ValueError(f"{truth / 'episodes.parquet'}: episode must be one of {', '.join(EPISODES)}; "
+                         f"found {', '.join(sorted(map(str, unknown)))}")
+    known = {}
+    for kind in EPISODES:
+        grid = np.zeros((n, m + 1 + L), dtype=bool)          # L leading empty months: before the world
+        rows = onsets[onsets["episode"] == kind]
+        grid[rows["row"].to_numpy(), rows["m"].to_numpy() + L] = True
+        known[kind] = grid
+    depth = _depth(_episode_months(known["disengagement"], EPISODE_MONTHS["disengagement"]))[:, -1]
+
+    steps = np.arange(horizon + 1)
+    retention_m = _month_index(world, pd.to_datetime(latent["retention_month"]))
+    taken = (retention_m <= m).to_numpy()                  # NaN (none) compares False
+    after = taken[:, None] & latent["retention_accepted"].to_numpy()[:, None] \
+        & (m + steps[1:][None, :] > np.nan_to_num(retention_m.to_numpy(), nan=0)[:, None])
+    in_data = (mstart[:-1] >= 0) & (mstart[1:] <= world.end_day + 1)
+    return _AsOfState(
+        customer_id=latent["customer_id"].to_numpy(),
+        horizon=horizon,
+        base=trait_log_hazard(latent["fit"].to_numpy(), latent["engagement"].to_numpy(),
+                              latent["low_usage_loyal"].to_numpy()),
+        annual=latent["annual"].to_numpy(),
+        saveable=latent["saveable"].to_numpy(),
+        age=(m + steps)[None, :] - signup_m[:, None],
+        rates={kind: latent[f"rate_{kind}"].to_numpy(dtype=np.float64) for kind in EPISODES},
+        recent={kind: known[kind][:, -L:] for kind in EPISODES},
+        depth=depth,
+        after_retention=after,
+        retention_open=~taken,
+        contactable=in_data[m + 1:m + 1 + horizon],
+    )
+
+
+def _month_index(world: _World, when):
+    """Months since the world's first simulated month (scalar or Series of timestamps)."""
+    m0 = world.month0
+    parts = when.dt if isinstance(when, pd.Series) else when
+    return (parts.year - m0.year) * 12 + (parts.month - m0.month)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,29 +822,35 @@ def _accounts(world: _World, rng: np.random.Generator, first: int, size: int) ->
     }
 
 
-def _episodes(rng: np.random.Generator, size: int, M: int, rate: np.ndarray, length: int) -> np.ndarray:
-    """Months inside an episode: onsets drawn per month, each lasting ``length`` months."""
-    onset = rng.random((size, M)) < rate[:, None]
-    csum = np.cumsum(onset, axis=1)
+def _draw_onsets(rng: np.random.Generator, size: int, M: int, rate: np.ndarray) -> np.ndarray:
+    """Episode onsets, one Bernoulli(``rate``) draw per customer and month (C x M booleans)."""
+    return rng.random((size, M)) < rate[:, None]
+
+
+def _episode_months(onset: np.ndarray, length: int) -> np.ndarray:
+    """Months inside an episode (along the last axis): each onset lasts ``length`` months,
+    counting its own; overlapping episodes merge."""
+    csum = np.cumsum(onset, axis=-1)
     lagged = np.zeros_like(csum)
-    lagged[:, length:] = csum[:, :-length]
+    lagged[..., length:] = csum[..., :-length]
     return (csum - lagged) > 0
 
 
 def _lag(x: np.ndarray, months: int = 1) -> np.ndarray:
-    """``x`` shifted ``months`` later along the month axis (zeros at the start)."""
+    """``x`` shifted ``months`` later along the month (last) axis (zeros at the start)."""
     out = np.zeros_like(x)
-    out[:, months:] = x[:, :-months]
+    out[..., months:] = x[..., :-months]
     return out
 
 
-def _depth(episode: np.ndarray) -> np.ndarray:
-    """How many consecutive episode months up to and including each month (0 outside)."""
+def _depth(episode: np.ndarray, run: np.ndarray | float = 0.0) -> np.ndarray:
+    """How many consecutive episode months up to and including each month (0 outside), along
+    the last axis; ``run`` is the count just before the first month (0: none)."""
     depth = np.zeros(episode.shape, dtype=np.float64)
-    run = np.zeros(episode.shape[0])
-    for m in range(episode.shape[1]):
-        run = np.where(episode[:, m], run + 1, 0)
-        depth[:, m] = run
+    run = np.broadcast_to(np.asarray(run, dtype=np.float64), episode.shape[:-1])
+    for m in range(episode.shape[-1]):
+        run = np.where(episode[..., m], run + 1, 0)
+        depth[..., m] = run
     return depth
 
 

@@ -33,7 +33,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     assert files == sorted(p.name for p in b.iterdir())
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    for name in ("customers.parquet", "hazard.parquet", "dirt.csv", "missing.csv"):
+    for name in ("customers.parquet", "hazard.parquet", "latent.parquet", "episodes.parquet",
+                 "world.json", "dirt.csv", "missing.csv", "README.md"):
         assert (Path(f"{a}-truth") / name).read_bytes() == (Path(f"{b}-truth") / name).read_bytes()
 
 
