@@ -78,7 +78,7 @@ class ChurnClassifier:
             return Pipeline([("design", make_preprocessor(numeric, categorical)), ("model", model)])
         if self.kind == "boosting":
             model = HistGradientBoostingClassifier(
-                learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=50,
+                learning_rate=0.1, max_iter=200, max_leaf_nodes=15, min_samples_leaf=50,
                 l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
                 n_iter_no_change=20, random_state=self.seed)
             return Pipeline([("design", make_preprocessor(numeric, categorical, scale=False)), ("model", model)])
