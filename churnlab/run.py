@@ -12,7 +12,7 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
@@ -115,6 +115,11 @@ def run_pipeline(
             say,
         )
         _write_data_quality(dataset, staging / "data_quality.csv")
+        # the notebooks read the validated copy under work/: the run itself keeps only the row
+        # counts and the customers its index and manifest need (a million customers' event log
+        # is several GB that would otherwise sit in memory beside every notebook's kernel)
+        rows = {name: int(len(frame)) for name, frame in dataset.tables.items()}
+        dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
         # the notebooks read the run's settings from the copy kept with the report
         config = staging / "settings.yaml"
         config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
@@ -134,7 +139,7 @@ def run_pipeline(
         steps.timed("render", lambda: _render_html(staging), say)
         current = "index"
         _write_index(staging, dataset, as_of)
-        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", previous=previous)
+        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", previous=previous, rows=rows)
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
         failed = _keep_failed(staging, reports, stamp)
         reason = _describe(err)
@@ -317,7 +322,8 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Settings,
-                    steps: _Steps, status: str, previous: str | None = None) -> None:
+                    steps: _Steps, status: str, previous: str | None = None,
+                    rows: dict[str, int] | None = None) -> None:
     manifest = {
         "as_of": as_of.isoformat(),
         "status": status,
@@ -327,7 +333,7 @@ def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Sett
         "settings": settings.model_dump(mode="json"),
         "versions": _versions(),
         "steps_seconds": steps.seconds,
-        "rows": {name: int(len(frame)) for name, frame in dataset.tables.items()},
+        "rows": rows if rows is not None else {name: int(len(frame)) for name, frame in dataset.tables.items()},
         "quarantined_rows": int(len(dataset.quarantine)),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -99,3 +99,18 @@ def test_a_copy_without_its_key_is_not_trusted(small_demo, tmp_path, monkeypatch
     monkeypatch.setattr(work, "load_data", lambda *a, **k: calls.append(1) or real(*a, **k))
     work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
     assert calls == [1]
+
+
+def test_a_lazily_read_table_is_refused_once_the_copy_was_replaced(small_demo, tmp_path):
+    source = tmp_path / "tables"
+    shutil.copytree(small_demo, source)
+    out = tmp_path / "run"
+    work.open_data(source, AS_OF, Settings(), out=out)
+    opened = work.open_data(source, AS_OF, Settings(), out=out)  # the copy, tables not read yet
+    assert isinstance(opened.tables, work.SavedTables)
+    customers = opened["customers"]  # read now
+    pd.read_parquet(source / "customers.parquet").iloc[:100].to_parquet(source / "customers.parquet", index=False)
+    work.open_data(source, AS_OF, Settings(), out=out)  # another notebook, other data: a new copy
+    assert opened["customers"] is customers  # what was read stays
+    with pytest.raises(RuntimeError, match="was replaced since it was opened"):
+        opened["usage_events"]
