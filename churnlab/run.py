@@ -139,7 +139,7 @@ def run_pipeline(
         steps.timed("render", lambda: _render_html(staging), say)
         current = "index"
         _write_index(staging, dataset, as_of)
-        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", previous=previous, rows=rows)
+        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", rows=rows, previous=previous)
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
         failed = _keep_failed(staging, reports, stamp)
         reason = _describe(err)
@@ -322,8 +322,7 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Settings,
-                    steps: _Steps, status: str, previous: str | None = None,
-                    rows: dict[str, int] | None = None) -> None:
+                    steps: _Steps, status: str, rows: dict[str, int], previous: str | None = None) -> None:
     manifest = {
         "as_of": as_of.isoformat(),
         "status": status,
@@ -333,7 +332,7 @@ def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Sett
         "settings": settings.model_dump(mode="json"),
         "versions": _versions(),
         "steps_seconds": steps.seconds,
-        "rows": rows if rows is not None else {name: int(len(frame)) for name, frame in dataset.tables.items()},
+        "rows": rows,
         "quarantined_rows": int(len(dataset.quarantine)),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
