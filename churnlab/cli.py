@@ -124,8 +124,8 @@ def validate(
     rows = Table(title=f"tables in {shown}")
     rows.add_column("table")
     rows.add_column("rows", justify="right")
-    for name, frame in dataset.tables.items():
-        rows.add_row(name, f"{len(frame):,}")
+    for name in dataset.tables:
+        rows.add_row(name, f"{dataset.rows(name):,}")
     out.print(rows)
     summary = dataset.summary()
     if len(summary):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from churnlab.feature_catalogue import feature_names
-from churnlab.features import _NOT_FEATURES
+from churnlab.features import _NOT_FEATURES, connect
 from churnlab.io import ROW_TIME, Dataset
 from churnlab.schema import TABLES
 
@@ -30,20 +30,23 @@ TABLE_ROLES: dict[str, tuple[str, str]] = {
 def table_overview(dataset: Dataset) -> pd.DataFrame:
     """One row per table present: rows, customers referenced, first and last dated row.
 
-    Columns: table, rows, customers, first, last.
+    Columns: table, rows, customers, first, last. Counted by DuckDB, so a table kept on disk
+    (``Dataset.file``) is scanned, never loaded whole.
     """
     records = []
-    for name, frame in dataset.tables.items():
-        time_col = ROW_TIME.get(name)
-        times = frame[time_col] if time_col in frame else pd.Series(dtype="datetime64[ns]")
-        records.append({
-            "table": name,
-            "rows": len(frame),
-            "customers": int(frame["customer_id"].nunique()) if "customer_id" in frame else 0,
-            "first": times.min().date() if times.notna().any() else None,
-            "last": times.max().date() if times.notna().any() else None,
-        })
+    with connect(dataset) as con:
+        for name in dataset.tables:
+            columns = _columns(con, name)
+            time_col = ROW_TIME.get(name) if ROW_TIME.get(name) in columns else None
+            who = "count(DISTINCT customer_id)" if "customer_id" in columns else "0"
+            when = f"min({time_col})::DATE, max({time_col})::DATE" if time_col else "NULL, NULL"
+            rows, customers, first, last = con.execute(f"SELECT count(*), {who}, {when} FROM {name}").fetchone()
+            records.append({"table": name, "rows": rows, "customers": int(customers), "first": first, "last": last})
     return pd.DataFrame.from_records(records, columns=["table", "rows", "customers", "first", "last"])
+
+
+def _columns(con, name: str) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
 
 
 def table_coverage(dataset: Dataset) -> pd.DataFrame:
@@ -55,13 +58,13 @@ def table_coverage(dataset: Dataset) -> pd.DataFrame:
     """
     records = []
     for name in TABLES:
-        frame = dataset.table(name)
-        present = frame is not None
+        present = name in dataset
         features = len(feature_names({name})) if present else 0
         if present and name == "customers":  # filled attribute columns become features too
+            frame = dataset["customers"]
             features += sum(1 for c in frame.columns if c not in _NOT_FEATURES and frame[c].notna().any())
         uses, without = TABLE_ROLES[name]
-        records.append({"table": name, "present": present, "rows": len(frame) if present else 0,
+        records.append({"table": name, "present": present, "rows": dataset.rows(name) if present else 0,
                         "features": features, "meaning": uses if present else without})
     return pd.DataFrame.from_records(records, columns=["table", "present", "rows", "features", "meaning"])
 
@@ -84,13 +87,17 @@ def monthly_movements(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_rows(dataset: Dataset) -> pd.DataFrame:
-    """Rows per month for every dated table except customers (wide: one column per table)."""
+    """Rows per month for every dated table except customers (wide: one column per table),
+    counted by DuckDB (a table kept on disk is scanned, never loaded whole)."""
     series = {}
-    for name, frame in dataset.tables.items():
-        col = ROW_TIME.get(name)
-        if name == "customers" or col not in frame:
-            continue
-        series[name] = frame[col].dt.to_period("M").value_counts().sort_index()
+    with connect(dataset) as con:
+        for name in dataset.tables:
+            col = ROW_TIME.get(name)
+            if name == "customers" or col not in _columns(con, name):
+                continue
+            counts = con.execute(f"SELECT date_trunc('month', {col})::TIMESTAMP AS month, count(*) AS n FROM {name} "
+                                 f"WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 1").df()
+            series[name] = pd.Series(counts["n"].to_numpy(), index=pd.PeriodIndex(counts["month"], freq="M"))
     if not series:
         return pd.DataFrame()
     wide = pd.DataFrame(series).fillna(0).astype("int64").sort_index()

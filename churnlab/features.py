@@ -16,7 +16,8 @@ window holds it (a range join), and the event log is reduced in one pass to per-
 and activity bitmasks from which every usage window of every snapshot follows exactly
 (``churnlab.usage_windows``). DuckDB streams Parquet, so the event log never has to fit in
 memory when a source folder is given directly (``connect`` with a path); a validated
-:class:`~churnlab.io.Dataset` is registered zero-copy from its pandas frames.
+:class:`~churnlab.io.Dataset` is registered zero-copy from its pandas frames, except the tables
+it keeps on disk (``Dataset.file``: a run's validated copy), which are read from their Parquet files.
 
 Assembly: customers are numbered once (``i``, in customer_id order) and the population of
 (customer, snapshot) pairs is worked out in NumPy, sorted by snapshot then customer. Each
@@ -144,8 +145,12 @@ def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
         # inside Jupyter DuckDB refuses the setting without ipywidgets; the bar is off there already
         pass
     if isinstance(data, Dataset):
-        for name, frame in data.tables.items():
-            con.register(name, frame)
+        for name in data.tables:
+            file = data.file(name)
+            if file is None:
+                con.register(name, data.tables[name])
+            else:  # on disk (a kept or chunk-validated dataset): streamed, never a whole frame
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_str(file)}')")
         return con
     folder = Path(data)
     if not folder.is_dir():

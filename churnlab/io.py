@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Collection, Literal
 
 import numpy as np
 import pandas as pd
@@ -88,6 +88,18 @@ class Dataset:
         """The table, or None when the source does not have it."""
         return self.tables.get(name)
 
+    def file(self, name: str) -> Path | None:
+        """The Parquet file the table is read from when it lives on disk (a dataset kept by
+        ``churnlab.work`` or validated by ``churnlab.chunked``), else None. Large tables are
+        best read from it with DuckDB (``churnlab.features.connect`` does) than as one frame."""
+        locate = getattr(self.tables, "file", None)
+        return locate(name) if locate is not None and name in self.tables else None
+
+    def rows(self, name: str) -> int:
+        """The table's row count, without reading a table that lives on disk."""
+        count = getattr(self.tables, "rows", None)
+        return count(name) if count is not None else len(self.tables[name])
+
     def summary(self) -> pd.DataFrame:
         """Quarantined rows counted by table and rule (columns table, rule, count)."""
         return quarantine_summary(self.quarantine)
@@ -124,7 +136,8 @@ def _read_file(file: Path) -> pd.DataFrame:
     return pd.read_csv(file, dtype=str, keep_default_na=True)
 
 
-def _read_source(path: Path, mapping: MappingSettings | None) -> tuple[dict[str, pd.DataFrame], list[str]]:
+def _read_source(path: Path, mapping: MappingSettings | None,
+                 exclude: frozenset[str] = frozenset()) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """The tables a load needs, by their source names, and every table name the source has.
 
     Without a mapping these are the contract tables; with one, the tables the mapping names plus
@@ -139,7 +152,8 @@ def _read_source(path: Path, mapping: MappingSettings | None) -> tuple[dict[str,
             return {name: con.execute(f'SELECT * FROM "{name}"').df() for name in wanted}, names
     files = _source_files(path)
     names = sorted(files)
-    return {name: _read_file(files[name]) for name in _wanted(names, mapping)}, [files[n].name for n in names]
+    return ({name: _read_file(files[name]) for name in _wanted(names, mapping) if name not in exclude},
+            [files[n].name for n in names])
 
 
 def _wanted(names: list[str], mapping: MappingSettings | None) -> list[str]:
@@ -161,7 +175,8 @@ def _contract_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _mapped(source, mapping: MappingSettings | None, as_of) -> tuple[MappedTables, list[str]]:
+def _mapped(source, mapping: MappingSettings | None, as_of,
+            exclude: frozenset[str] = frozenset()) -> tuple[MappedTables, list[str]]:
     if is_database_url(source):
         if mapping is not None:
             raise ValueError("a mapping applies to files and DuckDB files; a database URL must carry the "
@@ -170,7 +185,7 @@ def _mapped(source, mapping: MappingSettings | None, as_of) -> tuple[MappedTable
         raw = read_database(source, as_of=as_of, row_time=ROW_TIME)
         found = sorted(raw)
     else:
-        raw, found = _read_source(_check_source(source), mapping)
+        raw, found = _read_source(_check_source(source), mapping, exclude)
     if mapping is None:
         tables = {name: raw[name] for name in TABLES if name in raw}
         mapped = MappedTables(tables, pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
@@ -243,22 +258,8 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
     unpaid on it: its status becomes ``late`` when due on or before the as-of date, else null.
     Rows of customers not yet signed up are dropped from every table.
     """
-    as_of = _as_timestamp(as_of)
-    end = as_of + pd.Timedelta(days=1)  # the whole as-of day counts
-    out = {}
-    for name, frame in tables.items():
-        frame = frame.loc[~(frame[ROW_TIME[name]] >= end)].copy()  # rows with no time stay
-        for column, known_later in LATER_EVENTS.get(name, {}).items():
-            later = frame[column] >= end
-            if name == "invoices" and "status" in frame:
-                due = frame["due_at"] < end
-                frame["status"] = frame["status"].mask(later, None)
-                frame.loc[later & due, "status"] = "late"
-            frame[column] = frame[column].mask(later)
-            for col in known_later:
-                # None, not NaN, in text columns: as a missing value read from any file is
-                frame[col] = frame[col].mask(later, None) if frame[col].dtype == object else frame[col].mask(later)
-        out[name] = frame
+    end = _as_timestamp(as_of) + pd.Timedelta(days=1)  # the whole as-of day counts
+    out = {name: _known_rows(name, frame, end) for name, frame in tables.items()}
     customers = set(out["customers"]["customer_id"])
     for name, frame in out.items():
         if name != "customers":
@@ -266,9 +267,32 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
     return {name: frame.reset_index(drop=True) for name, frame in out.items()}
 
 
+def cut_table(name: str, frame: pd.DataFrame, as_of, customer_ids) -> pd.DataFrame:
+    """One non-customers table (or a chunk of it) as ``point_in_time`` cuts it, given the ids
+    of the customers signed up by ``as_of`` (``churnlab.chunked`` cuts chunk by chunk)."""
+    frame = _known_rows(name, frame, _as_timestamp(as_of) + pd.Timedelta(days=1))
+    return frame.loc[frame["customer_id"].isin(customer_ids)].reset_index(drop=True)
+
+
+def _known_rows(name: str, frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """The rows of one table dated before ``end``, later events inside them set back to null."""
+    frame = frame.loc[~(frame[ROW_TIME[name]] >= end)].copy()  # rows with no time stay
+    for column, known_later in LATER_EVENTS.get(name, {}).items():
+        later = frame[column] >= end
+        if name == "invoices" and "status" in frame:
+            due = frame["due_at"] < end
+            frame["status"] = frame["status"].mask(later, None)
+            frame.loc[later & due, "status"] = "late"
+        frame[column] = frame[column].mask(later)
+        for col in known_later:
+            # None, not NaN, in text columns: as a missing value read from any file is
+            frame[col] = frame[col].mask(later, None) if frame[col].dtype == object else frame[col].mask(later)
+    return frame
+
+
 def load_data(source, as_of=None,
               on_row_error: Literal["quarantine", "reject"] = "quarantine",
-              mapping: MappingSettings | None = None) -> Dataset:
+              mapping: MappingSettings | None = None, exclude: Collection[str] = ()) -> Dataset:
     """Read ``source``, validate it against the data contract and cut it at ``as_of``.
 
     ``as_of``: a date (``str``, ``date`` or ``Timestamp``); None keeps everything. Rows dated
@@ -277,11 +301,15 @@ def load_data(source, as_of=None,
     ``on_row_error``: ``"quarantine"`` sets row-level problems aside, ``"reject"`` raises.
     ``mapping``: how the source's own tables and columns become contract tables (the settings'
     ``mapping``; see ``churnlab.mapping``); its dirty cells join the quarantine.
+    ``exclude``: tables of a folder source left unread (``churnlab.chunked`` validates them in
+    chunks); the fingerprint still covers their files.
     Raises ``DataContractError`` (every structural problem at once), ``MappingError`` or
     ``FileNotFoundError``.
     """
     stamp = _as_timestamp(as_of)
-    mapped, _ = _mapped(source, mapping, stamp)
+    if exclude and (mapping is not None or is_database_url(source) or not _check_source(source).is_dir()):
+        raise ValueError("exclude applies to a folder of contract tables read without a mapping")
+    mapped, _ = _mapped(source, mapping, stamp, frozenset(exclude))
     if on_row_error == "reject" and len(mapped.quarantine):
         raise DataContractError(_mapping_violations(mapped.quarantine))
     result = validate_tables(mapped.tables, on_row_error=on_row_error)

@@ -118,7 +118,7 @@ def run_pipeline(
         # the notebooks read the validated copy under work/: the run itself keeps only the row
         # counts and the customers its index and manifest need (a million customers' event log
         # is several GB that would otherwise sit in memory beside every notebook's kernel)
-        rows = {name: int(len(frame)) for name, frame in dataset.tables.items()}
+        rows = {name: dataset.rows(name) for name in dataset.tables}
         dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
         # the notebooks read the run's settings from the copy kept with the report
         config = staging / "settings.yaml"

@@ -439,12 +439,14 @@ def _not_duplicated(df: pd.DataFrame) -> pd.Series:
     return ~df.duplicated(keep="first")
 
 
-def table_schema(table: str, customer_ids=None) -> pa.DataFrameSchema:
+def table_schema(table: str, customer_ids=None, across_rows: bool = True) -> pa.DataFrameSchema:
     """The pandera schema of a typed contract table (after ``raw_schema`` passed).
 
     Each check is named after its rule and titled with the column it judges.
     ``customer_ids``: the known customers; when given, non-customers tables check
-    ``unknown_customer`` against them.
+    ``unknown_customer`` against them. ``across_rows=False`` leaves out the checks that compare
+    rows with each other (``duplicate_id``, ``duplicate_row``): a table validated in chunks
+    (``churnlab.chunked``) runs them once over the whole table instead.
     """
     spec = CONTRACT[table]
     columns = {}
@@ -454,7 +456,7 @@ def table_schema(table: str, customer_ids=None) -> pa.DataFrameSchema:
             checks.append(_check(lambda s: s.notna(), "missing_value", col.name, ignore_na=False))
         if col.name == "customer_id" and table != "customers" and customer_ids is not None:
             checks.append(_check(_isin(customer_ids), "unknown_customer", col.name))
-        if col.name == spec.id_column:
+        if col.name == spec.id_column and across_rows:
             checks.append(_check(lambda s: ~s.duplicated(keep=False), "duplicate_id", col.name))
         if col.allowed is not None:
             checks.append(_check(_isin(col.allowed), "not_in_set", col.name))
@@ -463,7 +465,7 @@ def table_schema(table: str, customer_ids=None) -> pa.DataFrameSchema:
                                  "out_of_range", col.name))
         columns[col.name] = pa.Column(checks=checks, nullable=True, required=True)
     frame_checks = []
-    if spec.id_column is None:
+    if spec.id_column is None and across_rows:
         frame_checks.append(_check(_not_duplicated, "duplicate_row", None, ignore_na=False))
     for later, earlier, rule in spec.orderings:
         frame_checks.append(_check(_not_before(later, earlier), rule, later, ignore_na=False))
@@ -614,8 +616,13 @@ def _reason(table: str, rule: str, column: str | None, record: dict) -> str:
 
 def _violation(raw: pd.DataFrame, table: str, rule: str, column: str | None,
                rows: pd.Index) -> Violation:
-    count = len(rows)
     examples = [{"row": int(r), **rec} for r, rec in zip(rows[:5], _records(raw, rows[:5]))]
+    return violation_of(table, rule, column, len(rows), examples)
+
+
+def violation_of(table: str, rule: str, column: str | None, count: int, examples: list[dict]) -> Violation:
+    """The :class:`Violation` of ``count`` rows breaking ``rule``, shown by ``examples`` (up to
+    five input rows as dicts with their ``row`` number, in row order)."""
     where = f"{table}.{column}" if column else table
     text = f"{where}: {count:,} {_agree(_phrase(table, rule, column), count)} ({rule})"
     shown_col = "customer_id" if rule == "duplicate_row" else column
@@ -632,6 +639,25 @@ def _violation(raw: pd.DataFrame, table: str, rule: str, column: str | None,
         listed = ", ".join(str(e["row"]) for e in examples)
         text += f"; input row{'s' if count != 1 else ''} {listed}{' ...' if count > 5 else ''}"
     return Violation(table, column, rule, count, examples, text)
+
+
+def merge_violations(violations: list[Violation]) -> list[Violation]:
+    """One violation per (table, column, rule): counts added, the first five examples by row.
+
+    A table validated in chunks finds the same problem in several chunks; the report names it
+    once. Order: first appearance. Missing columns and tables are kept as they are.
+    """
+    merged: dict[tuple, list[Violation]] = {}
+    for v in violations:
+        merged.setdefault((v.table, v.column, v.rule), []).append(v)
+    out = []
+    for (table, column, rule), same in merged.items():
+        if len(same) == 1 or rule in ("missing_column", "missing_table"):
+            out.append(same[0])
+            continue
+        examples = sorted((e for v in same for e in v.examples), key=lambda e: e["row"])[:5]
+        out.append(violation_of(table, rule, column, sum(v.count for v in same), examples))
+    return out
 
 
 def _missing_column(raw: pd.DataFrame, table: str, column: str) -> Violation:
@@ -731,37 +757,16 @@ def validate_tables(raw: dict[str, pd.DataFrame],
         structural.append(_missing_table(sorted(map(str, raw))))
 
     typed: dict[str, pd.DataFrame] = {}
-    unparseable: dict[str, dict[str, pd.Series]] = {}
-    for table in present:
-        frame = frames[table]
-        failures = _run(raw_schema(table), frame)
-        for f in failures:
-            if f.rule == "missing_column":
-                structural.append(_missing_column(frame, table, f.column))
-            else:
-                structural.append(_violation(frame, table, f.rule, f.column, frame.index[f.mask]))
-        if any(f.rule == "missing_column" for f in failures):
-            continue
-        typed[table] = _convert(table, frame)
-        unparseable[table] = {f.column: f.mask for f in failures}
-
-    customer_ids = None
-    if "customers" in typed:
-        customer_ids = typed["customers"]["customer_id"].dropna().unique()
-
     row_failures: dict[str, list[_Failure]] = {}
-    for table, frame in typed.items():
-        for f in _run(table_schema(table, customer_ids), frame):
-            if f.rule == "missing_value" and f.column in unparseable[table]:
-                # already reported as unparseable: do not report the same value twice
-                f.mask = f.mask & ~unparseable[table][f.column]
-                if not f.mask.any():
-                    continue
-            if is_structural(table, f.rule):
-                rows = frame.index[f.mask.to_numpy()]
-                structural.append(_violation(frames[table], table, f.rule, f.column, rows))
-            else:
-                row_failures.setdefault(table, []).append(f)
+    customer_ids = None
+    for table in present:  # customers first: the other tables check their customer_id against it
+        checked, problems, failures = check_table(table, frames[table], customer_ids)
+        structural += problems
+        if checked is None:
+            continue
+        typed[table], row_failures[table] = checked, failures
+        if table == "customers":
+            customer_ids = checked["customer_id"].dropna().unique()
 
     quarantine, assigned = _assign(frames, typed, row_failures)
     row_violations = []
@@ -779,6 +784,39 @@ def validate_tables(raw: dict[str, pd.DataFrame],
 
     tables = {t: _finish(t, frame.drop(index=assigned.get(t, []))) for t, frame in typed.items()}
     return ValidationResult(tables=tables, quarantine=quarantine, missing=missing_values(tables))
+
+
+def check_table(table: str, frame: pd.DataFrame, customer_ids=None,
+                across_rows: bool = True) -> tuple[pd.DataFrame | None, list[Violation], list[_Failure]]:
+    """Both schemas on one raw table whose index numbers its input rows.
+
+    Returns the typed frame (None when a required column is missing), the structural
+    violations and the row-level failures (``_Failure``: rule, column and row mask), for
+    ``validate_tables`` and for the chunks of ``churnlab.chunked``.
+    """
+    structural: list[Violation] = []
+    failures = _run(raw_schema(table), frame)
+    for f in failures:
+        if f.rule == "missing_column":
+            structural.append(_missing_column(frame, table, f.column))
+        else:
+            structural.append(_violation(frame, table, f.rule, f.column, frame.index[f.mask.to_numpy()]))
+    if any(f.rule == "missing_column" for f in failures):
+        return None, structural, []
+    typed = _convert(table, frame)
+    unparseable = {f.column: f.mask for f in failures}
+    row_failures: list[_Failure] = []
+    for f in _run(table_schema(table, customer_ids, across_rows), typed):
+        if f.rule == "missing_value" and f.column in unparseable:
+            # already reported as unparseable: do not report the same value twice
+            f.mask = f.mask & ~unparseable[f.column]
+            if not f.mask.any():
+                continue
+        if is_structural(table, f.rule):
+            structural.append(_violation(frame, table, f.rule, f.column, typed.index[f.mask.to_numpy()]))
+        else:
+            row_failures.append(f)
+    return typed, structural, row_failures
 
 
 def _assign(frames, typed, row_failures) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from churnlab.features import build_features, build_training_set
 from churnlab.io import Dataset, fingerprint, load_data
+from churnlab.schema import TABLES
 from churnlab.settings import Settings
 from churnlab.sql import is_database_url, without_password
 
@@ -67,20 +69,22 @@ def _read_key(path: Path) -> dict | None:
 
 
 # -- the dataset -----------------------------------------------------------------------------
-def save_dataset(dataset: Dataset, folder: str | Path) -> None:
+def save_dataset(dataset: Dataset, folder: str | Path, written: Sequence[str] = ()) -> None:
     """Write a :class:`~churnlab.io.Dataset` to ``folder``: one Parquet file per table, the
     quarantine and missing counts, and ``dataset.json`` (source, fingerprint, as-of date, tables),
-    written last so that a folder with ``dataset.json`` is complete."""
+    written last so that a folder with ``dataset.json`` is complete. ``written``: tables already
+    in the folder as ``<table>.parquet`` (``churnlab.chunked`` writes them chunk by chunk)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in dataset.tables.items():
-        _write_parquet(frame, folder / f"{name}.parquet")
+        if name not in written:
+            _write_parquet(frame, folder / f"{name}.parquet")
     _write_parquet(dataset.quarantine, folder / "_quarantine.parquet")
     _write_parquet(dataset.missing, folder / "_missing.parquet")
     _write_key(folder / "dataset.json", {
         "source": dataset.source, "fingerprint": dataset.fingerprint,
         "as_of": None if dataset.as_of is None else dataset.as_of.isoformat(),
-        "tables": list(dataset.tables)})
+        "tables": [t for t in TABLES if t in dataset.tables or t in written] if written else list(dataset.tables)})
 
 
 class SavedTables(Mapping):
@@ -96,15 +100,25 @@ class SavedTables(Mapping):
         self._frames: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = pd.read_parquet(self.file(name))
+        return self._frames[name]
+
+    def file(self, name: str) -> Path:
+        """The table's Parquet file, to read it with DuckDB instead of as one frame."""
         if name not in self._names:
             raise KeyError(name)
-        if name not in self._frames:
-            meta = _read_key(self._folder / "dataset.json")
-            if meta is None or meta["fingerprint"] != self._fingerprint:
-                raise RuntimeError(f"the saved data in {self._folder} was replaced since it was opened: "
-                                   "open it again (churnlab.work.open_data)")
-            self._frames[name] = pd.read_parquet(self._folder / f"{name}.parquet")
-        return self._frames[name]
+        meta = _read_key(self._folder / "dataset.json")
+        if meta is None or meta["fingerprint"] != self._fingerprint:
+            raise RuntimeError(f"the saved data in {self._folder} was replaced since it was opened: "
+                               "open it again (churnlab.work.open_data)")
+        return self._folder / f"{name}.parquet"
+
+    def rows(self, name: str) -> int:
+        """The table's row count, from its file's footer (the table is not read)."""
+        if name in self._frames:
+            return len(self._frames[name])
+        return pq.ParquetFile(self.file(name)).metadata.num_rows
 
     def __iter__(self):
         return iter(self._names)
@@ -144,7 +158,9 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     """The dataset as :func:`churnlab.load_data` gives it (validated, cut at ``as_of``), read and
     validated once per run: with ``out``, the first call keeps a copy under ``<out>/work/shared/``
     and later calls with the same source, fingerprint, as-of date and validation/mapping settings
-    read that copy back, each table when first used (:class:`SavedTables`)."""
+    read that copy back, each table when first used (:class:`SavedTables`). With ``out``, a
+    folder's tables of more than ``validation.chunk_rows`` rows are validated chunk by chunk
+    (:func:`churnlab.chunked.load_data_chunked`) and stay on disk until asked for as frames."""
     settings = settings or Settings()
     if out is None:
         return load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
@@ -153,9 +169,18 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     key = _source_key(data, as_of, settings)
     if _read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
         return read_dataset(folder, lazy=True)
-    dataset = load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error, mapping=settings.mapping)
-    (folder / "dataset.json").unlink(missing_ok=True)
-    save_dataset(dataset, folder)
+    (folder / "source.key.json").unlink(missing_ok=True)
+    from churnlab.chunked import large_tables, load_data_chunked  # it builds on this module
+
+    if settings.mapping is None and not is_database_url(data) and large_tables(data, settings.validation.chunk_rows):
+        # tables too large for memory are validated chunk by chunk straight into the folder
+        dataset = load_data_chunked(data, as_of, folder, chunk_rows=settings.validation.chunk_rows,
+                                    on_row_error=settings.validation.on_row_error)
+    else:
+        dataset = load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
+                            mapping=settings.mapping)
+        (folder / "dataset.json").unlink(missing_ok=True)
+        save_dataset(dataset, folder)
     _write_key(folder / "source.key.json", key)
     return dataset
 
