@@ -5,7 +5,7 @@ so ``load_data`` cannot hold it (the kernel stopped a 1,000,000-customer run at 
 validated). :func:`load_data_chunked` validates the same source into a folder instead: every
 table with more than ``chunk_rows`` rows is read in chunks of that many rows and never held
 whole; the others go through :func:`churnlab.io.load_data` as before. The result is a folder
-in the layout of :func:`churnlab.work.save_dataset`, read back lazily, so a table is only
+in the layout of :func:`churnlab.saved.save_dataset`, read back lazily, so a table is only
 loaded when someone asks for it as a frame: the feature engine and the data-health summaries
 read the Parquet files through DuckDB (``Dataset.file``).
 
@@ -46,11 +46,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from churnlab.io import Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time
+from churnlab.saved import read_dataset, save_dataset
 from churnlab.schema import (
     CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _finish, _reason,
     _records, check_table, merge_violations, missing_values, violation_of,
 )
-from churnlab.work import read_dataset, save_dataset
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "validate_in_chunks", "load_data_chunked", "read_chunks"]
 
@@ -371,7 +371,7 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     """:func:`churnlab.io.load_data` of a folder source into ``folder``, the tables with more
     than ``chunk_rows`` rows validated in chunks and never held whole in memory.
 
-    Writes the layout of :func:`churnlab.work.save_dataset` and returns it read back lazily:
+    Writes the layout of :func:`churnlab.saved.save_dataset` and returns it read back lazily:
     a table becomes a pandas frame only when asked for (``dataset["usage_events"]``), and
     ``Dataset.file`` / ``Dataset.rows`` give its file and row count without reading it.
     Raises ``DataContractError`` as ``load_data`` does (the chunked tables are checked once the

@@ -24,17 +24,14 @@ Results are written to a temporary name and renamed, so a reader never sees half
 """
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
+from churnlab.chunked import large_tables, load_data_chunked
 from churnlab.features import build_features, build_training_set
 from churnlab.io import Dataset, fingerprint, load_data
-from churnlab.schema import TABLES
+from churnlab.saved import SavedTables, read_dataset, read_key, save_dataset, write_key, write_parquet
 from churnlab.settings import Settings
 from churnlab.sql import is_database_url, without_password
 
@@ -47,100 +44,6 @@ def _folder(out: str | Path) -> Path:
     path = Path(out).joinpath(*_SHARED)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _write_key(path: Path, key: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(key, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_key(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-# -- the dataset -----------------------------------------------------------------------------
-def save_dataset(dataset: Dataset, folder: str | Path, written: Sequence[str] = ()) -> None:
-    """Write a :class:`~churnlab.io.Dataset` to ``folder``: one Parquet file per table, the
-    quarantine and missing counts, and ``dataset.json`` (source, fingerprint, as-of date, tables),
-    written last so that a folder with ``dataset.json`` is complete. ``written``: tables already
-    in the folder as ``<table>.parquet`` (``churnlab.chunked`` writes them chunk by chunk)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in dataset.tables.items():
-        if name not in written:
-            _write_parquet(frame, folder / f"{name}.parquet")
-    _write_parquet(dataset.quarantine, folder / "_quarantine.parquet")
-    _write_parquet(dataset.missing, folder / "_missing.parquet")
-    _write_key(folder / "dataset.json", {
-        "source": dataset.source, "fingerprint": dataset.fingerprint,
-        "as_of": None if dataset.as_of is None else dataset.as_of.isoformat(),
-        "tables": [t for t in TABLES if t in dataset.tables or t in written] if written else list(dataset.tables)})
-
-
-class SavedTables(Mapping):
-    """The tables of a saved dataset, each read from its Parquet file when first used.
-
-    A notebook that finds its features and training set already made never reads the event
-    log (about 4 s at 100,000 customers). A table read after the copy was replaced (another
-    run of the notebooks with the same ``out`` and other data) is refused rather than mixed in.
-    """
-
-    def __init__(self, folder: Path, names: list[str], fingerprint: str):
-        self._folder, self._names, self._fingerprint = folder, list(names), fingerprint
-        self._frames: dict[str, pd.DataFrame] = {}
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._frames:
-            self._frames[name] = pd.read_parquet(self.file(name))
-        return self._frames[name]
-
-    def file(self, name: str) -> Path:
-        """The table's Parquet file, to read it with DuckDB instead of as one frame."""
-        if name not in self._names:
-            raise KeyError(name)
-        meta = _read_key(self._folder / "dataset.json")
-        if meta is None or meta["fingerprint"] != self._fingerprint:
-            raise RuntimeError(f"the saved data in {self._folder} was replaced since it was opened: "
-                               "open it again (churnlab.work.open_data)")
-        return self._folder / f"{name}.parquet"
-
-    def rows(self, name: str) -> int:
-        """The table's row count, from its file's footer (the table is not read)."""
-        if name in self._frames:
-            return len(self._frames[name])
-        return pq.ParquetFile(self.file(name)).metadata.num_rows
-
-    def __iter__(self):
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-def read_dataset(folder: str | Path, lazy: bool = False) -> Dataset:
-    """The :class:`~churnlab.io.Dataset` :func:`save_dataset` wrote, as it was (not validated
-    again); ``lazy``: each table is read when first used (:class:`SavedTables`)."""
-    folder = Path(folder)
-    meta = _read_key(folder / "dataset.json")
-    if meta is None:
-        raise FileNotFoundError(f"{folder} holds no saved dataset (no readable dataset.json)")
-    tables = SavedTables(folder, meta["tables"], meta["fingerprint"])
-    if not lazy:
-        tables = {name: tables[name] for name in meta["tables"]}
-    return Dataset(tables=tables, quarantine=pd.read_parquet(folder / "_quarantine.parquet"),
-                   missing=pd.read_parquet(folder / "_missing.parquet"), source=meta["source"],
-                   fingerprint=meta["fingerprint"],
-                   as_of=None if meta["as_of"] is None else pd.Timestamp(meta["as_of"]))
 
 
 def _source_key(data, as_of, settings: Settings) -> dict:
@@ -167,11 +70,9 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
                          mapping=settings.mapping)
     folder = _folder(out) / "dataset"
     key = _source_key(data, as_of, settings)
-    if _read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
+    if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
         return read_dataset(folder, lazy=True)
     (folder / "source.key.json").unlink(missing_ok=True)
-    from churnlab.chunked import large_tables, load_data_chunked  # it builds on this module
-
     if settings.mapping is None and not is_database_url(data) and large_tables(data, settings.validation.chunk_rows):
         # tables too large for memory are validated chunk by chunk straight into the folder
         dataset = load_data_chunked(data, as_of, folder, chunk_rows=settings.validation.chunk_rows,
@@ -181,7 +82,7 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
                             mapping=settings.mapping)
         (folder / "dataset.json").unlink(missing_ok=True)
         save_dataset(dataset, folder)
-    _write_key(folder / "source.key.json", key)
+    write_key(folder / "source.key.json", key)
     return dataset
 
 
@@ -191,12 +92,12 @@ def _cached(out: str | Path | None, name: str, key: dict, build) -> pd.DataFrame
         return build()
     folder = _folder(out)
     data, key_file = folder / f"{name}.parquet", folder / f"{name}.key.json"
-    if _read_key(key_file) == key and data.is_file():
+    if read_key(key_file) == key and data.is_file():
         return pd.read_parquet(data)
     key_file.unlink(missing_ok=True)
     frame = build()
-    _write_parquet(frame, data)
-    _write_key(key_file, key)
+    write_parquet(frame, data)
+    write_key(key_file, key)
     return frame
 
 
