@@ -14,14 +14,15 @@ A chunked table gets exactly the checks, quarantine and point-in-time cut of the
 
 1. each chunk, whose index numbers its input rows, runs both pandera schemas of
    :func:`churnlab.schema.check_table` except the checks that compare rows with each other;
-   its row-level problems are quarantined; the typed chunk is appended to one Parquet file (the
-   columns the cross-row checks need) and, cut at the as-of date
-   (:func:`churnlab.io.cut_table`), to another;
-2. DuckDB runs the cross-row checks over the first file: an id shared by several rows
-   (``duplicate_id``) or a row repeating an earlier one (``duplicate_row``: rows grouped by a
-   hash of all columns, then compared exactly within the groups that share a hash). A duplicate
-   row takes precedence over the rules after ``duplicate_row`` in ``ROW_RULES``, as in memory;
-3. the cut rows are streamed into ``<table>.parquet`` without the duplicates.
+   its row-level problems are quarantined, each typed row is hashed (pandas' row hash: of the
+   id column, or of the whole row), and the rest, cut at the as-of date
+   (:func:`churnlab.io.cut_table`), is appended to one Parquet file;
+2. the cross-row checks: the rows whose hash another row shares are read again, typed and
+   compared exactly, so an id shared by several rows (``duplicate_id``) or a row repeating an
+   earlier one (``duplicate_row``) is found across chunks, and a hash collision is never taken
+   for a duplicate. A duplicate row takes precedence over the rules after ``duplicate_row`` in
+   ``ROW_RULES``, as in memory;
+3. the kept rows are streamed into ``<table>.parquet`` without the duplicates.
 
 Structural problems of every chunk are gathered and reported once per rule
 (:func:`churnlab.schema.merge_violations`); the records of duplicate rows are read back from the
@@ -48,7 +49,7 @@ import pyarrow.parquet as pq
 from churnlab.io import Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time
 from churnlab.saved import read_dataset, save_dataset
 from churnlab.schema import (
-    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _finish, _reason,
+    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _convert, _finish, _reason,
     _records, check_table, merge_violations, missing_values, violation_of,
 )
 
@@ -59,8 +60,6 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "validate_in_chunks", "load_dat
 DEFAULT_CHUNK_ROWS = 4_000_000
 
 _ROW = "_row"
-#: DuckDB's memory for the cross-row checks (95 M usage rows: 28 s in 3.2 GB, spilling)
-_DUCKDB_MEMORY = "3GB"
 
 
 def read_chunks(file: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -146,12 +145,8 @@ class ChunkedTable:
     rows: int
 
 
-def _connect(scratch: Path) -> duckdb.DuckDBPyConnection:
+def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(f"SET temp_directory = '{_sql(scratch / 'duckdb')}'")
-    con.execute("SET preserve_insertion_order = false")
-    # DuckDB would take 80% of the machine by default; the cross-row checks spill to disk instead
-    con.execute(f"SET memory_limit = '{_DUCKDB_MEMORY}'")
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:  # inside Jupyter without ipywidgets: off already
@@ -167,42 +162,50 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _duplicate_ids(con, checks: Path, id_column: str) -> np.ndarray:
-    """Rows whose id another row shares (all of them, as ``duplicated(keep=False)``)."""
-    col = _quote(id_column)
-    return con.execute(f"""
-        SELECT {_ROW} FROM read_parquet('{_sql(checks)}')
-        WHERE {col} IN (SELECT {col} FROM read_parquet('{_sql(checks)}') WHERE {col} IS NOT NULL
-                        GROUP BY {col} HAVING count(*) > 1)
-        ORDER BY {_ROW}""").fetchnumpy()[_ROW].astype("int64")
+def _candidates(hashes: np.ndarray) -> np.ndarray:
+    """Row numbers (positions) whose hash another row shares, in order."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
+    shared = np.zeros(len(hashes), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    return np.sort(order[shared]).astype("int64")
 
 
-def _duplicate_rows(con, checks: Path, columns: list[str]) -> np.ndarray:
-    """Rows that repeat an earlier row exactly (as ``duplicated(keep="first")``): grouped by a
-    hash of every column first, so the exact comparison only sorts the rows that share a hash."""
-    cols = ", ".join(_quote(c) for c in columns)
-    src = f"read_parquet('{_sql(checks)}')"
-    return con.execute(f"""
-        WITH hashed AS (SELECT {_ROW}, hash({cols}) AS k FROM {src}),
-             shared AS (SELECT k FROM hashed GROUP BY k HAVING count(*) > 1),
-             candidates AS (SELECT {_ROW} FROM hashed SEMI JOIN shared USING (k))
-        SELECT {_ROW} FROM (
-            SELECT {_ROW}, row_number() OVER (PARTITION BY {cols} ORDER BY {_ROW}) AS n
-            FROM {src} SEMI JOIN candidates USING ({_ROW}))
-        WHERE n > 1 ORDER BY {_ROW}""").fetchnumpy()[_ROW].astype("int64")
+def _cross_row_failures(table: str, file: Path, hashes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows breaking ``duplicate_id`` (every row of a shared id) or ``duplicate_row``
+    (every row repeating an earlier one): the rows whose hash another row shares are read
+    again and compared exactly, typed as in validation. Returns them as read, and their numbers."""
+    spec = CONTRACT[table]
+    candidates = _candidates(hashes)
+    if not len(candidates):
+        return pd.DataFrame(), candidates
+    raw = _raw_rows(file, candidates)
+    typed = _convert(table, raw)
+    if spec.id_column:
+        ids = typed[spec.id_column]
+        failing = ids.notna() & ids.duplicated(keep=False)
+    else:
+        failing = typed.duplicated(keep="first")
+    return raw.loc[failing.to_numpy()], typed.index[failing.to_numpy()].to_numpy(dtype="int64")
 
 
-def _raw_rows(con, file: Path, rows: np.ndarray) -> pd.DataFrame:
-    """Input rows of ``file`` by their 0-based number, as read (the records of the quarantine)."""
-    wanted = set(int(r) for r in rows)
+def _raw_rows(file: Path, rows: np.ndarray) -> pd.DataFrame:
+    """Input rows of ``file`` by their 0-based number (sorted), read as ``read_chunks`` reads
+    them, indexed by row number."""
     if file.suffix.lower() == ".parquet":
-        con.register("wanted_rows", pd.DataFrame({"file_row_number": rows}))
-        frame = con.execute(f"SELECT * FROM read_parquet('{_sql(file)}', file_row_number = true) "
-                            "SEMI JOIN wanted_rows USING (file_row_number) ORDER BY file_row_number").df()
-        con.unregister("wanted_rows")
-        return frame.set_index("file_row_number").rename_axis(None)
-    frame = pd.read_csv(file, dtype=str, keep_default_na=True, skiprows=lambda i: i > 0 and i - 1 not in wanted)
-    frame.index = sorted(wanted)
+        parts, offset = [], 0
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=1 << 20):
+            lo, hi = np.searchsorted(rows, [offset, offset + batch.num_rows])
+            if hi > lo:
+                parts.append(batch.take(pa.array(rows[lo:hi] - offset)))
+            offset += batch.num_rows
+        frame = pa.Table.from_batches(parts).to_pandas()
+    else:
+        wanted = set(int(r) for r in rows)
+        frame = pd.read_csv(file, dtype=str, keep_default_na=True, skiprows=lambda i: i > 0 and i - 1 not in wanted)
+    frame.index = pd.Index(rows)
     return frame
 
 
@@ -284,14 +287,17 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
     known = (point_in_time({"customers": customers}, stamp)["customers"]["customer_id"]
              if stamp is not None else customers["customer_id"])
     known = pd.Index(known.dropna().unique())
+    if stamp is not None and len(known) == len(customer_ids):
+        known = None  # every customer had signed up by the as-of date: nothing to filter
     scratch = dest.parent / f".{table}.chunks"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    checks_file, kept_file = scratch / "checks.parquet", scratch / "kept.parquet"
-    checks, kept = _Writer(checks_file, table), _Writer(kept_file, table)
+    kept_file = scratch / "kept.parquet"
+    kept = _Writer(kept_file, table)
     problems: list[Violation] = []  # structural
     rejected: list[Violation] = []  # row-level, with on_row_error="reject"
     parts: list[pd.DataFrame] = []
+    hashes: list[np.ndarray] = []  # of each row's id, or of the whole typed row
     try:
         for chunk in read_chunks(file, chunk_rows):
             typed, structural, failures = check_table(table, chunk, customer_ids, across_rows=False)
@@ -304,46 +310,37 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
             if on_row_error == "reject":
                 rejected += _row_violations(table, chunk, quarantine)
             parts.append(quarantine)
-            needed = [spec.id_column] if spec.id_column else list(typed.columns)
-            checks.write(typed[needed].assign(**{_ROW: typed.index.to_numpy()}))
+            hashes.append(pd.util.hash_pandas_object(typed[[spec.id_column]] if spec.id_column else typed,
+                                                     index=False).to_numpy())
             clean = typed.drop(index=assigned.get(table, []))
             clean = clean.assign(**{_ROW: clean.index.to_numpy()})
             if stamp is not None:
                 clean = cut_table(table, clean, stamp, known)
             kept.write(_finish(table, clean))
-        checks.close()
         kept.close()
-        if problems and not kept_file.exists():
+        if problems and not hashes:
             return None, merge_violations(problems)
         quarantine = (pd.concat(parts, ignore_index=True) if parts
                       else pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
                                          for c in QUARANTINE_COLUMNS}))
-        con = _connect(scratch)
-        try:
-            duplicates = np.array([], dtype="int64")
-            if checks_file.exists() and spec.id_column:
-                shared = _duplicate_ids(con, checks_file, spec.id_column)
-                if len(shared):
-                    examples = _records(_raw_rows(con, file, shared[:5]), shared[:5])
-                    problems.append(violation_of(table, "duplicate_id", spec.id_column, len(shared),
-                                                 [{"row": int(r), **e} for r, e in zip(shared[:5], examples)]))
-            elif checks_file.exists():
-                columns = [n for n in pq.ParquetFile(checks_file).schema_arrow.names if n != _ROW]
-                duplicates = _duplicate_rows(con, checks_file, columns)
-            if len(duplicates):
-                raw_rows = _raw_rows(con, file, duplicates)
-                quarantine = _with_duplicates(table, quarantine, duplicates, raw_rows)
-                if on_row_error == "reject":
-                    shown = duplicates[:5]
-                    rejected.append(violation_of(table, "duplicate_row", None, len(duplicates),
-                                                 [{"row": int(r), **e} for r, e in
-                                                  zip(shown, _records(raw_rows, shown))]))
-            if problems or rejected:
-                return None, merge_violations(problems + rejected)
-            rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
+        raw, failing = _cross_row_failures(table, file, np.concatenate(hashes) if hashes else np.array([], "uint64"))
+        duplicates = np.array([], dtype="int64")
+        if len(failing) and spec.id_column:
+            shown = failing[:5]
+            problems.append(violation_of(table, "duplicate_id", spec.id_column, len(failing),
+                                         [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+        elif len(failing):
+            duplicates = failing
+            quarantine = _with_duplicates(table, quarantine, duplicates, raw)
+            if on_row_error == "reject":
+                shown = duplicates[:5]
+                rejected.append(violation_of(table, "duplicate_row", None, len(duplicates),
+                                             [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+        if problems or rejected:
+            return None, merge_violations(problems + rejected)
+        rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
+        with _connect() as con:
             missing = _missing(con, table, dest)
-        finally:
-            con.close()
         return ChunkedTable(quarantine=quarantine, missing=missing, rows=rows), []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

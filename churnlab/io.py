@@ -267,18 +267,25 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
     return {name: frame.reset_index(drop=True) for name, frame in out.items()}
 
 
-def cut_table(name: str, frame: pd.DataFrame, as_of, customer_ids) -> pd.DataFrame:
+def cut_table(name: str, frame: pd.DataFrame, as_of, customer_ids=None) -> pd.DataFrame:
     """One non-customers table (or a chunk of it) as ``point_in_time`` cuts it, given the ids
-    of the customers signed up by ``as_of`` (``churnlab.chunked`` cuts chunk by chunk)."""
+    of the customers signed up by ``as_of`` (None: every customer the rows name had signed up;
+    ``churnlab.chunked`` cuts chunk by chunk)."""
     frame = _known_rows(name, frame, _as_timestamp(as_of) + pd.Timedelta(days=1))
-    return frame.loc[frame["customer_id"].isin(customer_ids)].reset_index(drop=True)
+    if customer_ids is not None:
+        frame = frame.loc[frame["customer_id"].isin(customer_ids)]
+    return frame.reset_index(drop=True)
 
 
 def _known_rows(name: str, frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     """The rows of one table dated before ``end``, later events inside them set back to null."""
-    frame = frame.loc[~(frame[ROW_TIME[name]] >= end)].copy()  # rows with no time stay
+    after = frame[ROW_TIME[name]] >= end  # rows with no time stay
+    # a copy only when something changes (a chunk of a large table often has nothing to cut)
+    frame = frame.loc[~after].copy() if after.any() else frame.copy(deep=False)
     for column, known_later in LATER_EVENTS.get(name, {}).items():
         later = frame[column] >= end
+        if not later.any():
+            continue
         if name == "invoices" and "status" in frame:
             due = frame["due_at"] < end
             frame["status"] = frame["status"].mask(later, None)

@@ -151,3 +151,12 @@ def test_data_health_counts_a_table_on_disk_as_in_memory(tmp_path):
     in_memory = churnlab.load_data(source, as_of=AS_OF)
     for summary in (data_health.table_overview, data_health.table_coverage, data_health.monthly_rows):
         pd.testing.assert_frame_equal(summary(on_disk), summary(in_memory))
+
+
+def test_rows_sharing_a_hash_are_compared_exactly_before_they_count_as_duplicates(tmp_path, monkeypatch):
+    from churnlab import chunked
+
+    source = _folder(tmp_path, customers=_customers(), usage_events=_events(), touchpoints=_touchpoints())
+    every_row_collides = lambda frame, index: pd.Series(0, index=frame.index, dtype="uint64")  # noqa: E731
+    monkeypatch.setattr(chunked.pd.util, "hash_pandas_object", every_row_collides)
+    _same(churnlab.load_data(source, as_of=AS_OF), load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3))
