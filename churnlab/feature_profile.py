@@ -33,22 +33,27 @@ def profile_features(features: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def churn_signal(training_set: pd.DataFrame) -> pd.DataFrame:
+def churn_signal(training_set: pd.DataFrame, max_rows: int = 1_000_000, seed: int = 0) -> pd.DataFrame:
     """Univariate signal of each numeric feature for churn within the horizon.
 
-    Uses the rows whose label is known. Missing values are set to the feature's median.
+    Uses the rows whose label is known; beyond ``max_rows`` of them, a uniform sample of that
+    many (drawn with ``seed``): a descriptive AUC moves in the third decimal at most, and a
+    million customers' 7.5 M rows would take minutes and a copy of the set. Missing values are
+    set to the feature's median.
     Returns one row per feature, strongest first: ``feature``, ``group``, ``auc`` (0.5..1),
     ``direction`` ("higher means more churn" or "lower means more churn"), ``mean_churned``,
     ``mean_stayed``.
     """
-    rows = training_set[training_set["churned"].notna()]
-    y = rows["churned"].astype("int64").to_numpy()
+    labelled = np.flatnonzero(training_set["churned"].notna().to_numpy())
+    if len(labelled) > max_rows:
+        labelled = np.sort(np.random.default_rng(seed).choice(labelled, size=max_rows, replace=False))
+    y = training_set["churned"].to_numpy()[labelled].astype("int64")
     if len(np.unique(y)) < 2:
         raise ValueError("churn_signal needs churners and non-churners among the labelled rows")
-    numeric, _ = split_columns(rows)
+    numeric, _ = split_columns(training_set)
     out = []
-    for name in numeric:
-        x = rows[name].astype("float64")
+    for name in numeric:  # a column at a time: the set itself is never copied
+        x = training_set[name].iloc[labelled].astype("float64").reset_index(drop=True)
         filled = x.fillna(x.median() if x.notna().any() else 0.0).to_numpy()
         auc = roc_auc_score(y, filled) if np.ptp(filled) > 0 else 0.5
         out.append({"feature": name, "group": _GROUP.get(name, "attribute"), "auc": max(auc, 1 - auc),

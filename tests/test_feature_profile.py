@@ -32,3 +32,18 @@ def test_churn_signal_plot_has_title_and_axis_labels():
                            "direction": ["higher means more churn", "lower means more churn"]})
     ax = plot_churn_signal(signal, top=2)
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_churn_signal_of_a_large_set_reads_a_seeded_sample_of_its_labelled_rows():
+    rows = 400
+    frame = pd.DataFrame({
+        "customer_id": [f"C{i}" for i in range(rows)],
+        "churned": [float(i % 4 == 0) if i < 300 else None for i in range(rows)],  # 100 rows unlabelled
+        "usage": [float((i * 37) % 101) - 20.0 * (i % 4 == 0) for i in range(rows)],
+    })
+    whole = churn_signal(frame)
+    assert churn_signal(frame, max_rows=300).equals(whole)  # every labelled row fits: no sampling
+    sampled = churn_signal(frame, max_rows=120, seed=3)
+    assert sampled.equals(churn_signal(frame, max_rows=120, seed=3))
+    assert not sampled.equals(churn_signal(frame, max_rows=120, seed=4))
+    assert sampled.loc[0, "direction"] == whole.loc[0, "direction"] == "lower means more churn"
