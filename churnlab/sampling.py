@@ -32,26 +32,29 @@ def sample_training_set(train: pd.DataFrame, max_rows: int, seed: int = 0,
         where = np.asarray(where, dtype=bool)
         if len(where) != len(train):
             raise ValueError(f"where has {len(where)} values for {len(train)} rows")
-        if int(where.sum()) > max_rows:
-            rows = np.flatnonzero(where)
-            picked = sample_training_set(train[[event_col]].iloc[rows].assign(_row=rows), max_rows, seed, event_col)
-            out = train.iloc[picked["_row"].to_numpy()].copy()
-            base = out["sample_weight"].to_numpy(dtype="float64") if "sample_weight" in out else 1.0
-            out["sample_weight"] = base * picked["sample_weight"].to_numpy()
-            return out
-        train = train.loc[where]
-    out = train.copy()
-    base = out["sample_weight"].to_numpy(dtype="float64") if "sample_weight" in out else np.ones(len(out))
-    if len(out) <= max_rows:
-        out["sample_weight"] = base
+    rows = np.arange(len(train)) if where is None else np.flatnonzero(where)
+    if len(rows) <= max_rows:
+        out = train.copy() if where is None else train.loc[where].copy()
+        out["sample_weight"] = (out["sample_weight"].to_numpy(dtype="float64") if "sample_weight" in out
+                                else np.ones(len(out)))
         return out
+    # decided on the event column alone, then only the kept rows are copied
+    kept, weight = _pick(train[event_col].to_numpy()[rows] == 1, max_rows, seed)
+    out = train.iloc[rows[kept]].copy()
+    base = out["sample_weight"].to_numpy(dtype="float64") if "sample_weight" in out else 1.0
+    out["sample_weight"] = base * weight
+    return out
+
+
+def _pick(is_event: np.ndarray, max_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions kept (ascending) and their weights: churners while they fill at most half of
+    ``max_rows``, a uniform share of the others, each weighted by its class's rows per kept row."""
     rng = np.random.default_rng(seed)
-    is_event = out[event_col].to_numpy() == 1
     n_event = int(is_event.sum())
     keep_event = min(n_event, max_rows // 2)
     keep_other = max_rows - keep_event
-    keep = np.zeros(len(out), dtype=bool)
-    weight = np.ones(len(out))
+    keep = np.zeros(len(is_event), dtype=bool)
+    weight = np.ones(len(is_event))
     for mask, k in ((is_event, keep_event), (~is_event, keep_other)):
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
@@ -59,5 +62,5 @@ def sample_training_set(train: pd.DataFrame, max_rows: int, seed: int = 0,
         chosen = idx if k >= len(idx) else np.sort(rng.choice(idx, size=k, replace=False))
         keep[chosen] = True
         weight[chosen] = len(idx) / len(chosen)
-    out["sample_weight"] = base * weight
-    return out.loc[keep].copy()
+    kept = np.flatnonzero(keep)
+    return kept, weight[kept]
