@@ -260,3 +260,64 @@ def test_docs_features_md_is_generated_from_the_catalogue():
     assert text == render_markdown(), "regenerate: python -m churnlab.feature_catalogue > docs/features.md"
     for f in FEATURES:
         assert f"`{f.name}`" in text
+
+
+def _usage_only(signups: dict[str, str], events: dict[str, list[str]]):
+    """Customers with the given signup dates and usage events at the given times, nothing else
+    (a time given twice is a minute later the second time: identical rows would be duplicates)."""
+    rows = [(c, str(pd.Timestamp(ts) + pd.Timedelta(minutes=times[:k].count(ts))))
+            for c, times in events.items() for k, ts in enumerate(times)]
+    return dataset_from_frames({
+        "customers": pd.DataFrame({"customer_id": list(signups), "signup_date": list(signups.values())}),
+        "usage_events": pd.DataFrame({"customer_id": [c for c, _ in rows], "ts": [ts for _, ts in rows],
+                                      "event_type": "login"}),
+    })
+
+
+def test_usage_baseline_counts_the_days_181_to_365_back_from_signup_on():
+    # as of 2024-06-30 (day 1 back) the baseline window is days 181-365 back: 2023-07-02 .. 2024-01-02;
+    # E signed up on 2023-11-02, 62 days before its end, and used the product 7 times in them (the
+    # last in the window's last hour; the next just after it, in no window)
+    data = _usage_only({"E": "2023-11-02", "F": "2023-12-15"}, {
+        "E": ["2023-11-10", "2023-11-20", "2023-12-01", "2023-12-05", "2023-12-20", "2024-01-01",
+              "2024-01-02 23:00", "2024-01-03 00:00", "2024-04-15", "2024-06-20"],
+        "F": ["2023-12-20", "2024-06-20"],
+    })
+    f = build_features(data, AS_OF).set_index("customer_id")
+    baseline = 7 * 30 / 62
+    assert f.loc["E", "usage_baseline_30d"] == pytest.approx(baseline)
+    # last 30 days: 1 event; last 90 days (from 2024-04-02): 2 events
+    assert f.loc["E", "usage_vs_baseline_30d"] == pytest.approx(math.log((1 + 1) / (baseline + 1)))
+    assert f.loc["E", "usage_vs_baseline_90d"] == pytest.approx(math.log((2 / 3 + 1) / (baseline + 1)))
+    # F signed up 19 days before the window's end: too little to know its baseline
+    assert f.loc["F", ["usage_baseline_30d", "usage_vs_baseline_30d", "usage_vs_baseline_90d"]].isna().all()
+
+
+def test_usage_baseline_of_a_customer_silent_in_the_window_is_zero():
+    data = _usage_only({"E": "2023-01-01"}, {"E": ["2024-06-10", "2024-06-20", "2024-06-30 23:59"]})
+    e = build_features(data, AS_OF).set_index("customer_id").loc["E"]
+    assert e.usage_baseline_30d == 0
+    assert e.usage_vs_baseline_30d == pytest.approx(math.log(4))         # 3 events in 30 days, against 0
+    assert e.usage_vs_baseline_90d == pytest.approx(math.log(3 / 3 + 1))
+
+
+def test_decline_months_count_consecutive_falling_30_day_periods():
+    # 30-day periods back from 2024-06-30: [06-01, 06-30], [05-02, 05-31], [04-02, 05-01], [03-03, 04-01]
+    # G: 1 < 2 < 4, then 4 > 3 ends the run: 2 months of decline
+    # H: 1 < 2, but the period before reaches back before its signup on 2024-04-10: 1 month
+    data = _usage_only({"G": "2023-01-01", "H": "2024-04-10"}, {
+        "G": ["2024-06-15"] + ["2024-05-15"] * 2 + ["2024-04-15"] * 4 + ["2024-03-15"] * 3,
+        "H": ["2024-06-15"] + ["2024-05-15"] * 2 + ["2024-04-20"] * 3,
+    })
+    f = build_features(data, AS_OF).set_index("customer_id")
+    assert f.loc["G", "usage_decline_months"] == 2
+    assert f.loc["H", "usage_decline_months"] == 1
+
+
+def test_decline_months_stop_at_the_longest_run_counted():
+    # seven falling periods, 8 events down to 1 (and 9 before them): the run is capped at 6
+    periods = ["2024-06-15", "2024-05-15", "2024-04-15", "2024-03-15", "2024-02-15", "2024-01-15", "2023-12-15",
+               "2023-11-15"]
+    times = [day for k, day in enumerate(periods) for _ in range(k + 1)]
+    data = _usage_only({"G": "2023-01-01"}, {"G": times})
+    assert build_features(data, AS_OF).set_index("customer_id").loc["G", "usage_decline_months"] == 6
