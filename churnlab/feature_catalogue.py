@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Feature", "FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "BASELINE_DAYS", "DECLINE_MONTHS",
-           "feature_names", "render_markdown"]
+__all__ = ["Feature", "FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "feature_names", "render_markdown"]
 
 USAGE_WINDOWS = (7, 30, 90, 180)
-#: the customer's own usage baseline: the days 181-365 before the snapshot
-BASELINE_DAYS = (181, 365)
-#: the longest run of monthly declines counted (a disengagement in the demo lasts six months)
-DECLINE_MONTHS = 6
 DEPARTMENTS = ("sales", "marketing", "finance", "rnd", "support", "success")
 
 
@@ -56,18 +51,6 @@ def _usage() -> list[Feature]:
         Feature("active_users_30d", "usage", "usage_events", 30, "distinct users with an event in the last 30 days"),
         Feature("active_users_change_30d", "usage", "usage_events", 60,
                 "active users in the last 30 days minus those of the 30 days before"),
-        Feature("usage_baseline_30d", "usage", "usage_events", 365,
-                "the customer's own baseline: usage events per 30 days over the days 181-365 before the snapshot, "
-                "counting only the days after signup (missing with fewer than 30 such days)", fill=None),
-        Feature("usage_vs_baseline_30d", "usage", "usage_events", 365,
-                "log((events_30d + 1) / (usage_baseline_30d + 1)): below 0 when the last 30 days fall short of the "
-                "customer's own baseline (missing without a baseline)", fill=None),
-        Feature("usage_vs_baseline_90d", "usage", "usage_events", 365,
-                "log((events_90d / 3 + 1) / (usage_baseline_30d + 1)): the last 90 days against the baseline, per 30 "
-                "days (missing without a baseline)", fill=None),
-        Feature("usage_decline_months", "usage", "usage_events", 30 * (DECLINE_MONTHS + 1),
-                f"consecutive 30-day periods, the latest first, each with fewer events than the 30 days before it "
-                f"(0-{DECLINE_MONTHS}; a period reaching back before signup ends the run)"),
     ]
     return out
 

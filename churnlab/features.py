@@ -214,8 +214,7 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
     block[row["tenure_days"]] = pop.snap_day - customers["signup"][pop.i]
     written = {"tenure_days"}
     if "usage_events" in tables:
-        usage = usage_window_features(con, len(customers["customer_id"]), snap_days, pop.i, pop.j,
-                                      customers["signup"])
+        usage = usage_window_features(con, len(customers["customer_id"]), snap_days, pop.i, pop.j)
         for name in list(usage):
             values = usage.pop(name)
             missing = np.isnan(values)              # the catalogue's fill applies

@@ -9,12 +9,6 @@ and distinct counts from a bitwise AND with the window's mask, in NumPy, for eve
 
 The result is exact (not an approximation): bucket edges are exactly the window edges.
 
-Usage against the customer's own baseline: the baseline is the rate of use over the days
-``BASELINE_DAYS`` before the snapshot (181-365 days back: old enough that a fading that began in
-the last six months has not touched it), per 30 days of that window the customer had signed up
-for; the last 30 and 90 days are compared with it. Consecutive months of decline compare the
-30-day periods ending on the snapshot, latest first, each with the one before it.
-
 Layout, for speed at a million customers: the per-bucket matrices are bucket-major (one
 contiguous row of customers per bucket), so a window of one snapshot is the difference of two
 contiguous rows; the population is sorted by snapshot then customer, so each snapshot's rows
@@ -26,27 +20,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churnlab.feature_catalogue import BASELINE_DAYS, DECLINE_MONTHS, USAGE_WINDOWS
+from churnlab.feature_catalogue import USAGE_WINDOWS
 
 __all__ = ["usage_window_features"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
-#: count/quantity windows, the prior-30 and prior-60 edges that trends need, the baseline's
-#: window and the 30-day periods of the decline run
-_EDGES = tuple(sorted({*USAGE_WINDOWS, 60, 120, *BASELINE_DAYS, *(30 * k for k in range(1, DECLINE_MONTHS + 2))}))
-#: fewest days of the baseline window after signup for a baseline (fewer: missing)
-_BASELINE_MIN_DAYS = 30
+#: count/quantity windows, plus the prior-30 and prior-60 edges that trends need
+_EDGES = tuple(sorted({*USAGE_WINDOWS, 60, 120}))
 #: snapshots per pass: keeps the 60-day masks within 63 bits and the dense matrices small
 _GROUP = 12
 
 
 def usage_window_features(con: duckdb.DuckDBPyConnection, n_customers: int, snap_days: np.ndarray,
-                          i: np.ndarray, j: np.ndarray, signup_days: np.ndarray) -> dict[str, np.ndarray]:
+                          i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
     """Usage features of every population row (customer index ``i``, snapshot index ``j``).
 
     ``con`` must hold ``usage_events`` and ``cidx(customer_id, i)``; ``snap_days[j]`` is
-    snapshot j's date as days since 1970-01-01; the rows are sorted by ``j`` then ``i``;
-    ``signup_days[i]`` is customer i's signup date, days since 1970-01-01.
+    snapshot j's date as days since 1970-01-01; the rows are sorted by ``j`` then ``i``.
     Returns one float64 array per usage feature of the catalogue, aligned with the rows;
     NaN where the catalogue's fill applies (and for a change over a window without use).
     """
@@ -54,11 +44,11 @@ def usage_window_features(con: duckdb.DuckDBPyConnection, n_customers: int, snap
     starts = np.searchsorted(j, np.arange(len(snap_days) + 1))   # rows of snapshot s: starts[s]:starts[s+1]
     for first in range(0, len(snap_days), _GROUP):
         group = np.arange(first, min(first + _GROUP, len(snap_days)))
-        _group_features(con, n_customers, snap_days[group], i, starts[group[0]:group[-1] + 2], signup_days, out)
+        _group_features(con, n_customers, snap_days[group], i, starts[group[0]:group[-1] + 2], out)
     return out
 
 
-def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.ndarray, signup: np.ndarray,
+def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.ndarray,
                     out: dict[str, np.ndarray]) -> None:
     """Fill ``out`` for the rows of the snapshots on ``days`` (rows ``starts[s]:starts[s+1]``)."""
     ends = days + 1                                   # exclusive end day of each snapshot
@@ -122,24 +112,6 @@ def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.nda
         last_day = last[hi][who]
         recent = last_day >= ends[s] - 180
         column("days_since_last_use")[r] = np.where(recent, (ends[s] - 1) - last_day, np.nan)
-        # the customer's own baseline: events per 30 days signed up in the baseline window
-        far, near = max(BASELINE_DAYS), min(BASELINE_DAYS) - 1
-        signed_up = (ends[s] - near) - np.maximum(ends[s] - far, signup[who])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            baseline = np.where(signed_up >= _BASELINE_MIN_DAYS, window(cum_n, far, near) * 30.0 / signed_up, np.nan)
-        column("usage_baseline_30d")[r] = baseline
-        column("usage_vs_baseline_30d")[r] = np.log((out["events_30d"][r] + 1.0) / (baseline + 1.0))
-        column("usage_vs_baseline_90d")[r] = np.log((out["events_90d"][r] / 3.0 + 1.0) / (baseline + 1.0))
-        # consecutive 30-day periods of decline, latest first; a period reaching before signup ends the run
-        run = np.zeros(len(who))
-        going = np.ones(len(who), dtype=bool)
-        later = window(cum_n, 30)
-        for k in range(1, DECLINE_MONTHS + 1):
-            earlier = window(cum_n, 30 * (k + 1), 30 * k)
-            going &= (later < earlier) & (signup[who] <= ends[s] - 30 * (k + 1))
-            run += going
-            later = earlier
-        column("usage_decline_months")[r] = run
     del cum_n, cum_q, last
 
     # -- distinct event types and users: bitmasks of 60-day buckets ------------------------------
