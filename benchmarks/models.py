@@ -99,10 +99,59 @@ def bootstrap(stat, arrays: dict, reps: int, seed: int = 0) -> np.ndarray:
     return np.array(out)
 
 
+def outcomes(truth: Path, customers: pd.Series, as_of: pd.Timestamp, end: pd.Timestamp,
+             horizon_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What truly happened to ``customers`` after the as-of date: ``y`` (churn within the
+    horizon), ``event`` (churn by the end of the data) and ``duration`` (days to churn or to the
+    end of the data), from ``<data>-truth/customers.parquet``."""
+    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
+    churn = pd.to_datetime(customers.map(true))
+    y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=horizon_days))).astype(int).to_numpy()
+    event = ((churn > as_of) & (churn <= end)).astype(int).to_numpy()
+    duration = np.where(event == 1, (churn - as_of).dt.days, (end - as_of).days)
+    return y, event, duration
+
+
+def auc_figures(y: np.ndarray, p: np.ndarray, p_oracle: np.ndarray, reps: int) -> dict:
+    """ROC AUC, ECE, the as-of oracle's AUC and the ratio, with paired bootstrap errors."""
+    from churnlab.metrics import expected_calibration_error
+    from sklearn.metrics import roc_auc_score
+
+    out = {"auc": roc_auc_score(y, p), "auc_oracle_as_of": roc_auc_score(y, p_oracle),
+           "ece": expected_calibration_error(y, p), "mean_p": float(p.mean()), "rate": float(y.mean())}
+    out["auc_ratio_as_of"] = out["auc"] / out["auc_oracle_as_of"]
+    if reps:
+        boot = bootstrap(lambda y, p, o: (roc_auc_score(y, p), roc_auc_score(y, o)),
+                         {"y": y, "p": p, "o": p_oracle}, reps)
+        out.update({"auc_se": boot[:, 0].std(ddof=1), "auc_oracle_as_of_se": boot[:, 1].std(ddof=1),
+                    "auc_ratio_as_of_se": (boot[:, 0] / boot[:, 1]).std(ddof=1),
+                    "auc_ratio_as_of_95": [round(float(q), 3) for q in np.percentile(boot[:, 0] / boot[:, 1], [2.5, 97.5])],
+                    "bootstrap_auc": reps})
+    return out
+
+
+def concordance_figures(duration: np.ndarray, event: np.ndarray, risk: np.ndarray, cum_oracle: np.ndarray,
+                        reps: int) -> dict:
+    """Harrell's concordance of ``risk``, the as-of oracle's and the ratio, with paired bootstrap errors."""
+    from churnlab.metrics import concordance
+
+    out = {"concordance": concordance(duration, risk, event),
+           "concordance_oracle_as_of": concordance(duration, cum_oracle, event)}
+    out["concordance_ratio_as_of"] = out["concordance"] / out["concordance_oracle_as_of"]
+    if reps:
+        boot = bootstrap(lambda d, r, o, e: (concordance(d, r, e), concordance(d, o, e)),
+                         {"d": duration, "r": risk, "o": cum_oracle, "e": event}, reps)
+        out.update({"concordance_se": boot[:, 0].std(ddof=1),
+                    "concordance_ratio_as_of_se": (boot[:, 0] / boot[:, 1]).std(ddof=1),
+                    "concordance_ratio_as_of_95": [round(float(q), 3) for q in np.percentile(boot[:, 0] / boot[:, 1], [2.5, 97.5])],
+                    "bootstrap_concordance": reps})
+    return out
+
+
 def judge(folder: Path, seed: int = 7, oracle_draws: int = ORACLE_DRAWS, reps_auc: int = 200,
           reps_concordance: int = 50) -> dict:
     from churnlab import build_features, fit_models, score
-    from churnlab.metrics import concordance, expected_calibration_error
+    from churnlab.metrics import concordance
     from churnlab.settings import Settings
     from sklearn.metrics import roc_auc_score
 
@@ -114,11 +163,7 @@ def judge(folder: Path, seed: int = 7, oracle_draws: int = ORACLE_DRAWS, reps_au
     fit_s = time.perf_counter() - t
     features = build_features(folder, as_of)
     scores = score(bundle, features)
-    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
-    churn = pd.to_datetime(scores["customer_id"].map(true))
-    y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=settings.horizon_days))).astype(int).to_numpy()
-    event = ((churn > as_of) & (churn <= end)).astype(int).to_numpy()
-    duration = np.where(event == 1, (churn - as_of).dt.days, (end - as_of).days)
+    y, event, duration = outcomes(truth, scores["customer_id"], as_of, end, settings.horizon_days)
     p_real, cum_real = realised_oracle(truth, scores["customer_id"], as_of, 3, 12)
     t = time.perf_counter()
     p_asof, cum_asof = as_of_oracle(truth, scores["customer_id"], as_of, 3, 12, draws=oracle_draws)
@@ -126,32 +171,102 @@ def judge(folder: Path, seed: int = 7, oracle_draws: int = ORACLE_DRAWS, reps_au
     p, risk = scores["churn_probability"].to_numpy(), scores["risk"].to_numpy()
 
     out = {"customers": int(len(scores)), "churned_90d": int(y.sum()), "fit_models_s": round(fit_s, 1),
-           "chosen": f"{bundle.chosen['survival']} + {bundle.chosen['classifier']}",
-           "ece": expected_calibration_error(y, p), "mean_p": float(p.mean()), "rate": float(y.mean()),
-           "auc": roc_auc_score(y, p), "auc_oracle_as_of": roc_auc_score(y, p_asof),
-           "auc_oracle_realised": roc_auc_score(y, p_real),
-           "concordance": concordance(duration, risk, event),
-           "concordance_oracle_as_of": concordance(duration, cum_asof, event),
-           "concordance_oracle_realised": concordance(duration, cum_real, event)}
-    for which in ("as_of", "realised"):
-        out[f"auc_ratio_{which}"] = out["auc"] / out[f"auc_oracle_{which}"]
-        out[f"concordance_ratio_{which}"] = out["concordance"] / out[f"concordance_oracle_{which}"]
-    if reps_auc:
-        boot = bootstrap(lambda y, p, o: (roc_auc_score(y, p), roc_auc_score(y, o)),
-                         {"y": y, "p": p, "o": p_asof}, reps_auc)
-        out.update({"auc_se": boot[:, 0].std(ddof=1), "auc_oracle_as_of_se": boot[:, 1].std(ddof=1),
-                    "auc_ratio_as_of_se": (boot[:, 0] / boot[:, 1]).std(ddof=1),
-                    "auc_ratio_as_of_95": [round(float(q), 3) for q in np.percentile(boot[:, 0] / boot[:, 1], [2.5, 97.5])],
-                    "bootstrap_auc": reps_auc})
-    if reps_concordance:
-        boot = bootstrap(lambda d, r, o, e: (concordance(d, r, e), concordance(d, o, e)),
-                         {"d": duration, "r": risk, "o": cum_asof, "e": event}, reps_concordance)
-        out.update({"concordance_se": boot[:, 0].std(ddof=1),
-                    "concordance_ratio_as_of_se": (boot[:, 0] / boot[:, 1]).std(ddof=1),
-                    "concordance_ratio_as_of_95": [round(float(q), 3) for q in np.percentile(boot[:, 0] / boot[:, 1], [2.5, 97.5])],
-                    "bootstrap_concordance": reps_concordance})
+           "chosen": f"{bundle.chosen['survival']} + {bundle.chosen['classifier']}"}
+    out.update(auc_figures(y, p, p_asof, reps_auc))
+    out.update(concordance_figures(duration, event, risk, cum_asof, reps_concordance))
+    out["auc_oracle_realised"] = roc_auc_score(y, p_real)
+    out["concordance_oracle_realised"] = concordance(duration, cum_real, event)
+    out["auc_ratio_realised"] = out["auc"] / out["auc_oracle_realised"]
+    out["concordance_ratio_realised"] = out["concordance"] / out["concordance_oracle_realised"]
     out.update({"oracle_draws": oracle_draws, "oracle_s": round(oracle_s, 1)})
     return out
+
+
+#: the learning curve's sample sizes (None: every row); 60,000 is ``models.max_training_rows``
+CURVE_SIZES = (10_000, 30_000, 60_000, 200_000, None)
+
+
+def _big_boosting(seed: int):
+    """A boosted-trees classifier with far more capacity than the shipped one: 4x the leaves,
+    2.5x the rounds at half the rate, smaller leaves, no early stopping."""
+    from churnlab.classify import ChurnClassifier
+    from churnlab.design import make_preprocessor
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    class BigBoosting(ChurnClassifier):
+        def _pipeline(self, numeric, categorical):
+            model = HistGradientBoostingClassifier(
+                learning_rate=0.05, max_iter=500, max_leaf_nodes=63, min_samples_leaf=20,
+                l2_regularization=1.0, early_stopping=False, random_state=self.seed)
+            return Pipeline([("design", make_preprocessor(numeric, categorical, scale=False)), ("model", model)])
+
+    return BigBoosting("boosting", seed=seed)
+
+
+def learning_curve(folder: Path, seed: int = 7, sizes=CURVE_SIZES, oracle_draws: int = ORACLE_DRAWS,
+                   reps_auc: int = 200, reps_concordance: int = 20, big: bool = True, extra=None, kinds=None):
+    """The model kinds fitted on weighted samples of growing size of one training set, each
+    judged against the truth and the as-of oracle as :func:`judge` does. Yields one dict per
+    (size, kind); ``kinds``: the model kinds (default: all of ``settings.models``); ``big`` adds
+    :func:`_big_boosting` on all rows. ``extra(train, features)`` may add columns to both frames
+    (for experiments) and returns them."""
+    from churnlab import build_features
+    from churnlab.classify import ChurnClassifier
+    from churnlab.features import build_training_set
+    from churnlab.sampling import sample_training_set
+    from churnlab.settings import Settings
+    from churnlab.survival import SurvivalModel
+
+    truth = folder.with_name(folder.name + "-truth")
+    as_of, end = pd.Timestamp(AS_OF), pd.Timestamp(DATA_END)
+    settings = Settings(seed=seed)
+    ms, h = settings.models, settings.horizon_days
+    t = time.perf_counter()
+    train = build_training_set(folder, as_of, horizon_days=h, snapshots=ms.snapshots, churn=ms.churn,
+                               inactivity_days=ms.inactivity_days)
+    features = build_features(folder, as_of)
+    if extra is not None:
+        train, features = extra(train, features)
+    build_s = time.perf_counter() - t
+    y, event, duration = outcomes(truth, features["customer_id"], as_of, end, h)
+    p_asof, cum_asof = as_of_oracle(truth, features["customer_id"], as_of, 3, 12, draws=oracle_draws)
+    # as fit_models: classifiers on the labelled snapshots before the last, calibrated on the last
+    observed = train["churned"].notna().to_numpy()
+    snapshot = train["snapshot"].to_numpy()
+    last = snapshot[observed].max()
+    fit_where = observed & (snapshot < last)
+    cal_rows = train[observed & (snapshot == last)]
+    base = {"training_rows": int(len(train)), "classifier_rows": int(fit_where.sum()),
+            "build_s": round(build_s, 1)}
+    available = {"classifier": int(fit_where.sum()), "survival": len(train)}
+    plan = []
+    for family, family_kinds in (("classifier", ms.classifiers), ("survival", ms.survival)):
+        # a sample as large as the rows there are is all of them: measured once, as "all"
+        for n in dict.fromkeys(None if n is None or n >= available[family] else n for n in sizes):
+            plan += [(n, kind) for kind in family_kinds if kinds is None or kind in kinds]
+    plan.sort(key=lambda nk: float("inf") if nk[0] is None else nk[0])
+    if big:
+        plan.append((None, "boosting_big"))
+    for n, kind in plan:
+        t = time.perf_counter()
+        if kind in ("cox", "weibull_aft"):
+            rows = sample_training_set(train, n or len(train), seed)
+            model = SurvivalModel(kind, penalizer=ms.penalizer, horizon_days=h).fit(rows)
+            figures = concordance_figures(duration, event, model.risk(features), cum_asof, reps_concordance)
+        else:
+            rows = sample_training_set(train, n or int(fit_where.sum()), seed, where=fit_where)
+            model = (_big_boosting(seed) if kind == "boosting_big"
+                     else ChurnClassifier(kind, C=ms.C, calibration=ms.calibration, seed=seed))
+            model.fit(rows, calibrate_on=cal_rows)
+            p = model.predict_proba(features)
+            figures = auc_figures(y, p, p_asof, reps_auc)
+            # the same probabilities as a ranking over the whole year after (no survival model)
+            figures.update({f"p_{k}": v for k, v in concordance_figures(duration, event, p, cum_asof, 0).items()
+                            if k in ("concordance", "concordance_ratio_as_of")})
+        yield {**base, "sample": n or "all", "rows": int(len(rows)), "kind": kind,
+               "fit_s": round(time.perf_counter() - t, 1), **figures}
+        del rows, model
 
 
 def fit_only(folder: Path, seed: int = 7) -> dict:
@@ -193,6 +308,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 100_000])
     parser.add_argument("--data-root", type=Path, default=Path("data/bench"))
     parser.add_argument("--fit-only", action="store_true", help="only time fitting on each size's training set")
+    parser.add_argument("--learning-curve", action="store_true",
+                        help="instead, each model kind fitted on samples of 10k, 30k, 60k, 200k and all training rows, "
+                             "judged against the truth (one line per sample size and kind)")
     parser.add_argument("--oracle-draws", type=int, default=ORACLE_DRAWS, help="Monte Carlo paths of the as-of oracle")
     parser.add_argument("--bootstrap", type=int, default=200, help="resamples for the AUC standard errors")
     parser.add_argument("--bootstrap-concordance", type=int, default=50,
@@ -200,6 +318,12 @@ def main() -> None:
     args = parser.parse_args()
     for n in args.sizes:
         folder = ensure_demo(args.data_root, n)
+        if args.learning_curve:
+            for row in learning_curve(folder, oracle_draws=args.oracle_draws, reps_auc=args.bootstrap,
+                                      reps_concordance=min(args.bootstrap_concordance, 20)):
+                print(json.dumps({"size": n, **{k: (round(v, 4) if isinstance(v, float) else v)
+                                                for k, v in row.items()}}), flush=True)
+            continue
         result = fit_only(folder) if args.fit_only else judge(
             folder, oracle_draws=args.oracle_draws, reps_auc=args.bootstrap,
             reps_concordance=args.bootstrap_concordance)

@@ -76,7 +76,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = ["DemoSummary", "generate_demo_data", "expected_hazard", "TABLE_NAMES", "episode_rates",
-           "trait_log_hazard", "log_hazard", "monthly_hazard"]
+           "trait_log_hazard", "log_hazard", "monthly_hazard", "usage_rate", "usage_fade", "usage_season"]
 
 TABLE_NAMES = ("customers", "subscriptions", "usage_events", "support_tickets", "surveys",
                "invoices", "touchpoints", "advocacy", "interventions")
@@ -296,6 +296,25 @@ def log_hazard(base: np.ndarray, age: np.ndarray, annual: np.ndarray, disengage:
     return log_h + np.where(annual, np.where(renewal_month, np.log(9.0), np.log(0.12)), 0.0)
 
 
+def usage_rate(engagement: np.ndarray, seats: np.ndarray, seat_mean: float,
+               low_usage_loyal: np.ndarray) -> np.ndarray:
+    """Usage events per month of an account outside any disengagement, before the season
+    (``seat_mean``: the mean seats of the accounts generated with it, one chunk of customers)."""
+    rate = 6.0 * np.exp(0.45 * np.asarray(engagement, dtype=np.float64) - 0.1) * (seats / seat_mean) ** 0.3
+    return np.where(low_usage_loyal, 1.2, rate)
+
+
+def usage_fade(depth: np.ndarray) -> np.ndarray:
+    """The share of its usage an account keeps ``depth`` months into a disengagement (1 at 0)."""
+    depth = np.asarray(depth, dtype=np.float64)
+    return np.where(depth > 0, np.clip(1.0 - 0.2 * depth, 0.08, 1.0), 1.0)
+
+
+def usage_season(month_idx: np.ndarray) -> np.ndarray:
+    """The seasonal factor of usage in each month (months since the world's first month)."""
+    return 1.0 + 0.15 * np.sin(2 * np.pi * np.asarray(month_idx) / 12)
+
+
 def _contacted(log_h: np.ndarray, eligible: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Months that may be the month of the retention action: eligible (alive, inside the data),
     risky by the hazard before any action (``log_h``), and the uniform draw ``u`` says so. Only
@@ -368,10 +387,8 @@ def _simulate_chunk(world: _World, rng: np.random.Generator, first: int, size: i
 
     # -- usage ----------------------------------------------------------------------------------
     seats = c["seats"]
-    base_rate = 6.0 * np.exp(0.45 * eng - 0.1) * (seats / seats.mean()) ** 0.3
-    base_rate = np.where(c["low_usage_loyal"], 1.2, base_rate)
-    fade = np.where(disengage, np.clip(1.0 - 0.2 * dis_depth, 0.08, 1.0), 1.0)
-    lam = base_rate[:, None] * fade * (1.0 + 0.15 * np.sin(2 * np.pi * month_idx / 12))
+    lam = usage_rate(eng, seats, seats.mean(), c["low_usage_loyal"])[:, None] \
+        * usage_fade(np.where(disengage, dis_depth, 0.0)) * usage_season(month_idx)
     usage = _events_in_cells(rng, lam, active_m, c, mstart, last_day)
     cust_i, ts_ms = usage
     n_ev = len(cust_i)
@@ -634,6 +651,12 @@ def expected_hazard(truth: str | Path, as_of: str | date, months: Sequence[int] 
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     state = _as_of_state(Path(truth), pd.Timestamp(as_of).normalize(), max(months))
+    return _expected_from_state(state, months, draws, seed)
+
+
+def _expected_from_state(state: "_AsOfState", months: Sequence[int], draws: int, seed: int) -> pd.DataFrame:
+    """:func:`expected_hazard` of a given as-of state (also a state altered on purpose, as the
+    benchmarks do to see what part of the latent knowledge buys what)."""
     H, n = state.horizon, len(state.customer_id)
     # common random numbers: every customer's paths use the same uniform draws, so two customers
     # alike but for a higher onset rate get at least as many onsets on every path and their
