@@ -94,6 +94,10 @@ class SavedTables(Mapping):
             return len(self._frames[name])
         return pq.ParquetFile(self.file(name)).metadata.num_rows
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's own test reads the table to see whether it is there
+        return name in self._names
+
     def __iter__(self):
         return iter(self._names)
 

@@ -160,3 +160,15 @@ def test_rows_sharing_a_hash_are_compared_exactly_before_they_count_as_duplicate
     every_row_collides = lambda frame, index: pd.Series(0, index=frame.index, dtype="uint64")  # noqa: E731
     monkeypatch.setattr(chunked.pd.util, "hash_pandas_object", every_row_collides)
     _same(churnlab.load_data(source, as_of=AS_OF), load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3))
+
+
+def test_asking_about_a_table_on_disk_never_reads_it(tmp_path, monkeypatch):
+    from churnlab import saved
+
+    source = _folder(tmp_path, customers=_customers(), usage_events=_events())
+    dataset = load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3)
+    monkeypatch.setattr(saved.pd, "read_parquet", lambda *a, **k: pytest.fail("the table was read"))
+    assert "usage_events" in dataset and "usage_events" in dataset.tables and "surveys" not in dataset.tables
+    assert dataset.rows("usage_events") == 3 and dataset.file("usage_events").is_file()
+    with churnlab.features.connect(dataset) as con:
+        assert con.execute("SELECT count(*) FROM usage_events").fetchone() == (3,)
