@@ -39,14 +39,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from churnlab.io import Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time
+from churnlab.io import (
+    Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time, quiet_duckdb,
+)
 from churnlab.saved import read_dataset, save_dataset
 from churnlab.schema import (
     CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _convert, _finish, _reason,
@@ -128,11 +129,9 @@ class _Writer:
             self._writer = pq.ParquetWriter(self.path, self.schema)
         self._writer.write_table(pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False))
 
-    def close(self) -> bool:
-        if self._writer is None:
-            return False
-        self._writer.close()
-        return True
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
 
 @dataclass(frozen=True)
@@ -143,15 +142,6 @@ class ChunkedTable:
     quarantine: pd.DataFrame
     missing: pd.DataFrame
     rows: int
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:  # inside Jupyter without ipywidgets: off already
-        pass
-    return con
 
 
 def _sql(path: Path) -> str:
@@ -339,7 +329,7 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
         if problems or rejected:
             return None, merge_violations(problems + rejected)
         rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
-        with _connect() as con:
+        with quiet_duckdb() as con:
             missing = _missing(con, table, dest)
         return ChunkedTable(quarantine=quarantine, missing=missing, rows=rows), []
     finally:

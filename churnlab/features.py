@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.feature_catalogue import DEPARTMENTS, FEATURES
-from churnlab.io import Dataset
+from churnlab.io import Dataset, quiet_duckdb
 from churnlab.schema import CONTRACT
 from churnlab.usage_windows import usage_window_features
 
@@ -137,13 +137,7 @@ def build_training_set(
 
 def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the contract tables as views named after them."""
-    # no progress bar: it would print into notebooks and logs
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        # inside Jupyter DuckDB refuses the setting without ipywidgets; the bar is off there already
-        pass
+    con = quiet_duckdb()
     if isinstance(data, Dataset):
         for name in data.tables:
             file = data.file(name)

@@ -105,6 +105,20 @@ class Dataset:
         return quarantine_summary(self.quarantine)
 
 
+def quiet_duckdb():
+    """An in-memory DuckDB connection that prints no progress bar (it would land in notebooks
+    and logs)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        # inside Jupyter DuckDB refuses the setting without ipywidgets; the bar is off there already
+        pass
+    return con
+
+
 def _check_source(source) -> Path:
     path = Path(source)
     if not path.exists():
