@@ -189,17 +189,18 @@ def _survival_grid(horizon_days: int) -> np.ndarray:
     return np.linspace(max(1.0, horizon_days / 12), float(horizon_days), 12)
 
 
-def _fit_and_score(family: str, kind: str, test: pd.DataFrame, fit_rows: pd.DataFrame, cal_rows: pd.DataFrame,
-                   surv_rows: pd.DataFrame, penalizer: float, C: float, calibration: str, seed: int,
+def _fit_and_score(family: str, kind: str, test: pd.DataFrame, fit_rows: pd.DataFrame,
+                   cal_rows: pd.DataFrame | None, penalizer: float, C: float, calibration: str, seed: int,
                    horizon_days: int, grid) -> tuple[str, np.ndarray, dict, int]:
-    """Fit one model of a fold and score its test snapshot: ``(family, p, extra figures, rows)``."""
+    """Fit one model of a fold on ``fit_rows`` (calibrated on ``cal_rows``, classifiers only) and
+    score its test snapshot: ``(family, p, extra figures, rows)``."""
     if family == "survival":
-        model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days).fit(surv_rows)
+        model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days).fit(fit_rows)
         pred = model.predict(test)
         surv = model.survival_function(test, grid).to_numpy().T
         extra = survival_metrics(test["duration_days"], test["event"], pred["risk"], survival=surv, times=grid,
-                                 durations_train=surv_rows["duration_days"], events_train=surv_rows["event"])
-        return "survival", pred["churn_probability"].to_numpy(), extra, len(surv_rows)
+                                 durations_train=fit_rows["duration_days"], events_train=fit_rows["event"])
+        return "survival", pred["churn_probability"].to_numpy(), extra, len(fit_rows)
     model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed).fit(fit_rows, cal_rows)
     p = model.predict_proba(test)
     return "classifier", p, survival_metrics(test["duration_days"], test["event"], p), len(fit_rows)
@@ -246,10 +247,12 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
         raise ValueError(
             f"no backtest fold: the training set needs at least three snapshots whose "
             f"{horizon_days}-day horizon ended by {pd.Timestamp(as_of).date()}")
-    rows, preds = [], []
     grid = _survival_grid(horizon_days)
-    prepared = []
-    for k, fold in enumerate(plan):
+    params = dict(penalizer=penalizer, C=C, calibration=calibration, seed=seed, horizon_days=horizon_days, grid=grid)
+    tested: list[dict] = []
+
+    def fold_frames(k: int, fold: Fold):
+        """``(test, fit_rows, cal_rows, surv_rows)`` of one fold, copied only when asked for."""
         if fold.part is not None:
             part = part_rows["part"].to_numpy()
             n_parts = int(part.max()) + 1
@@ -259,36 +262,49 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
             fit_rows = sample_training_set(usable[~usable["customer_id"].isin(cal_rows["customer_id"])],
                                            max_rows, seed + k)
             surv_rows = sample_training_set(usable, max_rows, seed + k)
-        else:
-            # sampled first, then seen as on the test date: only the sampled rows are copied
-            # (the classes sampled on are the churns known on the as-of date; the weights keep
-            # any such sampling design unbiased)
-            snapshot = train["snapshot"]
-            in_fit = snapshot.isin(fold.fit_snapshots).to_numpy()
-            in_cal = (snapshot == fold.calibration_snapshot).to_numpy()
-            fit_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit),
-                                   fold.test_snapshot, horizon_days)
-            cal_rows = as_known_on(train[in_cal], fold.test_snapshot, horizon_days)
-            surv_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit | in_cal),
-                                    fold.test_snapshot, horizon_days)
-            test = labelled(train[train["snapshot"] == fold.test_snapshot])
-        prepared.append((fold, test, fit_rows, cal_rows, surv_rows))
-    # every (fold, model) fit is independent: run them side by side when n_jobs > 1
-    tasks = [(k, "survival", m) for k in range(len(prepared)) for m in survival_kinds]
-    tasks += [(k, "classifier", m) for k in range(len(prepared)) for m in classifier_kinds]
-    params = dict(penalizer=penalizer, C=C, calibration=calibration, seed=seed, horizon_days=horizon_days, grid=grid)
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_and_score)(family, m, *prepared[k][1:], **params) for k, family, m in tasks)
-    fitted = {(k, m): r for (k, _, m), r in zip(tasks, results)}
-    for k, (fold, test, fit_rows, cal_rows, surv_rows) in enumerate(prepared):
-        y = test["churned"].to_numpy()
-        scores: dict[str, tuple[str, np.ndarray, dict]] = {}
-        for m in (*survival_kinds, *classifier_kinds):
-            scores[m] = fitted[(k, m)]
-        for name, score in (("rule_baseline", baseline_score(test)),
-                            ("arr_baseline", test["arr"].to_numpy(dtype="float64") if "arr" in test
-                             else np.zeros(len(test)))):
-            extra = survival_metrics(test["duration_days"], test["event"], score)
+            return test, fit_rows, cal_rows, surv_rows
+        # sampled first, then seen as on the test date: only the sampled rows are copied
+        # (the classes sampled on are the churns known on the as-of date; the weights keep
+        # any such sampling design unbiased)
+        snapshot = train["snapshot"]
+        in_fit = snapshot.isin(fold.fit_snapshots).to_numpy()
+        in_cal = (snapshot == fold.calibration_snapshot).to_numpy()
+        fit_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit),
+                               fold.test_snapshot, horizon_days)
+        cal_rows = as_known_on(train[in_cal], fold.test_snapshot, horizon_days)
+        surv_rows = as_known_on(sample_training_set(train, max_rows, seed + k, where=in_fit | in_cal),
+                                fold.test_snapshot, horizon_days)
+        test = labelled(train[train["snapshot"] == fold.test_snapshot])
+        return test, fit_rows, cal_rows, surv_rows
+
+    def fits():
+        # every (fold, model) fit is independent: joblib runs them side by side when n_jobs > 1
+        # and takes them from here as workers free up, so only the folds in flight are held in
+        # memory (a test and a calibration snapshot are each ~0.5 GB at a million customers);
+        # what the figures need of a test snapshot is kept as arrays
+        for k, fold in enumerate(plan):
+            test, fit_rows, cal_rows, surv_rows = fold_frames(k, fold)
+            tested.append({"y": test["churned"].to_numpy(), "customer_id": test["customer_id"].to_numpy(),
+                           "duration_days": test["duration_days"].to_numpy(), "event": test["event"].to_numpy(),
+                           "rule_baseline": baseline_score(test),
+                           "arr_baseline": (test["arr"].to_numpy(dtype="float64") if "arr" in test
+                                            else np.zeros(len(test)))})
+            # each fit is sent only the rows it uses (a survival model needs no calibration rows)
+            for m in survival_kinds:
+                yield delayed(_fit_and_score)("survival", m, test, surv_rows, None, **params)
+            for m in classifier_kinds:
+                yield delayed(_fit_and_score)("classifier", m, test, fit_rows, cal_rows, **params)
+            del test, fit_rows, cal_rows, surv_rows
+
+    results = iter(Parallel(n_jobs=n_jobs)(fits()))
+    rows, preds = [], []
+    for fold, seen in zip(plan, tested):
+        y = seen["y"]
+        scores: dict[str, tuple[str, np.ndarray, dict, int]] = {m: next(results)
+                                                               for m in (*survival_kinds, *classifier_kinds)}
+        for name in ("rule_baseline", "arr_baseline"):
+            score = seen[name]
+            extra = survival_metrics(seen["duration_days"], seen["event"], score)
             scores[name] = ("baseline", score, extra, 0)
         for name, (family, p, extra, n_fit) in scores.items():
             if family == "baseline":
@@ -300,7 +316,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
             rows.append({"model": name, "family": family, "fold": fold.label,
                          "train_rows": n_fit, **figures, **extra})
             preds.append(pd.DataFrame({"fold": fold.test_snapshot if fold.part is None else fold.label, "model": name,
-                                       "customer_id": test["customer_id"].to_numpy(), "score": p,
-                                       "churned": y, "duration_days": test["duration_days"].to_numpy(),
-                                       "event": test["event"].to_numpy()}))
+                                       "customer_id": seen["customer_id"], "score": p,
+                                       "churned": y, "duration_days": seen["duration_days"],
+                                       "event": seen["event"]}))
     return BacktestResult(pd.DataFrame(rows), pd.concat(preds, ignore_index=True), plan)

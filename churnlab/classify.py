@@ -26,7 +26,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from churnlab.design import make_preprocessor, source_feature, split_columns
+from churnlab.design import make_preprocessor, row_chunks, source_feature, split_columns
 
 __all__ = ["ChurnClassifier", "fit_classifier", "CLASSIFIER_KINDS", "labelled"]
 
@@ -118,7 +118,8 @@ class ChurnClassifier:
         missing = [f for f in self.features_ if f not in frame.columns]
         if missing:
             raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
-        return self.calibrated_.predict_proba(frame[self.features_])[:, 1]
+        parts = [self.calibrated_.predict_proba(rows[self.features_])[:, 1] for rows in row_chunks(frame)]
+        return np.concatenate(parts) if parts else np.empty(0)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Additive terms of the log-odds per feature (logistic only), as in

@@ -36,6 +36,16 @@ NOT_FEATURES = frozenset({
 })
 
 
+SCORE_CHUNK_ROWS = 50_000
+
+
+def row_chunks(frame: pd.DataFrame, rows: int = SCORE_CHUNK_ROWS):
+    """``frame`` in consecutive row slices of at most ``rows``: the models score and design a
+    million customers a slice at a time, so no design matrix of them all is built at once."""
+    for start in range(0, len(frame), rows):
+        yield frame.iloc[start:start + rows]
+
+
 def split_columns(frame: pd.DataFrame, exclude: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """``(numeric, categorical)`` feature names of ``frame``, in frame order.
 

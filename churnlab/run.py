@@ -7,8 +7,6 @@ to it and moved into place in one rename at the end. A run that fails keeps its 
 """
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
 import os
 import platform
@@ -21,12 +19,12 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-import pyarrow as pa
 import yaml
 
 from churnlab.changes import previous_run, zone_changes
 from churnlab.io import Dataset
 from churnlab.mapping import MappingError
+from churnlab.memory import release_memory
 from churnlab.report import write_scores_csv
 from churnlab.schema import DataContractError
 from churnlab.settings import Settings
@@ -123,7 +121,7 @@ def run_pipeline(
         # is several GB that would otherwise sit in memory beside every notebook's kernel)
         rows = {name: dataset.rows(name) for name in dataset.tables}
         dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
-        _release_memory()
+        release_memory()
         # the notebooks read the run's settings from the copy kept with the report
         config = staging / "settings.yaml"
         config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
@@ -188,18 +186,6 @@ def _write_changes(staging: Path, reports: Path, as_of: date) -> str | None:
     previous = pd.read_csv(before / "scores.csv", dtype={"customer_id": str}) if before else None
     zone_changes(previous, current).to_csv(staging / "changes.csv", index=False, lineterminator="\n")
     return before.name if before else None
-
-
-def _release_memory() -> None:
-    """Give back to the system what validation freed: a million customers' validation leaves
-    about 2.5 GB in the run process's allocators while the notebooks' kernels do the work (at
-    100,000 customers 1.5 GB falls to 0.5 GB). Arrow's pool, then glibc's heap where there is one."""
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): its allocator keeps what it keeps
-        pass
 
 
 @contextmanager

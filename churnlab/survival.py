@@ -27,12 +27,11 @@ from lifelines import CoxPHFitter, WeibullAFTFitter
 from lifelines.exceptions import StatisticalWarning
 from lifelines.statistics import proportional_hazard_test
 
-from churnlab.design import make_preprocessor, source_feature, split_columns
+from churnlab.design import make_preprocessor, row_chunks, source_feature, split_columns
 
 __all__ = ["SurvivalModel", "fit_survival", "SURVIVAL_KINDS"]
 
 SURVIVAL_KINDS = ("cox", "weibull_aft")
-_CHUNK = 50_000
 
 
 class SurvivalModel:
@@ -120,20 +119,23 @@ class SurvivalModel:
             raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
         return self.design_.transform(frame[self.features_])
 
+    def _curves(self, frame: pd.DataFrame, times: np.ndarray):
+        """S(``times``) of ``frame``'s rows, a slice of rows at a time (times x rows arrays)."""
+        for rows in row_chunks(frame):
+            yield self.fitter_.predict_survival_function(self._design(rows), times=times).to_numpy()
+
     def survival_function(self, frame: pd.DataFrame, times) -> pd.DataFrame:
         """S(t) for each row of ``frame`` (columns, in row order) at ``times`` days (index)."""
         times = np.asarray(times, dtype="float64")
-        parts = []
-        for start in range(0, len(frame), _CHUNK):
-            X = self._design(frame.iloc[start:start + _CHUNK])
-            parts.append(self.fitter_.predict_survival_function(X, times=times).to_numpy())
+        parts = list(self._curves(frame, times))
         values = np.hstack(parts) if parts else np.empty((len(times), 0))
         return pd.DataFrame(values, index=pd.Index(times, name="days"))
 
     def risk(self, frame: pd.DataFrame) -> np.ndarray:
         """A score that orders customers by hazard (higher: churns sooner)."""
-        X = self._design(frame)
-        return (X.to_numpy() - self.design_mean_) @ self._log_risk_coefficients()
+        beta = self._log_risk_coefficients()
+        parts = [(self._design(rows).to_numpy() - self.design_mean_) @ beta for rows in row_chunks(frame)]
+        return np.concatenate(parts) if parts else np.empty(0)
 
     def _log_risk_coefficients(self) -> np.ndarray:
         if self.kind == "cox":
@@ -151,10 +153,16 @@ class SurvivalModel:
         cap = self.time_range_days_
         grid = np.unique(np.concatenate([np.arange(0.0, cap, grid_days), [cap, float(self.horizon_days)]]))
         grid = grid[grid <= max(cap, self.horizon_days)]
-        surv = self.survival_function(frame, grid).to_numpy()
-        at_horizon = surv[np.searchsorted(grid, float(self.horizon_days))]
+        horizon = np.searchsorted(grid, float(self.horizon_days))
         within = grid <= cap
-        lifetime = np.trapezoid(surv[within], grid[within], axis=0)
+        # reduced chunk by chunk: the whole curve of a million customers would be ~0.5 GB a copy
+        at_horizon, lifetime = np.empty(len(frame)), np.empty(len(frame))
+        start = 0
+        for surv in self._curves(frame, grid):
+            done = slice(start, start + surv.shape[1])
+            at_horizon[done] = surv[horizon]
+            lifetime[done] = np.trapezoid(surv[within], grid[within], axis=0)
+            start = done.stop
         out = pd.DataFrame({
             "customer_id": frame["customer_id"].to_numpy() if "customer_id" in frame else np.arange(len(frame)),
             "churn_probability": np.clip(1.0 - at_horizon, 0.0, 1.0),

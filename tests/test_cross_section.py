@@ -56,3 +56,34 @@ def test_cross_section_backtest_ranks_churners_by_the_feature_that_drives_them()
     test_customers = result.predictions[result.predictions["model"] == "logistic"].groupby("fold")["customer_id"]
     first, second = (set(ids) for _, ids in test_customers)
     assert not first & second  # each fold tests on other customers
+
+
+def monthly_training_set(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Twelve month-end snapshots of customers whose churn date comes sooner with more
+    ``tickets``; durations run from each snapshot to the churn or to the as-of date 2024-05-01."""
+    rng = np.random.default_rng(seed)
+    tickets = rng.poisson(1.0, n).astype(float)
+    churn_at = T("2023-01-01") + pd.to_timedelta(np.ceil(rng.exponential(300 / np.exp(0.7 * tickets))), unit="D")
+    frames = []
+    for snap in pd.date_range("2023-01-31", periods=12, freq="ME"):
+        alive = churn_at > snap
+        event = churn_at[alive] <= AS_OF
+        duration = np.where(event, (churn_at[alive] - snap).days, (AS_OF - snap).days)
+        observed = snap + pd.Timedelta(days=90) <= AS_OF
+        frames.append(pd.DataFrame({
+            "snapshot": snap, "customer_id": [f"C{i:04d}" for i in np.flatnonzero(alive)],
+            "tickets": tickets[alive], "duration_days": duration, "event": event.astype(int),
+            "label_observed": observed,
+            "churned": pd.array(np.where(observed, event & (duration <= 90), pd.NA), dtype="Int64"),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_backtest_figures_are_the_same_whether_fits_run_one_or_two_at_a_time():
+    train = monthly_training_set()
+    one, two = (backtest(train, AS_OF, horizon_days=90, folds=3, survival_kinds=("cox",),
+                         classifier_kinds=("logistic", "boosting"), seed=1, n_jobs=n) for n in (1, 2))
+    assert len(one.metrics) == 3 * 5  # 3 folds x (3 models + 2 baselines)
+    assert one.metrics["roc_auc"].notna().all()
+    pd.testing.assert_frame_equal(one.metrics, two.metrics)
+    pd.testing.assert_frame_equal(one.predictions, two.predictions)
