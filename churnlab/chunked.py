@@ -53,8 +53,9 @@ from churnlab.schema import (
     CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _convert, _finish, _reason,
     _records, check_table, merge_violations, missing_values, violation_of,
 )
+from churnlab.sql import is_database_url
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "validate_in_chunks", "load_data_chunked", "read_chunks"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "tables_to_chunk", "validate_in_chunks", "load_data_chunked", "read_chunks"]
 
 #: Tables with more rows than this are validated in chunks of this many rows (about 1 GB of
 #: pandas frames for the event log, a few times that while a chunk is checked).
@@ -93,6 +94,14 @@ def large_tables(source, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, Path
         return {}
     return {name: file for name, file in _contract_files(path).items()
             if name != "customers" and _rows_in(file) > chunk_rows}
+
+
+def tables_to_chunk(source, chunk_rows: int = DEFAULT_CHUNK_ROWS, mapping=None) -> dict[str, Path]:
+    """:func:`large_tables` where chunked validation can read them: a folder of contract files
+    read without a mapping (a database or a mapped export is validated whole)."""
+    if mapping is not None or is_database_url(source):
+        return {}
+    return large_tables(source, chunk_rows)
 
 
 def _arrow_type(kind: str) -> pa.DataType:

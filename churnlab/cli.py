@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -107,6 +108,7 @@ def validate(
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
+    from churnlab.chunked import load_data_chunked, tables_to_chunk
     from churnlab.io import load_data
     from churnlab.mapping import MappingError
     from churnlab.schema import DataContractError
@@ -115,12 +117,25 @@ def validate(
     settings = _settings(config, mapping)
     data = _source(data, settings)
     shown = redact(data)
-    try:
-        with console.status("validating"):
-            dataset = load_data(data, as_of=_parse_date(as_of), on_row_error=settings.validation.on_row_error,
-                                mapping=settings.mapping)
-    except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
-        _fail(str(err))
+    with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
+        try:
+            with console.status("validating"):
+                if tables_to_chunk(data, settings.validation.chunk_rows, settings.mapping):
+                    # tables too large for memory: checked chunk by chunk (as `churnlab run` does),
+                    # their checked rows parked in a scratch folder removed afterwards
+                    dataset = load_data_chunked(data, _parse_date(as_of), scratch,
+                                                chunk_rows=settings.validation.chunk_rows,
+                                                on_row_error=settings.validation.on_row_error)
+                else:
+                    dataset = load_data(data, as_of=_parse_date(as_of),
+                                        on_row_error=settings.validation.on_row_error, mapping=settings.mapping)
+        except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
+            _fail(str(err))
+        _show_dataset(dataset, shown)
+
+
+def _show_dataset(dataset, shown: str) -> None:
+    """The tables, quarantined rows and missing optional values of a validated dataset."""
     rows = Table(title=f"tables in {shown}")
     rows.add_column("table")
     rows.add_column("rows", justify="right")

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from churnlab.chunked import large_tables, load_data_chunked
+from churnlab.chunked import load_data_chunked, tables_to_chunk
 from churnlab.features import build_features, build_training_set
 from churnlab.io import Dataset, fingerprint, load_data
 from churnlab.memory import release_memory
@@ -75,7 +75,7 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
         return read_dataset(folder, lazy=True)
     (folder / "source.key.json").unlink(missing_ok=True)
-    if settings.mapping is None and not is_database_url(data) and large_tables(data, settings.validation.chunk_rows):
+    if tables_to_chunk(data, settings.validation.chunk_rows, settings.mapping):
         # tables too large for memory are validated chunk by chunk straight into the folder
         dataset = load_data_chunked(data, as_of, folder, chunk_rows=settings.validation.chunk_rows,
                                     on_row_error=settings.validation.on_row_error)
