@@ -45,28 +45,22 @@ from churnlab.features import build_features, build_training_set
 job, folder, as_of = sys.argv[1:4]
 t = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)
-if job == "floor":
+# the floor reads customer_id alone; read_floor reduces every column the usage features read
+# once per customer, what any engine must at least do to compute them; month_floor reduces them
+# per customer and calendar month, the least a one-pass engine must do before it can add monthly
+# snapshots' windows up (it still has the adding to do)
+events = f"read_parquet('{folder}/usage_events.parquet')"
+usage_columns = "count(*), max(ts), sum(quantity), max(event_type), max(user_id)"
+scans = {
+    "floor": f"SELECT customer_id, count(*) FROM {events} GROUP BY 1",
+    "read_floor": f"SELECT customer_id, {usage_columns} FROM {events} GROUP BY 1",
+    "month_floor": f"SELECT customer_id, date_trunc('month', ts) AS month, {usage_columns} FROM {events} "
+                   f"WHERE ts < TIMESTAMP '{as_of}' + INTERVAL 1 DAY GROUP BY 1, 2",
+}
+if job in scans:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    rows = len(con.execute(
-        f"SELECT customer_id, count(*) FROM read_parquet('{folder}/usage_events.parquet') GROUP BY 1").to_arrow_table())
-elif job == "read_floor":
-    # every column the usage features read, each reduced once per customer: what any engine
-    # must at least do to compute them (the count floor reads customer_id alone)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    rows = len(con.execute(
-        f"SELECT customer_id, count(*), max(ts), sum(quantity), max(event_type), max(user_id) "
-        f"FROM read_parquet('{folder}/usage_events.parquet') GROUP BY 1").to_arrow_table())
-elif job == "month_floor":
-    # the same columns reduced per customer and calendar month: the least a one-pass engine
-    # must do before it can add monthly snapshots' windows up (it still has the adding to do)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    rows = len(con.execute(
-        f"SELECT customer_id, date_trunc('month', ts) AS month, count(*), max(ts), sum(quantity), "
-        f"max(event_type), max(user_id) FROM read_parquet('{folder}/usage_events.parquet') "
-        f"WHERE ts < TIMESTAMP '{as_of}' + INTERVAL 1 DAY GROUP BY 1, 2").to_arrow_table())
+    rows = len(con.execute(scans[job]).to_arrow_table())
 elif job == "features":
     rows = len(build_features(folder, as_of))
 else:
