@@ -212,16 +212,43 @@ def _kernel_password(password: str | None) -> Iterator[None]:
 
 def _execute(notebook: Path, staging: Path, params: dict) -> None:
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError  # papermill's executor
 
     if not notebook.exists():
         raise FileNotFoundError(f"notebook {notebook} not found")
     # each notebook gets the parameters its parameters cell declares (papermill warns about others)
     declared = pm.inspect_notebook(str(notebook))
-    pm.execute_notebook(
-        str(notebook), str(staging / "notebooks" / notebook.name),
-        parameters={k: v for k, v in params.items() if k in declared},
-        kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
-    )
+    output = staging / "notebooks" / notebook.name
+    try:
+        pm.execute_notebook(
+            str(notebook), str(output),
+            parameters={k: v for k, v in params.items() if k in declared},
+            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        )
+    except DeadKernelError as err:
+        raise KernelDied(f"the notebook's kernel died{_running_cell(output)}: something killed its process, "
+                         "most often the system's out-of-memory killer (`dmesg` or `journalctl -k` says so); "
+                         "give the run more memory, or fewer model fits side by side (`models: {n_jobs: 1}` "
+                         "in the settings)") from err
+
+
+class KernelDied(RuntimeError):
+    """A notebook's kernel process ended in the middle of a cell (killed, or crashed)."""
+
+
+def _running_cell(notebook: Path) -> str:
+    """`` in cell N (its first line)``: the last cell of papermill's output ``notebook`` that was
+    started (papermill marks it completed once the kernel is gone; the cells after it never
+    start). N counts the cells of the output, as papermill's own errors do."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return ""
+    first = "".join(cells[started[-1]].get("source", "")).strip().splitlines()[:1]
+    return f" in cell {started[-1]} ({first[0] if first else ''})"
 
 
 def _render_html(staging: Path) -> None:
@@ -376,6 +403,6 @@ def _describe(err: BaseException) -> str:
         return f"the data breaks the contract:\n{err}"
     if isinstance(err, MappingError):
         return f"the mapping does not fit the data: {err}"
-    if isinstance(err, (DataSourceError, FileNotFoundError)):
+    if isinstance(err, (DataSourceError, FileNotFoundError, KernelDied)):
         return str(err)
     return f"{type(err).__name__}: {err}"

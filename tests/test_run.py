@@ -146,6 +146,28 @@ def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
     assert (tmp_path / "r" / ".failed").is_dir()
 
 
+def test_a_killed_kernel_is_named_with_its_notebook_cell_and_the_likely_cause(small_demo, tmp_path):
+    # what the out-of-memory killer does to a kernel: SIGKILL in the middle of a cell
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\nout = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebooks / "01_data_health.ipynb")
+    with pytest.raises(RunFailed) as failed:
+        run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path / "r",
+                     notebooks_dir=notebooks)
+    message = str(failed.value)
+    assert "01_data_health.ipynb" in message and "kernel died in cell 3 (import os, signal)" in message
+    assert "out-of-memory killer" in message
+    assert (tmp_path / "r" / ".failed").is_dir() and not (tmp_path / "r" / AS_OF).exists()
+
+
 def test_scores_carry_zone_segment_and_symptoms(report):
     scores = pd.read_csv(report / "scores.csv", keep_default_na=False)
     assert list(scores.columns) == ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
