@@ -128,17 +128,24 @@ def test_failed_run_keeps_previous_report_and_exits_1(small_demo, report, tmp_pa
     assert len(list((reports / ".failed").iterdir())) == 1
 
 
-def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
+def _first_notebook(tmp_path, *cells: str) -> Path:
+    """A notebooks folder whose only notebook, 01_data_health.ipynb, has a parameters cell and
+    then ``cells``; the run stops in it."""
     import nbformat
 
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\nout = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(code) for code in cells)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, notebooks / "01_data_health.ipynb")
+    return notebooks
+
+
+def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
+    notebooks = _first_notebook(tmp_path, "raise ValueError('planted failure')")
     with pytest.raises(RunFailed, match="01_data_health.ipynb.*planted failure"):
         run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path / "r",
                      notebooks_dir=notebooks)
@@ -148,17 +155,7 @@ def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
 
 def test_a_killed_kernel_is_named_with_its_notebook_cell_and_the_likely_cause(small_demo, tmp_path):
     # what the out-of-memory killer does to a kernel: SIGKILL in the middle of a cell
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("data = None\nas_of = None\nconfig = None\nout = None")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, notebooks / "01_data_health.ipynb")
+    notebooks = _first_notebook(tmp_path, "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     with pytest.raises(RunFailed) as failed:
         run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path / "r",
                      notebooks_dir=notebooks)
