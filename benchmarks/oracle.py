@@ -99,19 +99,23 @@ def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
             "disengaged_at_as_of_others": round(float((state.depth[y == 0] > 0).mean()), 3)}
 
 
-def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
-    """The as-of oracle that must infer the disengagement from usage (see the module docstring),
-    judged as :func:`measure` judges the oracle, beside the full as-of oracle."""
+def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws: int = 400,
+                         seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, object]:
+    """Per customer alive at ``as_of``: the usage-limited oracle's P(churn within 3 months) and
+    cumulative hazard over 12 (see the module docstring), the best churn probability any model of
+    the demo data could give.
+
+    Returns the frame (``customer_id``, ``p_within_3m``, ``cumulative_hazard``, and
+    ``posterior_no_disengagement``, the weight of the history without an onset) and the as-of
+    oracle's own state (what :func:`usage_limited` judges it against).
+    """
     import dataclasses
 
     import duckdb
     from churnlab import demo
-    from churnlab.metrics import concordance
-    from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")
-    as_of, end = pd.Timestamp(AS_OF), pd.Timestamp(DATA_END)
-    t = time.perf_counter()
+    as_of = pd.Timestamp(as_of)
     state = demo._as_of_state(truth, as_of, 12)
     spec = json.loads((truth / "world.json").read_text(encoding="utf-8"))
     world = demo._World(pd.Timestamp(spec["start"]), pd.Timestamp(spec["end"]), width=5)
@@ -175,8 +179,24 @@ def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     log_w = np.array(log_w)
     w = np.exp(log_w - log_w.max(axis=0))
     w /= w.sum(axis=0)
-    p_usage = (w * np.array(p3)).sum(axis=0)
-    cum_usage = -np.log((w * np.array(cum)).sum(axis=0))
+    return pd.DataFrame({"customer_id": state.customer_id, "p_within_3m": (w * np.array(p3)).sum(axis=0),
+                         "cumulative_hazard": -np.log((w * np.array(cum)).sum(axis=0)),
+                         "posterior_no_disengagement": w[0]}), state
+
+
+def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
+    """The as-of oracle that must infer the disengagement from usage (see the module docstring),
+    judged as :func:`measure` judges the oracle, beside the full as-of oracle."""
+    from churnlab import demo
+    from churnlab.metrics import concordance
+    from sklearn.metrics import roc_auc_score
+
+    truth = folder.with_name(folder.name + "-truth")
+    as_of, end = pd.Timestamp(AS_OF), pd.Timestamp(DATA_END)
+    t = time.perf_counter()
+    inferred, state = usage_limited_oracle(folder, as_of, draws, seed)
+    p_usage, cum_usage = inferred["p_within_3m"].to_numpy(), inferred["cumulative_hazard"].to_numpy()
+    w0 = inferred["posterior_no_disengagement"].to_numpy()
     full = demo._expected_from_state(state, (3, 12), draws, seed)
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
     churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
@@ -187,13 +207,13 @@ def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     c_full = concordance(duration, full["cumulative_hazard"].to_numpy(), event)
     c_usage = concordance(duration, cum_usage, event)
     disengaged = state.depth > 0
-    return {"customers": len(ids), "churned_90d": int(y.sum()),
+    return {"customers": len(state.customer_id), "churned_90d": int(y.sum()),
             "auc_oracle_as_of": round(auc_full, 4), "auc_usage_limited": round(auc_usage, 4),
             "auc_ratio": round(auc_usage / auc_full, 4),
             "concordance_oracle_as_of": round(c_full, 4), "concordance_usage_limited": round(c_usage, 4),
             "concordance_ratio": round(c_usage / c_full, 4),
-            "posterior_disengaged_if_disengaged": round(float(1 - w[0][disengaged].mean()), 3),
-            "posterior_disengaged_if_not": round(float(1 - w[0][~disengaged].mean()), 3),
+            "posterior_disengaged_if_disengaged": round(float(1 - w0[disengaged].mean()), 3),
+            "posterior_disengaged_if_not": round(float(1 - w0[~disengaged].mean()), 3),
             "seconds": round(time.perf_counter() - t, 1)}
 
 

@@ -29,13 +29,20 @@ expected oracle takes the highest of these. This removes the luck of who churns 
 saveable (not the model's errors): ``expected_ratio_red_vs_arr`` is what the Red Zone achieves
 on average in that world, ``expected_ratio_oracle_vs_arr`` the best any list can on average.
 
+**How far the data lets the ratio against ARR go.** ``--bounds`` also judges, in expectation,
+lists ranked by P(churn) x P(save) x value over all active customers (no at-risk gate): with
+churnlab's own estimates, with the churn probability of the usage-limited oracle
+(``benchmarks/oracle.py``), and with that probability times the truth's own p_save and
+true_value (``data_bound``; see :func:`bounds`), beside the as-of oracle's. It needs the truth
+folder of the current generator (``latent.parquet``, ``episodes.parquet``, ``world.json``).
+
 Why the data's last day and not a year earlier: the truth's ``true_value`` is each customer's
 value *at the end of the data* (zero for anyone who left before it), so customers who churn in
 the 90 days after an earlier as-of date all have a true value of 0 and every list would save 0.
 At the data end the truth still knows 24 months of churn ahead, and the true value of a
 customer who leaves in the next 90 days is what saving it was worth.
 
-    .venv/bin/python benchmarks/zones.py [--customers 5000] [--seed 7] [--data-root data/bench] [--bundle DIR] [--bootstrap 1000] [--zones FIELD=VALUE ...]
+    .venv/bin/python benchmarks/zones.py [--customers 5000] [--seed 7] [--data-root data/bench] [--bundle DIR] [--bootstrap 1000] [--bounds] [--zones FIELD=VALUE ...]
 
 Target (issue 5): (a) >= 1.5 x (b) and >= 1.2 x (c). The truth is read here only, never by
 churnlab.
@@ -140,14 +147,7 @@ def expected_under_truth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, o
     not decide the ratio. The expected oracle contacts the highest expected worth first: no list
     built from probabilities, however good, can beat it on average.
     """
-    h = pd.read_parquet(truth / "hazard.parquet", columns=["customer_id", "month", "hazard"])
-    month = pd.to_datetime(h["month"])
-    end = pd.Timestamp(DATA_END)
-    h = h[(month > end) & (month <= end + pd.Timedelta(days=horizon_days))]
-    p_churn = 1.0 - (1.0 - h["hazard"]).groupby(h["customer_id"]).prod()
-    ids = table["customer_id"]
-    ew = (ids.map(p_churn).fillna(0.0).to_numpy() * ids.map(true["p_save"]).to_numpy()
-          * ids.map(true["true_value"]).to_numpy())
+    ew = expected_worth(table, true, truth, horizon_days)
     saved = {k: float(ew[o[:budget]].sum()) for k, o in orders.items()}
     saved["oracle"] = float(np.sort(ew)[::-1][:budget].sum())
     out = {f"expected_saved_{k}": round(v) for k, v in saved.items()}
@@ -155,6 +155,63 @@ def expected_under_truth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, o
         short = name.replace("top_", "")
         out[f"expected_ratio_red_vs_{short}"] = round(saved["red_zone"] / saved[name], 3)
         out[f"expected_ratio_oracle_vs_{short}"] = round(saved["oracle"] / saved[name], 3)
+    return out
+
+
+def expected_worth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, horizon_days: int) -> np.ndarray:
+    """Each row's expected value saved if contacted: P(churn within the horizon) from the truth's
+    monthly hazard x the truth's p_save x true_value."""
+    h = pd.read_parquet(truth / "hazard.parquet", columns=["customer_id", "month", "hazard"])
+    month = pd.to_datetime(h["month"])
+    end = pd.Timestamp(DATA_END)
+    h = h[(month > end) & (month <= end + pd.Timedelta(days=horizon_days))]
+    p_churn = 1.0 - (1.0 - h["hazard"]).groupby(h["customer_id"]).prod()
+    ids = table["customer_id"]
+    return (ids.map(p_churn).fillna(0.0).to_numpy() * ids.map(true["p_save"]).to_numpy()
+            * ids.map(true["true_value"]).to_numpy())
+
+
+def bounds(table: pd.DataFrame, folder: Path, truth: Path, budget: int, horizon_days: int = 90,
+           draws: int = 400) -> dict:
+    """What would move the Red Zone's ratio against ARR, and how far the data lets it go.
+
+    Every list below contacts the highest of a product P(churn) x P(save) x value over *all*
+    active customers (no at-risk gate, the whole budget) and is judged, like the others, by its
+    expected value saved under the truth (:func:`expected_worth`), as a ratio to the top 5% by ARR:
+
+    * ``no_gate``: churnlab's own estimates (the Red Zone's expected gain without the gate);
+    * ``data_churn``: the churn probability replaced by the **usage-limited oracle**'s
+      (``benchmarks/oracle.py``: it knows every trait and every episode but must infer the
+      disengagement from the monthly usage counts), churnlab's P(save) and value kept;
+    * ``data_bound``: the usage-limited oracle's churn probability x the truth's own p_save and
+      true_value. It knows more than any data-driven list can (every trait, who is saveable with
+      what probability, each customer's true value); only the disengagement is left to be
+      inferred from usage. Its ratio is about as high as a list built from the data could reach;
+    * ``as_of_oracle``: the as-of oracle's churn probability (it also knows the disengagement
+      begun by the data end) x true p_save x true_value; the expected oracle (``oracle`` in the
+      other figures) further knows the hazard path of the next 90 days.
+    """
+    from churnlab.demo import expected_hazard
+    from oracle import usage_limited_oracle
+
+    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")
+    ew = expected_worth(table, true, truth, horizon_days)
+    ids = table["customer_id"]
+    inferred, _ = usage_limited_oracle(folder, DATA_END, draws)
+    p_data = ids.map(inferred.set_index("customer_id")["p_within_3m"]).to_numpy()
+    p_as_of = ids.map(expected_hazard(truth, DATA_END, months=(3,), draws=draws)
+                      .set_index("customer_id")["p_within_3m"]).to_numpy()
+    if np.isnan(p_data).any() or np.isnan(p_as_of).any():
+        raise ValueError("bounds: the oracles and the scored table disagree on who is active at the data end")
+    p, s, v = table["churn_probability"].to_numpy(), table["p_save"].to_numpy(), table["value"].to_numpy()
+    s_true, v_true = ids.map(true["p_save"]).to_numpy(), ids.map(true["true_value"]).to_numpy()
+    scores = {"no_gate": p * s * v, "data_churn": p_data * s * v, "data_bound": p_data * s_true * v_true,
+              "as_of_oracle": p_as_of * s_true * v_true}
+    arr = float(ew[np.argsort(-table["arr"].to_numpy(), kind="stable")[:budget]].sum())
+    out = {}
+    for name, score in scores.items():
+        out[f"expected_ratio_{name}_vs_arr"] = round(float(ew[np.argsort(-score, kind="stable")[:budget]].sum()) / arr, 3)
+    out["spearman_churn_probability_vs_usage_limited"] = round(float(pd.Series(p).corr(pd.Series(p_data), method="spearman")), 3)
     return out
 
 
@@ -232,6 +289,10 @@ def main() -> None:
                         help="reuse the model bundle in this folder (written there after a fit when absent)")
     parser.add_argument("--zones", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="settings.zones fields to change, e.g. risk_threshold=0.01 segment_strength=20")
+    parser.add_argument("--bounds", action="store_true",
+                        help="also what would move the ratio against ARR and how far the data lets it go "
+                             "(lists without the at-risk gate, the usage-limited oracle's churn probability; "
+                             "see bounds())")
     args = parser.parse_args()
     zones = {}
     for item in args.zones:
@@ -244,7 +305,10 @@ def main() -> None:
               and Path("data/demo-truth/README.md").exists()   # what `make demo-data` writes
               else ensure_demo(args.data_root, args.customers, args.seed))
     table, timings = decide(folder, args.bundle, zones=zones)
-    result = judge(table, folder.with_name(folder.name + "-truth"), n_boot=args.bootstrap)
+    truth = folder.with_name(folder.name + "-truth")
+    result = judge(table, truth, n_boot=args.bootstrap)
+    if args.bounds:
+        result.update(bounds(table, folder, truth, result["budget"]))
     print(json.dumps({"customers": args.customers, "seed": args.seed, "as_of": DATA_END, "zones": zones, **timings,
                       **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}}, indent=1),
           flush=True)
