@@ -14,7 +14,9 @@ Given a run folder ``out``, the first call computes the result and keeps it unde
 ``<out>/work/shared/`` (Parquet, and a ``.key.json`` saying what it was made from); later calls
 with the same key read it back. The key holds everything the result depends on — the source, its
 fingerprint (sha256 of the input files, recomputed on every call, so changed data is never served
-from the copy), the as-of date and the settings that matter — so a stale copy is never used.
+from the copy), the as-of date, the settings that matter and the package's own code (a sha256
+of every file of ``churnlab/``: a copy made by another version of churnlab, or before an edit of
+its code, is not served to the new one) — so a stale copy is never used.
 A database source has no files to hash: its copy is keyed by the URL (without its password) and the as-of date,
 which also gives every notebook of a run the same rows even when the database moves on meanwhile.
 Without ``out`` (a notebook run by hand with ``out=None``) nothing is kept and every call computes.
@@ -24,6 +26,8 @@ Results are written to a temporary name and renamed, so a reader never sees half
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +41,8 @@ from churnlab.saved import SavedTables, read_dataset, read_key, save_dataset, wr
 from churnlab.settings import Settings
 from churnlab.sql import is_database_url, without_password
 
-__all__ = ["open_data", "features_at", "training_set", "save_dataset", "read_dataset", "SavedTables"]
+__all__ = ["open_data", "features_at", "training_set", "code_fingerprint", "folder_fingerprint", "save_dataset", "read_dataset",
+           "SavedTables"]
 
 _SHARED = ("work", "shared")
 
@@ -48,9 +53,28 @@ def _folder(out: str | Path) -> Path:
     return path
 
 
+def folder_fingerprint(folder: str | Path) -> str:
+    """sha256 of the files below ``folder``: their relative names and bytes, ``__pycache__`` left out."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        name = path.relative_to(folder).as_posix().encode()
+        data = path.read_bytes()
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """:func:`folder_fingerprint` of the churnlab package, computed once per process: part of
+    every key here, so results of other code are never served back."""
+    return folder_fingerprint(Path(__file__).resolve().parent)
+
+
 def _source_key(data, as_of, settings: Settings) -> dict:
     database = is_database_url(data)
     return {
+        "code": code_fingerprint(),
         "source": without_password(str(data))[0] if database else str(data),
         "fingerprint": None if database else fingerprint(data, settings.mapping),
         "as_of": pd.Timestamp(as_of).normalize().isoformat(),
@@ -109,7 +133,7 @@ def _cached(out: str | Path | None, name: str, key: dict, build) -> pd.DataFrame
 
 
 def _dataset_key(dataset: Dataset) -> dict:
-    return {"source": dataset.source, "fingerprint": dataset.fingerprint,
+    return {"code": code_fingerprint(), "source": dataset.source, "fingerprint": dataset.fingerprint,
             "as_of": None if dataset.as_of is None else dataset.as_of.isoformat()}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -88,6 +89,40 @@ def test_a_training_set_is_rebuilt_when_its_settings_change(small_demo, tmp_path
     pd.testing.assert_frame_equal(six, churnlab.build_training_set(dataset, AS_OF, snapshots=6))
     four = work.training_set(dataset, AS_OF, Settings(models={"snapshots": 4}), out=tmp_path)
     assert four["snapshot"].nunique() == 4
+
+
+def test_results_of_other_churnlab_code_are_not_served_back(small_demo, tmp_path, monkeypatch):
+    """A copy made before the package's code changed (an upgrade, an edit of the feature engine)
+    is rebuilt, not read back: the keys hold the code's fingerprint."""
+    dataset = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    work.features_at(dataset, AS_OF, out=tmp_path)
+    work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
+    monkeypatch.setattr(work, "code_fingerprint", lambda: "another version of churnlab")
+    calls = []
+    for name in ("load_data", "build_features", "build_training_set"):
+        real = getattr(work, name)
+        monkeypatch.setattr(work, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    dataset = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    work.features_at(dataset, AS_OF, out=tmp_path)
+    work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
+    assert calls == ["load_data", "build_features", "build_training_set"]
+
+
+def test_the_code_fingerprint_changes_with_any_file_of_the_package(tmp_path):
+    package = Path(work.__file__).resolve().parent
+    assert work.code_fingerprint() == work.folder_fingerprint(package) and len(work.code_fingerprint()) == 64
+    copy = tmp_path / "churnlab"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert work.folder_fingerprint(copy) == work.code_fingerprint()
+    (copy / "__pycache__").mkdir(exist_ok=True)
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")        # bytecode does not count
+    assert work.folder_fingerprint(copy) == work.code_fingerprint()
+    catalogue = copy / "feature_catalogue.py"
+    catalogue.write_bytes(catalogue.read_bytes() + b"\n")              # one more byte
+    edited = work.folder_fingerprint(copy)
+    assert edited != work.code_fingerprint()
+    (copy / "feature_catalogue.py").rename(copy / "feature_catalogue2.py")   # a renamed file
+    assert work.folder_fingerprint(copy) not in (edited, work.code_fingerprint())
 
 
 @pytest.mark.parametrize("name", ["dataset.json", "source.key.json"])
