@@ -118,6 +118,9 @@ FEATURES: tuple[Feature, ...] = tuple([
     Feature("last_ces", "feedback", "surveys", 365, "latest customer effort score (1-7, higher is harder)",
             fill=None),
     Feature("ces_change", "feedback", "surveys", 365, "latest CES minus the one before", fill=None),
+    Feature("satisfaction_mean", "feedback", "surveys", None,
+            "mean of every survey answer up to the date, each on 0..1 for its kind (NPS / 10, (CSAT - 1) / 4, "
+            "(7 - CES) / 6): lasting satisfaction, steadier than the latest answer", fill=None),
     Feature("comment_sentiment_180d", "feedback", "surveys", 180,
             "mean VADER compound sentiment (-1..1) of survey comments in the last 180 days", fill=None),
     # billing -----------------------------------------------------------------------------------

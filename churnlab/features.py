@@ -490,20 +490,33 @@ def _surveys(con) -> str:
                                   ORDER BY v.responded_at DESC, v.score) AS k
         FROM surveys v JOIN snaps s ON v.responded_at < s.snap_end AND v.responded_at >= {_days(365)}
         LEFT JOIN comment_scores cs ON cs.comment = v.comment
+    ),
+    last_year AS (
+        SELECT r.customer_id, r.snap,
+               {last('nps', 1)} AS last_nps,
+               {last('nps', 1)} - {last('nps', 2)} AS nps_change,
+               CASE WHEN {last('nps', 1)} <= 6 THEN 1 ELSE 0 END AS nps_detractor,
+               CASE WHEN {last('nps', 1)} >= 9 THEN 1 ELSE 0 END AS nps_promoter,
+               max(date_diff('day', CAST(r.responded_at AS DATE), r.snap)) FILTER (WHERE r.kind = 'nps' AND r.k = 1)
+                   AS days_since_last_nps,
+               {last('csat', 1)} AS last_csat,
+               {last('csat', 1)} - {last('csat', 2)} AS csat_change,
+               {last('ces', 1)} AS last_ces,
+               {last('ces', 1)} - {last('ces', 2)} AS ces_change,
+               avg(r.sentiment) FILTER (WHERE r.responded_at >= r.snap_end - INTERVAL 180 DAY) AS comment_sentiment_180d
+        FROM r GROUP BY 1, 2
+    ),
+    -- every answer so far, each kind put on 0..1 (CES: lower effort is better); a superset of
+    -- the pairs above, which the last year's figures join
+    lifetime AS (
+        SELECT v.customer_id, s.snap,
+               avg(CASE v.kind WHEN 'nps' THEN v.score / 10.0 WHEN 'csat' THEN (v.score - 1) / 4.0
+                               WHEN 'ces' THEN (7 - v.score) / 6.0 END) AS satisfaction_mean
+        FROM surveys v JOIN snaps s ON v.responded_at < s.snap_end
+        GROUP BY 1, 2
     )
-    SELECT r.customer_id, r.snap,
-           {last('nps', 1)} AS last_nps,
-           {last('nps', 1)} - {last('nps', 2)} AS nps_change,
-           CASE WHEN {last('nps', 1)} <= 6 THEN 1 ELSE 0 END AS nps_detractor,
-           CASE WHEN {last('nps', 1)} >= 9 THEN 1 ELSE 0 END AS nps_promoter,
-           max(date_diff('day', CAST(r.responded_at AS DATE), r.snap)) FILTER (WHERE r.kind = 'nps' AND r.k = 1)
-               AS days_since_last_nps,
-           {last('csat', 1)} AS last_csat,
-           {last('csat', 1)} - {last('csat', 2)} AS csat_change,
-           {last('ces', 1)} AS last_ces,
-           {last('ces', 1)} - {last('ces', 2)} AS ces_change,
-           avg(r.sentiment) FILTER (WHERE r.responded_at >= r.snap_end - INTERVAL 180 DAY) AS comment_sentiment_180d
-    FROM r GROUP BY 1, 2"""
+    SELECT l.customer_id, l.snap, y.* EXCLUDE (customer_id, snap), l.satisfaction_mean
+    FROM lifetime l LEFT JOIN last_year y ON y.customer_id = l.customer_id AND y.snap = l.snap"""
 
 
 def _invoices(con) -> str:

@@ -60,7 +60,7 @@ LEARNED_FROM: dict[str, tuple[str, ...]] = {
               "active_users_change_30d"),
     "nps": ("last_nps", "nps_change", "nps_detractor", "nps_promoter"),
     "sentiment": ("comment_sentiment_180d", "touch_sentiment_90d", "last_csat", "csat_change", "last_ces",
-                  "ces_change", "inbound_complaints_90d", "negative_sales_touches_90d",
+                  "ces_change", "satisfaction_mean", "inbound_complaints_90d", "negative_sales_touches_90d",
                   "negative_marketing_touches_90d", "negative_finance_touches_90d", "negative_rnd_touches_90d",
                   "negative_support_touches_90d", "negative_success_touches_90d"),
     "support": ("open_tickets", "open_high_critical_tickets", "tickets_open_over_7d", "critical_open_over_14d",

@@ -74,6 +74,7 @@ PHRASES: dict[str, Callable[[float], str]] = {
     "last_csat": lambda v: f"CSAT {v:.0f} of 5",
     "csat_change": lambda v: f"CSAT {'fell' if v < 0 else 'rose'} by {abs(v):.0f}",
     "last_ces": lambda v: f"customer effort {v:.0f} of 7 (higher is harder)",
+    "satisfaction_mean": lambda v: f"survey answers average {100 * v:.0f} of 100 over the whole relationship",
     "comment_sentiment_180d": lambda v: f"survey comments {'negative' if v < 0 else 'positive'} (sentiment {v:+.2f})",
     "overdue_invoices": lambda v: f"{_plural(v, 'invoice', 'invoices')} overdue",
     "days_overdue_max": lambda v: f"an invoice {_plural(v, 'day', 'days')} overdue",

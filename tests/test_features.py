@@ -161,6 +161,31 @@ def test_feedback_features(features):
     assert a.days_since_last_nps == 29
     assert a.last_csat == 4 and math.isnan(a.csat_change)
     assert a.comment_sentiment_180d < -0.5
+    assert a.satisfaction_mean == pytest.approx((9 / 10 + 5 / 10 + (4 - 1) / 4) / 3)
+
+
+def test_lasting_satisfaction_counts_every_answer_up_to_the_date_and_none_after():
+    """satisfaction_mean reaches back past the last year's window (where the latest-answer
+    features stop), puts each kind on 0..1 (CES: 7, the hardest, is 0) and never reads an
+    answer given after the end of the as-of day."""
+    frames = {
+        "customers": pd.DataFrame({"customer_id": ["X", "Y"], "signup_date": ["2021-01-01", "2021-01-01"],
+                                   "churn_date": [None, None]}),
+        "surveys": pd.DataFrame({
+            "customer_id": ["X", "X", "X", "X"],
+            "responded_at": ["2022-01-01", "2024-05-01", "2024-06-30 23:59", "2024-07-01 00:00"],
+            "kind": ["nps", "ces", "csat", "ces"],
+            "score": [10.0, 7.0, 2.0, 1.0],
+            "comment": [None, None, None, None],
+        }),
+    }
+    got = build_features(dataset_from_frames(frames), AS_OF).set_index("customer_id")
+    x, y = got.loc["X"], got.loc["Y"]
+    assert x.satisfaction_mean == pytest.approx((1.0 + 0.0 + 0.25) / 3)
+    assert math.isnan(x.last_nps) and x.nps_detractor == 0 and x.last_ces == 7   # the 2022 NPS is a lifetime away
+    assert math.isnan(y.satisfaction_mean)                                       # no answer: unknown, not 0
+    before = build_training_set(dataset_from_frames(frames), AS_OF, snapshots=["2024-04-30"]).set_index("customer_id")
+    assert before.loc["X", "satisfaction_mean"] == pytest.approx(1.0)            # only the 2022 answer then
 
 
 def test_billing_features(features):
