@@ -41,8 +41,8 @@ from churnlab.saved import SavedTables, read_dataset, read_key, save_dataset, wr
 from churnlab.settings import Settings
 from churnlab.sql import is_database_url, without_password
 
-__all__ = ["open_data", "features_at", "training_set", "code_fingerprint", "folder_fingerprint", "save_dataset", "read_dataset",
-           "SavedTables"]
+__all__ = ["open_data", "features_at", "training_set", "code_fingerprint", "folder_fingerprint", "save_dataset",
+           "read_dataset", "SavedTables"]
 
 _SHARED = ("work", "shared")
 
