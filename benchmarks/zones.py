@@ -97,7 +97,10 @@ def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | N
     return frame.merge(zones, on="customer_id"), timings
 
 
-def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int = 1000) -> dict:
+def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int = 1000,
+          bounds_of: Path | None = None) -> dict:
+    """The lists judged against the truth; with ``bounds_of`` (the data folder of ``truth``), also
+    :func:`bounds` (needs ``hazard.parquet``)."""
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")
     ids = table["customer_id"]
     end = pd.Timestamp(DATA_END)
@@ -128,7 +131,12 @@ def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int 
     out["target_met"] = bool(out["ratio_red_vs_arr"] >= 1.5 and out["ratio_red_vs_churn_probability"] >= 1.2)
     orders = {"red_zone": red_order, "top_arr": by_arr, "top_churn_probability": by_risk}
     if (truth / "hazard.parquet").exists():
-        out.update(expected_under_truth(table, true, truth, orders, budget, horizon_days))
+        ew = expected_worth(table, true, truth, horizon_days)
+        out.update(expected_under_truth(ew, orders, budget))
+        if bounds_of is not None:
+            out.update(bounds(table, bounds_of, truth, true, ew, budget, by_arr))
+    elif bounds_of is not None:
+        raise FileNotFoundError(f"--bounds: {truth} has no hazard.parquet (generate the demo again)")
     out["lists"] = {name: describe(table, true, churned, worth, order[:budget]) for name, order in
                     {**orders, "oracle": oracle}.items()}
     if n_boot:
@@ -136,8 +144,7 @@ def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int 
     return out
 
 
-def expected_under_truth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, orders: dict[str, np.ndarray],
-                         budget: int, horizon_days: int) -> dict:
+def expected_under_truth(ew: np.ndarray, orders: dict[str, np.ndarray], budget: int) -> dict:
     """Value each list saves *in expectation* under the truth's own probabilities.
 
     Each active customer's expected worth = P(churn within the horizon) from the truth's monthly
@@ -147,7 +154,6 @@ def expected_under_truth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, o
     not decide the ratio. The expected oracle contacts the highest expected worth first: no list
     built from probabilities, however good, can beat it on average.
     """
-    ew = expected_worth(table, true, truth, horizon_days)
     saved = {k: float(ew[o[:budget]].sum()) for k, o in orders.items()}
     saved["oracle"] = float(np.sort(ew)[::-1][:budget].sum())
     out = {f"expected_saved_{k}": round(v) for k, v in saved.items()}
@@ -171,8 +177,8 @@ def expected_worth(table: pd.DataFrame, true: pd.DataFrame, truth: Path, horizon
             * ids.map(true["true_value"]).to_numpy())
 
 
-def bounds(table: pd.DataFrame, folder: Path, truth: Path, budget: int, horizon_days: int = 90,
-           draws: int = 400) -> dict:
+def bounds(table: pd.DataFrame, folder: Path, truth: Path, true: pd.DataFrame, ew: np.ndarray, budget: int,
+           by_arr: np.ndarray, draws: int = 400) -> dict:
     """What would move the Red Zone's ratio against ARR, and how far the data lets it go.
 
     Every list below contacts the highest of a product P(churn) x P(save) x value over *all*
@@ -194,8 +200,6 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, budget: int, horizon_
     from churnlab.demo import expected_hazard
     from oracle import usage_limited_oracle
 
-    true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")
-    ew = expected_worth(table, true, truth, horizon_days)
     ids = table["customer_id"]
     inferred, _ = usage_limited_oracle(folder, DATA_END, draws)
     p_data = ids.map(inferred.set_index("customer_id")["p_within_3m"]).to_numpy()
@@ -207,7 +211,7 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, budget: int, horizon_
     s_true, v_true = ids.map(true["p_save"]).to_numpy(), ids.map(true["true_value"]).to_numpy()
     scores = {"no_gate": p * s * v, "data_churn": p_data * s * v, "data_bound": p_data * s_true * v_true,
               "as_of_oracle": p_as_of * s_true * v_true}
-    arr = float(ew[np.argsort(-table["arr"].to_numpy(), kind="stable")[:budget]].sum())
+    arr = float(ew[by_arr[:budget]].sum())
     out = {}
     for name, score in scores.items():
         out[f"expected_ratio_{name}_vs_arr"] = round(float(ew[np.argsort(-score, kind="stable")[:budget]].sum()) / arr, 3)
@@ -306,9 +310,7 @@ def main() -> None:
               else ensure_demo(args.data_root, args.customers, args.seed))
     table, timings = decide(folder, args.bundle, zones=zones)
     truth = folder.with_name(folder.name + "-truth")
-    result = judge(table, truth, n_boot=args.bootstrap)
-    if args.bounds:
-        result.update(bounds(table, folder, truth, result["budget"]))
+    result = judge(table, truth, n_boot=args.bootstrap, bounds_of=folder if args.bounds else None)
     print(json.dumps({"customers": args.customers, "seed": args.seed, "as_of": DATA_END, "zones": zones, **timings,
                       **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}}, indent=1),
           flush=True)
