@@ -41,7 +41,7 @@ AS_OF = "2026-06-30"
 _CHILD = r"""
 import json, resource, sys, time
 import duckdb
-from churnlab.features import build_features, build_training_set
+from churnlab.features.engine import build_features, build_training_set
 job, folder, as_of = sys.argv[1:4]
 t = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)

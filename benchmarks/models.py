@@ -9,7 +9,7 @@ ends and a 90-day horizon:
   beside two oracles, each giving P(churn within the three months after the as-of month) for
   the ROC AUC and a cumulative hazard over the twelve months after it for concordance:
 
-  - the **as-of oracle** (``*_as_of``), :func:`churnlab.demo.expected_hazard`: the expected
+  - the **as-of oracle** (``*_as_of``), :func:`churnlab.demo.world.expected_hazard`: the expected
     churn given the complete latent state *as of the as-of month* (traits, episodes begun and
     how far into them, contract and renewal timing, a retention action already taken), with the
     onsets of later episodes and a later retention action integrated out. It is the best
@@ -75,8 +75,8 @@ def realised_oracle(truth: Path, customers: pd.Series, as_of: pd.Timestamp, hori
 def as_of_oracle(truth: Path, customers: pd.Series, as_of: pd.Timestamp, horizon_months: int, months: int,
                  draws: int = ORACLE_DRAWS, seed: int = 0) -> tuple:
     """(P(churn within the horizon), cumulative hazard over ``months``) from what the latent
-    state knows at the as-of date (:func:`churnlab.demo.expected_hazard`)."""
-    from churnlab.demo import expected_hazard
+    state knows at the as-of date (:func:`churnlab.demo.world.expected_hazard`)."""
+    from churnlab.demo.world import expected_hazard
 
     expected = expected_hazard(truth, as_of, months=(horizon_months, months), draws=draws, seed=seed)
     expected = expected.set_index("customer_id")
@@ -114,7 +114,7 @@ def outcomes(truth: Path, customers: pd.Series, as_of: pd.Timestamp, end: pd.Tim
 
 def auc_figures(y: np.ndarray, p: np.ndarray, p_oracle: np.ndarray, reps: int) -> dict:
     """ROC AUC, ECE, the as-of oracle's AUC and the ratio, with paired bootstrap errors."""
-    from churnlab.metrics import expected_calibration_error
+    from churnlab.models.metrics import expected_calibration_error
     from sklearn.metrics import roc_auc_score
 
     out = {"auc": roc_auc_score(y, p), "auc_oracle_as_of": roc_auc_score(y, p_oracle),
@@ -133,7 +133,7 @@ def auc_figures(y: np.ndarray, p: np.ndarray, p_oracle: np.ndarray, reps: int) -
 def concordance_figures(duration: np.ndarray, event: np.ndarray, risk: np.ndarray, cum_oracle: np.ndarray,
                         reps: int) -> dict:
     """Harrell's concordance of ``risk``, the as-of oracle's and the ratio, with paired bootstrap errors."""
-    from churnlab.metrics import concordance
+    from churnlab.models.metrics import concordance
 
     out = {"concordance": concordance(duration, risk, event),
            "concordance_oracle_as_of": concordance(duration, cum_oracle, event)}
@@ -151,7 +151,7 @@ def concordance_figures(duration: np.ndarray, event: np.ndarray, risk: np.ndarra
 def judge(folder: Path, seed: int = 7, oracle_draws: int = ORACLE_DRAWS, reps_auc: int = 200,
           reps_concordance: int = 50) -> dict:
     from churnlab import build_features, fit_models, score
-    from churnlab.metrics import concordance
+    from churnlab.models.metrics import concordance
     from churnlab.settings import Settings
     from sklearn.metrics import roc_auc_score
 
@@ -189,8 +189,8 @@ CURVE_SIZES = (10_000, 30_000, 60_000, 200_000, None)
 def _big_boosting(seed: int):
     """A boosted-trees classifier with far more capacity than the shipped one: 4x the leaves,
     2.5x the rounds at half the rate, smaller leaves, no early stopping."""
-    from churnlab.classify import ChurnClassifier
-    from churnlab.design import make_preprocessor
+    from churnlab.models.classify import ChurnClassifier
+    from churnlab.models.design import make_preprocessor
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
 
@@ -212,11 +212,11 @@ def learning_curve(folder: Path, seed: int = 7, sizes=CURVE_SIZES, oracle_draws:
     :func:`_big_boosting` on all rows. ``extra(train, features)`` may add columns to both frames
     (for experiments) and returns them."""
     from churnlab import build_features
-    from churnlab.classify import ChurnClassifier
-    from churnlab.features import build_training_set
-    from churnlab.sampling import sample_training_set
+    from churnlab.models.classify import ChurnClassifier
+    from churnlab.features.engine import build_training_set
+    from churnlab.models.sampling import sample_training_set
     from churnlab.settings import Settings
-    from churnlab.survival import SurvivalModel
+    from churnlab.models.survival import SurvivalModel
 
     truth = folder.with_name(folder.name + "-truth")
     as_of, end = pd.Timestamp(AS_OF), pd.Timestamp(DATA_END)
@@ -271,11 +271,11 @@ def learning_curve(folder: Path, seed: int = 7, sizes=CURVE_SIZES, oracle_draws:
 
 def fit_only(folder: Path, seed: int = 7) -> dict:
     """Time the final fit of both chosen kinds (Cox and boosting) on a training set."""
-    from churnlab.classify import ChurnClassifier, labelled
-    from churnlab.features import build_training_set
-    from churnlab.sampling import sample_training_set
+    from churnlab.models.classify import ChurnClassifier, labelled
+    from churnlab.features.engine import build_training_set
+    from churnlab.models.sampling import sample_training_set
     from churnlab.settings import Settings
-    from churnlab.survival import SurvivalModel
+    from churnlab.models.survival import SurvivalModel
 
     ms = Settings().models
     t = time.perf_counter()

@@ -1,6 +1,6 @@
 """How many Monte Carlo paths the as-of oracle needs, and what it costs.
 
-For each demo size and each number of paths: :func:`churnlab.demo.expected_hazard` as of
+For each demo size and each number of paths: :func:`churnlab.demo.world.expected_hazard` as of
 2025-06-30 with several seeds, the ROC AUC of its P(churn within 3 months) against what truly
 happened in the 90 days after, its concordance (cumulative hazard over 12 months against the
 churns up to the end of the data), the spread (max - min) of each across the seeds, and the
@@ -42,8 +42,8 @@ AS_OF, DATA_END, HORIZON_DAYS = "2025-06-30", "2026-06-30", 90
 
 
 def measure(folder: Path, draws: int, seeds: list[int]) -> dict:
-    from churnlab.demo import expected_hazard
-    from churnlab.metrics import concordance
+    from churnlab.demo.world import expected_hazard
+    from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")
@@ -72,7 +72,7 @@ def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     many of the 90-day churners were inside a disengagement at the as-of month."""
     import dataclasses
 
-    from churnlab import demo
+    from churnlab.demo import world as demo
     from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")
@@ -112,8 +112,7 @@ def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws:
     import dataclasses
 
     import duckdb
-    from churnlab import demo
-
+    from churnlab.demo import world as demo
     truth = folder.with_name(folder.name + "-truth")
     as_of = pd.Timestamp(as_of)
     state = demo._as_of_state(truth, as_of, 12)
@@ -187,8 +186,8 @@ def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws:
 def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     """The as-of oracle that must infer the disengagement from usage (see the module docstring),
     judged as :func:`measure` judges the oracle, beside the full as-of oracle."""
-    from churnlab import demo
-    from churnlab.metrics import concordance
+    from churnlab.demo import world as demo
+    from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # for tests.postgres_server
 import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from churnlab.io import load_data  # noqa: E402
+from churnlab.data.loading import load_data  # noqa: E402
 from tests.postgres_server import PostgresServer, load_tables  # noqa: E402
 
 AS_OF = "2026-06-30"
@@ -101,7 +101,7 @@ def main() -> None:
         if args.data:
             folders = [(len(pd.read_parquet(args.data / "customers.parquet")), args.data)]
         else:
-            from churnlab.demo import generate_demo_data
+            from churnlab.demo.world import generate_demo_data
 
             folders = []
             for n in sorted(args.sizes):

@@ -8,12 +8,12 @@ telco`` reads it: ``tenure`` months become a signup date counted back from the a
 
 * **classification**: the features on the day before the mapped churn dates
   (:func:`churnlab.build_training_set` with that single snapshot and a horizon reaching the
-  as-of date, so the label is "left in the following month"); :class:`churnlab.classify.ChurnClassifier`
+  as-of date, so the label is "left in the following month"); :class:`churnlab.models.classify.ChurnClassifier`
   (logistic and boosting) fitted on four folds and judged on the fifth: ROC AUC;
 * **survival**: each customer's lifetime, signup to churn or to the as-of date (the table's
   tenure), with the same features less ``tenure_days`` (it is the duration) and
   ``TotalCharges`` (about tenure x monthly charges: it would give the duration away);
-  :class:`churnlab.survival.SurvivalModel` (Cox and Weibull AFT): Harrell's concordance on the
+  :class:`churnlab.models.survival.SurvivalModel` (Cox and Weibull AFT): Harrell's concordance on the
   held-out fold.
 
     .venv/bin/python benchmarks/telco.py [--csv ../shared/data/real/telco-customer-churn.csv]
@@ -58,9 +58,9 @@ def cross_validate(frame: pd.DataFrame, folds: int = 5, seed: int = 7) -> dict:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    from churnlab.classify import ChurnClassifier
-    from churnlab.metrics import concordance
-    from churnlab.survival import SurvivalModel
+    from churnlab.models.classify import ChurnClassifier
+    from churnlab.models.metrics import concordance
+    from churnlab.models.survival import SurvivalModel
 
     y = frame["churned"].astype("int64").to_numpy()
     # TotalCharges is about tenure x MonthlyCharges: beside MonthlyCharges it gives the lifetime

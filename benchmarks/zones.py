@@ -4,9 +4,9 @@ On a demo customer base (generated first when missing), at the date its data end
 horizon and a budget of contacting 5% of the active customers:
 
 * fits the churn models (:func:`churnlab.fit_models`, or loads ``--bundle``), scores the active
-  customers, prices them (:func:`churnlab.value.customer_value`), estimates P(save) from the
-  interventions history (:func:`churnlab.zones.save_rates`) and zones them
-  (:func:`churnlab.zones.assign_zones`) with the default settings;
+  customers, prices them (:func:`churnlab.decide.value.customer_value`), estimates P(save) from the
+  interventions history (:func:`churnlab.decide.zones.save_rates`) and zones them
+  (:func:`churnlab.decide.zones.assign_zones`) with the default settings;
 * judges four contact lists of at most the budget against the truth
   (``<data>-truth/customers.parquet``), by the **expected value saved** = the sum over contacted
   customers of [churned within 90 days] x [truly saveable] x true value:
@@ -70,8 +70,8 @@ def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | N
     """Scores, value and zones of the active customers at the data end, with the default settings
     (``zones``: settings.zones fields to change, e.g. ``{"risk_threshold": 0.01}``)."""
     import churnlab
-    from churnlab.value import customer_value
-    from churnlab.zones import assign_zones, save_rates
+    from churnlab.decide.value import customer_value
+    from churnlab.decide.zones import assign_zones, save_rates
 
     settings = churnlab.Settings(seed=seed, zones=churnlab.settings.ZoneSettings(**(zones or {})))
     dataset = churnlab.load_data(folder, as_of=DATA_END)
@@ -197,7 +197,7 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, true: pd.DataFrame, e
       begun by the data end) x true p_save x true_value; the expected oracle (``oracle`` in the
       other figures) further knows the hazard path of the next 90 days.
     """
-    from churnlab.demo import expected_hazard
+    from churnlab.demo.world import expected_hazard
     from oracle import usage_limited_oracle
 
     ids = table["customer_id"]

@@ -2,20 +2,20 @@
 
 What an analyst calls from a notebook is re-exported here; see README.md for the module map.
 """
-from churnlab.demo import DemoSummary, generate_demo_data
-from churnlab.features import build_features, build_training_set
-from churnlab.io import Dataset, load_data, read_tables
-from churnlab.mapping import MappingError
-from churnlab.schema import DataContractError, validate_tables
+from churnlab.demo.world import DemoSummary, generate_demo_data
+from churnlab.features.engine import build_features, build_training_set
+from churnlab.data.loading import Dataset, load_data, read_tables
+from churnlab.data.mapping import MappingError
+from churnlab.data.contract import DataContractError, validate_tables
 from churnlab.settings import Settings, load_mapping, load_settings
-from churnlab.bundle import ModelBundle, load_bundle, save_bundle
-from churnlab.models import fit_models, score, survival_curves
-from churnlab.value import customer_value
-from churnlab.health import health_score
-from churnlab.zones import assign_zones, save_rates, zone_frame
-from churnlab.rules import (RuleError, RuleSet, check_rules, evaluate_rules, load_rules, rule_counts,
+from churnlab.models.bundle import ModelBundle, load_bundle, save_bundle
+from churnlab.models.fit import fit_models, score, survival_curves
+from churnlab.decide.value import customer_value
+from churnlab.decide.health import health_score
+from churnlab.decide.zones import assign_zones, save_rates, zone_frame
+from churnlab.decide.rules import (RuleError, RuleSet, check_rules, evaluate_rules, load_rules, rule_counts,
                             rules_not_evaluated)
-from churnlab.segments import assign_segments
+from churnlab.decide.segments import assign_segments
 
 __version__ = "0.1.0"
 

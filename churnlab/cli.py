@@ -44,7 +44,7 @@ def _settings(config: Optional[Path], mapping: Optional[str]):
 
 def _source(data: Optional[str], settings) -> str:
     """--data, else the database URL the settings point to (the CLI is where the environment is read)."""
-    from churnlab.sql import DataSourceError, resolve_source
+    from churnlab.data.sql import DataSourceError, resolve_source
 
     url = settings.sql.url.get_secret_value() if settings.sql.url is not None else None
     try:
@@ -79,7 +79,7 @@ def demo_data(
     """Simulate a realistic SMB B2B SaaS customer base (every contract table) plus its ground truth."""
     if date.fromisoformat(end) <= date.fromisoformat(start):
         raise typer.BadParameter(f"must be after --start {start}, got {end}", param_hint="--end")
-    from churnlab.demo import generate_demo_data
+    from churnlab.demo.world import generate_demo_data
 
     with Progress(
         TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -108,11 +108,11 @@ def validate(
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
-    from churnlab.chunked import load_data_chunked, tables_to_chunk
-    from churnlab.io import load_data
-    from churnlab.mapping import MappingError
-    from churnlab.schema import DataContractError
-    from churnlab.sql import DataSourceError, redact
+    from churnlab.data.chunked import load_data_chunked, tables_to_chunk
+    from churnlab.data.loading import load_data
+    from churnlab.data.mapping import MappingError
+    from churnlab.data.contract import DataContractError
+    from churnlab.data.sql import DataSourceError, redact
 
     settings = _settings(config, mapping)
     data = _source(data, settings)
@@ -173,7 +173,7 @@ def run(
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Run the scheduled pipeline for one as-of date (or catch up weekly) and write REPORTS/<as-of>/."""
-    from churnlab.run import RunFailed, catch_up, run_pipeline
+    from churnlab.report.run import RunFailed, catch_up, run_pipeline
 
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")

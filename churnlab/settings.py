@@ -30,7 +30,7 @@ class ValidationSettings(_Strict):
         4_000_000, gt=0,
         description="A run validates tables with more rows than this chunk by chunk into its work folder, never "
                     "holding them whole in memory (the event log of a million customers is 95 M rows); "
-                    "same checks and results as in memory (churnlab.chunked). Folder sources only.")
+                    "same checks and results as in memory (churnlab.data.chunked). Folder sources only.")
 
 
 class ModelSettings(_Strict):
@@ -147,7 +147,7 @@ class CampaignSettings(_Strict):
 
 
 class ValueSettings(_Strict):
-    """What a customer is worth: discounted future margin + advocacy + expansion (churnlab.value).
+    """What a customer is worth: discounted future margin + advocacy + expansion (churnlab.decide.value).
 
     ``expected_margin`` = sum over the next ``horizon_months`` months k of
     mrr x ``margin_rate`` x S(k months) x (1 + ``annual_discount_rate``) ** (-k / 12), with S the
@@ -174,7 +174,7 @@ class ValueSettings(_Strict):
 
 
 class HealthSettings(_Strict):
-    """The health score 0-100 (churnlab.health): weights of the components, band cut-offs.
+    """The health score 0-100 (churnlab.decide.health): weights of the components, band cut-offs.
 
     ``weights: manual`` uses ``weights`` as given; ``learned`` sets them from the churn model of a
     bundle (absolute standardised coefficients summed per component). A component a customer
@@ -202,13 +202,13 @@ class HealthSettings(_Strict):
 
 
 class ZoneSettings(_Strict):
-    """Saveability and the Red / Dead / watch / healthy zones (churnlab.zones).
+    """Saveability and the Red / Dead / watch / healthy zones (churnlab.decide.zones).
 
     P(save | action) per segment = (saved + k x p0) / (attempts + k), where p0 is the pooled
     rate of all segments itself shrunk towards the prior: p0 = (saved_all + ``prior_strength`` x
     ``prior_save_rate``) / (attempts_all + ``prior_strength``), and k = ``segment_strength``, a
     number of past actions or ``estimated`` from how much the segments' observed rates scatter
-    beyond chance (see churnlab.zones).
+    beyond chance (see churnlab.decide.zones).
     """
 
     risk_threshold: float | Literal["base_rate"] = Field(
@@ -242,7 +242,7 @@ class RuleSettings(_Strict):
 
 
 class SegmentSettings(_Strict):
-    """How :func:`churnlab.segments.assign_segments` cuts customers into churn segments.
+    """How :func:`churnlab.decide.segments.assign_segments` cuts customers into churn segments.
 
     Each mapping goes from a level's label to its lower bound, in increasing order, the first
     bound being 0: a customer gets the last level whose bound it reaches.
@@ -290,7 +290,7 @@ def _text_keys(value):
 class ChurnFlagMapping(_Strict):
     """A yes/no churn column of a flat table whose "churned" means: left in the month before the
     as-of date (the IBM Telco table's ``Churn``). A churned customer gets as ``churn_date`` the
-    first day of the month that ends on the as-of date (see ``churnlab.mapping.churn_month_date``);
+    first day of the month that ends on the as-of date (see ``churnlab.data.mapping.churn_month_date``);
     an active one none."""
 
     column: str = Field(..., description="The source column holding the flag (dropped afterwards: as a feature it "

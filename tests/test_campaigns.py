@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from churnlab.campaigns import TARGET_COLUMNS, plan_campaigns
+from churnlab.decide.campaigns import TARGET_COLUMNS, plan_campaigns
 from churnlab.settings import CampaignSettings, ProactiveCampaign, ReactiveCampaign
 
 AS_OF = "2026-06-30"
@@ -120,7 +120,7 @@ def test_custom_campaigns_come_from_settings():
 def test_targets_are_written_as_csv_and_one_workbook_with_a_sheet_per_list(tmp_path):
     from openpyxl import load_workbook
 
-    from churnlab.report import write_targets
+    from churnlab.report.outputs import write_targets
 
     frame = customers(zone=["red", "dead", "healthy"], symptoms=["", "", ""], days_since_success_touch=[1.0, 1.0, 400.0])
     plan = plan_campaigns(frame, AS_OF, CampaignSettings())
@@ -135,8 +135,8 @@ def test_targets_are_written_as_csv_and_one_workbook_with_a_sheet_per_list(tmp_p
 
 
 def test_only_rules_that_fired_since_the_previous_run_trigger_reactive_campaigns():
-    from churnlab.campaigns import triggered_since
-    from churnlab.rules import parse_rules
+    from churnlab.decide.campaigns import triggered_since
+    from churnlab.decide.rules import parse_rules
 
     rules = parse_rules("""
 rules:
@@ -154,7 +154,7 @@ rules:
 
 
 def test_default_reactive_campaigns_name_only_rules_of_the_starter_set():
-    from churnlab.rules import load_rules
+    from churnlab.decide.rules import load_rules
 
     rules = load_rules()
     names = {r.name for r in rules.rules} | {a.name for a in rules.alerts}
@@ -165,7 +165,7 @@ def test_default_reactive_campaigns_name_only_rules_of_the_starter_set():
 def test_campaign_plots_have_titles_and_axis_labels():
     import matplotlib
     matplotlib.use("agg")
-    from churnlab.campaign_plots import plot_campaign_sizes, plot_rule_counts
+    from churnlab.decide.campaign_plots import plot_campaign_sizes, plot_rule_counts
 
     counts = pd.DataFrame({"rule": ["a", "b"], "fired": [3, 1]})
     summary = pd.DataFrame({"list": ["proactive", "reactive"], "campaign": ["x", "y"], "rows": [2, 1], "customers": [2, 1]})

@@ -5,7 +5,7 @@ from datetime import date
 
 import pandas as pd
 
-from churnlab.changes import CHANGES_COLUMNS, previous_run, zone_changes
+from churnlab.decide.changes import CHANGES_COLUMNS, previous_run, zone_changes
 
 
 def test_a_move_between_zones_is_one_left_and_one_entered_row():
@@ -46,8 +46,7 @@ def test_previous_run_is_the_latest_finished_dated_folder_before_as_of(tmp_path)
 
 
 def test_catch_up_runs_every_missing_week_in_order(tmp_path, monkeypatch):
-    from churnlab import run
-
+    from churnlab.report import run
     (tmp_path / "2026-06-16").mkdir()   # already reported: skipped
     calls = []
     monkeypatch.setattr(run, "run_pipeline", lambda data, as_of, reports, **kw: calls.append(as_of) or tmp_path / str(as_of))

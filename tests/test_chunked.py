@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 
 import churnlab
-from churnlab import data_health, work
-from churnlab.chunked import large_tables, load_data_chunked
-from churnlab.schema import DataContractError
+from churnlab.features import data_health
+from churnlab.report import handoff as work
+from churnlab.data.chunked import large_tables, load_data_chunked
+from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 
 AS_OF = "2024-03-31"
@@ -95,7 +96,7 @@ def test_a_chunked_table_stays_on_disk_until_asked_for(tmp_path):
     dataset = load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3)
     assert dataset.file("usage_events") == tmp_path / "out" / "usage_events.parquet"
     assert dataset.rows("usage_events") == 3
-    with churnlab.features.connect(dataset) as con:
+    with churnlab.features.engine.connect(dataset) as con:
         assert con.execute("SELECT count(*) FROM usage_events").fetchone() == (3,)
 
 
@@ -154,8 +155,7 @@ def test_data_health_counts_a_table_on_disk_as_in_memory(tmp_path):
 
 
 def test_rows_sharing_a_hash_are_compared_exactly_before_they_count_as_duplicates(tmp_path, monkeypatch):
-    from churnlab import chunked
-
+    from churnlab.data import chunked
     source = _folder(tmp_path, customers=_customers(), usage_events=_events(), touchpoints=_touchpoints())
     every_row_collides = lambda frame, index: pd.Series(0, index=frame.index, dtype="uint64")  # noqa: E731
     monkeypatch.setattr(chunked.pd.util, "hash_pandas_object", every_row_collides)
@@ -163,12 +163,11 @@ def test_rows_sharing_a_hash_are_compared_exactly_before_they_count_as_duplicate
 
 
 def test_asking_about_a_table_on_disk_never_reads_it(tmp_path, monkeypatch):
-    from churnlab import saved
-
+    from churnlab.data import saved
     source = _folder(tmp_path, customers=_customers(), usage_events=_events())
     dataset = load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3)
     monkeypatch.setattr(saved.pd, "read_parquet", lambda *a, **k: pytest.fail("the table was read"))
     assert "usage_events" in dataset and "usage_events" in dataset.tables and "surveys" not in dataset.tables
     assert dataset.rows("usage_events") == 3 and dataset.file("usage_events").is_file()
-    with churnlab.features.connect(dataset) as con:
+    with churnlab.features.engine.connect(dataset) as con:
         assert con.execute("SELECT count(*) FROM usage_events").fetchone() == (3,)

@@ -67,11 +67,11 @@ def test_validate_on_a_broken_table_lists_every_problem_and_exits_1(tmp_path):
 def test_validate_checks_large_tables_in_chunks_and_says_the_same(small_demo, tmp_path, monkeypatch):
     # tables over validation.chunk_rows are validated chunk by chunk, as a run does, so a
     # million-customer event log fits in memory; the report reads exactly as the in-memory one
-    import churnlab.chunked
+    import churnlab.data.chunked
 
     calls = []
-    real = churnlab.chunked.load_data_chunked
-    monkeypatch.setattr(churnlab.chunked, "load_data_chunked",
+    real = churnlab.data.chunked.load_data_chunked
+    monkeypatch.setattr(churnlab.data.chunked, "load_data_chunked",
                         lambda *a, **k: calls.append(k["chunk_rows"]) or real(*a, **k))
     config = tmp_path / "settings.yaml"
     config.write_text("validation:\n  chunk_rows: 5000\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab.backtest import backtest, cross_section_folds, rolling_can_learn
+from churnlab.models.backtest import backtest, cross_section_folds, rolling_can_learn
 
 T = pd.Timestamp
 AS_OF = T("2024-05-01")

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.demo import TABLE_NAMES, generate_demo_data
-from churnlab.io import load_data
-from churnlab.schema import CONTRACT
+from churnlab.demo.world import TABLE_NAMES, generate_demo_data
+from churnlab.data.loading import load_data
+from churnlab.data.contract import CONTRACT
 
 END = pd.Timestamp("2026-06-30")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab.drift import feature_drift, psi, score_shift
+from churnlab.features.drift import feature_drift, psi, score_shift
 
 
 def test_psi_of_identical_samples_is_zero():

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from churnlab.feature_profile import churn_signal, plot_churn_signal, profile_features
+from churnlab.features.profile import churn_signal, plot_churn_signal, profile_features
 
 
 def test_profile_reports_missing_share_and_quartiles():

@@ -6,9 +6,9 @@ import math
 import pandas as pd
 import pytest
 
-from churnlab.feature_catalogue import FEATURES, feature_names, render_markdown
-from churnlab.features import build_features, build_training_set, snapshot_dates
-from churnlab.io import dataset_from_frames
+from churnlab.features.catalogue import FEATURES, feature_names, render_markdown
+from churnlab.features.engine import build_features, build_training_set, snapshot_dates
+from churnlab.data.loading import dataset_from_frames
 
 AS_OF = "2024-06-30"
 T = pd.Timestamp
@@ -282,6 +282,6 @@ def test_docs_features_md_is_generated_from_the_catalogue():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "features.md").read_text()
-    assert text == render_markdown(), "regenerate: python -m churnlab.feature_catalogue > docs/features.md"
+    assert text == render_markdown(), "regenerate: python -m churnlab.features.catalogue > docs/features.md"
     for f in FEATURES:
         assert f"`{f.name}`" in text

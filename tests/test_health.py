@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.health import health_score, health_weights
+from churnlab.decide.health import health_score, health_weights
 from churnlab.settings import HealthSettings, Settings
 
 

@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from churnlab.io import Dataset, fingerprint, load_data, read_tables
-from churnlab.schema import DataContractError
+from churnlab.data.loading import Dataset, fingerprint, load_data, read_tables
+from churnlab.data.contract import DataContractError
 
 CUSTOMERS = pd.DataFrame({
     "customer_id": ["C-1", "C-2", "C-3"],

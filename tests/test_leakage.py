@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from churnlab.features import build_features, build_training_set
-from churnlab.io import ROW_TIME, dataset_from_frames
+from churnlab.features.engine import build_features, build_training_set
+from churnlab.data.loading import ROW_TIME, dataset_from_frames
 from tests.test_features import AS_OF, hand_made
 
 END = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)   # the first instant after the as-of date

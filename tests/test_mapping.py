@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from churnlab.cli import app
-from churnlab.data_health import table_coverage
-from churnlab.io import load_data
-from churnlab.mapping import MappingError, apply_mapping, churn_month_date, months_before
+from churnlab.features.data_health import table_coverage
+from churnlab.data.loading import load_data
+from churnlab.data.mapping import MappingError, apply_mapping, churn_month_date, months_before
 from churnlab.settings import MappingSettings, load_mapping, load_settings
 
 AS_OF = "2026-06-30"
@@ -175,7 +175,7 @@ def test_blank_numeric_cells_become_missing_values_counted_in_the_dataset(telco_
 
 
 def test_reject_mode_refuses_rows_the_mapping_set_aside(telco_like):
-    from churnlab.schema import DataContractError
+    from churnlab.data.contract import DataContractError
 
     with pytest.raises(DataContractError, match="not_a_number"):
         load_data(telco_like, as_of=AS_OF, on_row_error="reject", mapping=telco_like_mapping())

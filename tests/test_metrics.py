@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from churnlab.metrics import (
+from churnlab.models.metrics import (
     classification_metrics, concordance, expected_calibration_error, expected_maximum_profit,
     integrated_brier_score, lift_at, profit_curve, recall_at,
 )

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.backtest import as_known_on, rolling_folds, rule_baseline_score
-from churnlab.bundle import BundleError, ModelBundle, load_bundle, save_bundle
-from churnlab.classify import ChurnClassifier
-from churnlab.design import make_preprocessor, source_feature, split_columns
-from churnlab.reasons import explain, phrase
-from churnlab.sampling import sample_training_set
-from churnlab.survival import SurvivalModel
+from churnlab.models.backtest import as_known_on, rolling_folds, rule_baseline_score
+from churnlab.models.bundle import BundleError, ModelBundle, load_bundle, save_bundle
+from churnlab.models.classify import ChurnClassifier
+from churnlab.features.catalogue import split_columns
+from churnlab.models.design import make_preprocessor, source_feature
+from churnlab.models.reasons import explain, phrase
+from churnlab.models.sampling import sample_training_set
+from churnlab.models.survival import SurvivalModel
 
 T = pd.Timestamp
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import model_plots
-from churnlab.metrics import profit_curve
+from churnlab.models import plots as model_plots
+from churnlab.models.metrics import profit_curve
 
 CURVES = {"model": (np.array([1, 0, 1, 0]), np.array([0.9, 0.1, 0.8, 0.3]))}
 

@@ -1,4 +1,4 @@
-"""The as-of oracle (``churnlab.demo.expected_hazard``): what the demo world's latent state knows
+"""The as-of oracle (``churnlab.demo.world.expected_hazard``): what the demo world's latent state knows
 at an as-of date, with later episodes integrated out.
 
 The hand-made worlds below are as of 2025-06-30 (the as-of month is June 2025, the horizons
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import demo
-from churnlab.demo import expected_hazard, generate_demo_data
+from churnlab.demo import world as demo
+from churnlab.demo.world import expected_hazard, generate_demo_data
 
 AS_OF = "2025-06-30"
 BASE = 0.0035            # exp(log h) of a fit-0, engagement-0 customer in a quiet month

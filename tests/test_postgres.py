@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab.io import load_data
+from churnlab.data.loading import load_data
 from tests.postgres_server import PASSWORD, load_tables
 
 #: The demo's last day: nothing is dated later, so both sources hold exactly the same rows.
@@ -105,8 +105,8 @@ def tricky(postgres) -> str:
 
 
 def test_postgres_values_arrive_as_written(tricky):
-    from churnlab.io import ROW_TIME
-    from churnlab.sql import read_database
+    from churnlab.data.loading import ROW_TIME
+    from churnlab.data.sql import read_database
 
     raw = read_database(tricky, as_of="2024-06-30", row_time=ROW_TIME)
     customers = raw["customers"]

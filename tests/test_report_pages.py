@@ -68,8 +68,7 @@ def test_data_health_plots_have_titles_and_axis_labels(small_demo):
     import matplotlib
     matplotlib.use("agg")
     import churnlab
-    from churnlab import data_health
-
+    from churnlab.features import data_health
     dataset = churnlab.load_data(small_demo, as_of=REPORT_AS_OF)
     for ax in (data_health.plot_monthly_movements(data_health.monthly_movements(dataset["customers"])),
                data_health.plot_monthly_rows(data_health.monthly_rows(dataset))):

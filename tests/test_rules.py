@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from churnlab.rules import (RuleError, check_rules, evaluate_rules, load_rules, parse_rules, render_markdown,
+from churnlab.decide.rules import (RuleError, check_rules, evaluate_rules, load_rules, parse_rules, render_markdown,
                             rule_counts, rules_not_evaluated)
 from churnlab.settings import Settings
 
@@ -43,7 +43,7 @@ def test_a_valid_file_keeps_rules_and_alerts_in_file_order():
 
 
 def test_the_starter_rules_load_and_every_expression_reads_real_features():
-    from churnlab.feature_catalogue import feature_names
+    from churnlab.features.catalogue import feature_names
 
     rs = load_rules()
     check_rules(rs, feature_names())  # raises on any unknown name
@@ -404,7 +404,7 @@ def test_symptoms_and_messages_follow_rule_order_and_quote_values():
 
 def test_docs_rules_md_is_generated_from_the_starter_rules():
     text = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text()
-    assert text == render_markdown(), "regenerate: python -m churnlab.rules > docs/rules.md"
+    assert text == render_markdown(), "regenerate: python -m churnlab.decide.rules > docs/rules.md"
 
 
 # --- the starter rules on the demo --------------------------------------------------------------
@@ -436,7 +436,7 @@ def test_without_previous_the_starter_rules_say_which_rule_was_not_evaluated(dem
 
 
 def test_rules_reading_features_of_an_absent_table_are_not_evaluated_and_say_why():
-    from churnlab.rules import evaluate_rules, parse_rules, rules_not_evaluated
+    from churnlab.decide.rules import evaluate_rules, parse_rules, rules_not_evaluated
 
     rules = parse_rules("""
 rules:
@@ -452,7 +452,7 @@ rules:
 
 
 def test_a_misspelt_feature_is_still_an_error_when_tables_are_absent():
-    from churnlab.rules import RuleError, evaluate_rules, parse_rules
+    from churnlab.decide.rules import RuleError, evaluate_rules, parse_rules
 
     rules = parse_rules("rules:\n  - {name: r, kind: risk_factor, severity: critical, when: tenure_dayz < 9, message: m}\n")
     with pytest.raises(RuleError, match="did you mean 'tenure_days'"):

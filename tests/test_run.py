@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab.run import RunFailed, run_pipeline
+from churnlab.report.run import RunFailed, run_pipeline
 
 from tests.conftest import REPORT_AS_OF as AS_OF
 
@@ -175,7 +175,7 @@ def test_scores_carry_zone_segment_and_symptoms(report):
 
 
 def test_target_lists_follow_the_spec_and_the_zones(report):
-    from churnlab.campaigns import TARGET_COLUMNS
+    from churnlab.decide.campaigns import TARGET_COLUMNS
 
     scores = pd.read_csv(report / "scores.csv").set_index("customer_id")
     reactive = pd.read_csv(report / "targets" / "reactive.csv")

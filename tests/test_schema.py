@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from churnlab.schema import (
+from churnlab.data.contract import (
     ROW_RULES, STRUCTURAL_RULES, TABLES, DataContractError, table_schema, validate_tables,
 )
 

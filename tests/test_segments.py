@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from churnlab.segments import SEGMENT_COLUMNS, assign_segments
+from churnlab.decide.segments import SEGMENT_COLUMNS, assign_segments
 from churnlab.settings import SegmentSettings, Settings
 
 

@@ -13,9 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from churnlab.io import load_data
-from churnlab.schema import DataContractError
-from churnlab.sql import DataSourceError, is_database_url, redact, resolve_source, without_password
+from churnlab.data.loading import load_data
+from churnlab.data.contract import DataContractError
+from churnlab.data.sql import DataSourceError, is_database_url, redact, resolve_source, without_password
 from tests.postgres_server import _free_port
 
 AS_OF = "2024-06-30"

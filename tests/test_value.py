@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from churnlab.settings import Settings, ValueSettings
-from churnlab.value import customer_value, survival_annuity
+from churnlab.decide.value import customer_value, survival_annuity
 
 MONTH = 365.25 / 12
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churnlab.report import write_scores_csv, write_value_zones
-from churnlab.zone_plots import band_summary, zone_summary
+from churnlab.report.outputs import write_scores_csv, write_value_zones
+from churnlab.decide.plots import band_summary, zone_summary
 
 
 def test_scores_csv_takes_value_health_and_zone_but_not_the_components(tmp_path):
@@ -58,7 +58,7 @@ def _labelled(ax) -> bool:
 def test_value_health_and_zone_plots_have_titles_and_labelled_axes():
     import matplotlib
     matplotlib.use("agg")
-    from churnlab.zone_plots import (plot_health_bands, plot_health_components, plot_risk_value_map,
+    from churnlab.decide.plots import (plot_health_bands, plot_health_components, plot_risk_value_map,
                                      plot_value_parts)
 
     value = pd.DataFrame({"customer_id": ["A", "B", "C"], "arr": [1200.0, 300.0, 0.0],
@@ -77,7 +77,7 @@ def test_value_health_and_zone_plots_have_titles_and_labelled_axes():
 def test_score_shift_plot_has_a_title_and_labelled_axes():
     import matplotlib
     matplotlib.use("agg")
-    from churnlab.drift import plot_score_shift
+    from churnlab.features.drift import plot_score_shift
 
     ax = plot_score_shift(pd.DataFrame({"churn_probability": [0.1, 0.2, 0.3]}),
                           pd.DataFrame({"churn_probability": [0.2, 0.4, 0.5]}))
@@ -95,9 +95,9 @@ def test_every_package_plot_function_is_checked_for_a_title_and_labels():
 
     import churnlab
 
-    plots = {name for mod in pkgutil.iter_modules(churnlab.__path__)
-             for name, fn in inspect.getmembers(import_module(f"churnlab.{mod.name}"), inspect.isfunction)
-             if name.startswith("plot_") and fn.__module__ == f"churnlab.{mod.name}"}
+    plots = {name for mod in pkgutil.walk_packages(churnlab.__path__, prefix="churnlab.")
+             for name, fn in inspect.getmembers(import_module(mod.name), inspect.isfunction)
+             if name.startswith("plot_") and fn.__module__ == mod.name}
     assert len(plots) >= 15
     checked = ""
     for test in Path(__file__).parent.glob("test_*.py"):

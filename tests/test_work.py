@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import churnlab
-from churnlab import work
+from churnlab.report import handoff as work
 from churnlab.settings import Settings
 
 AS_OF = "2026-03-31"
@@ -109,19 +109,20 @@ def test_results_of_other_churnlab_code_are_not_served_back(small_demo, tmp_path
 
 
 def test_the_code_fingerprint_changes_with_any_file_of_the_package(tmp_path):
-    package = Path(work.__file__).resolve().parent
+    package = Path(work.__file__).resolve().parents[1]
     assert work.code_fingerprint() == work.folder_fingerprint(package) and len(work.code_fingerprint()) == 64
     copy = tmp_path / "churnlab"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert (copy / "features" / "catalogue.py").is_file()  # the whole package, subpackages too
     assert work.folder_fingerprint(copy) == work.code_fingerprint()
     (copy / "__pycache__").mkdir(exist_ok=True)
     (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")        # bytecode does not count
     assert work.folder_fingerprint(copy) == work.code_fingerprint()
-    catalogue = copy / "feature_catalogue.py"
+    catalogue = copy / "features" / "catalogue.py"
     catalogue.write_bytes(catalogue.read_bytes() + b"\n")              # one more byte
     edited = work.folder_fingerprint(copy)
     assert edited != work.code_fingerprint()
-    (copy / "feature_catalogue.py").rename(copy / "feature_catalogue2.py")   # a renamed file
+    catalogue.rename(copy / "features" / "catalogue2.py")   # a renamed file
     assert work.folder_fingerprint(copy) not in (edited, work.code_fingerprint())
 
 

@@ -1,0 +1,399 @@
+"""Validating tables too large for memory, chunk by chunk, into Parquet.
+
+The event log of a million customers (95 M usage rows) takes more than 20 GB as pandas frames,
+so ``load_data`` cannot hold it (the kernel stopped a 1,000,000-customer run at 24 GB while it
+validated). :func:`load_data_chunked` validates the same source into a folder instead: every
+table with more than ``chunk_rows`` rows is read in chunks of that many rows and never held
+whole; the others go through :func:`churnlab.data.loading.load_data` as before. The result is a folder
+in the layout of :func:`churnlab.data.saved.save_dataset`, read back lazily, so a table is only
+loaded when someone asks for it as a frame: the feature engine and the data-health summaries
+read the Parquet files through DuckDB (``Dataset.file``).
+
+A chunked table gets exactly the checks, quarantine and point-in-time cut of the in-memory path
+(a test compares the two on the same data), in three steps:
+
+1. each chunk, whose index numbers its input rows, runs both pandera schemas of
+   :func:`churnlab.data.contract.check_table` except the checks that compare rows with each other;
+   its row-level problems are quarantined, each typed row is hashed (pandas' row hash: of the
+   id column, or of the whole row), and the rest, cut at the as-of date
+   (:func:`churnlab.data.loading.cut_table`), is appended to one Parquet file;
+2. the cross-row checks: the rows whose hash another row shares are read again, typed and
+   compared exactly, so an id shared by several rows (``duplicate_id``) or a row repeating an
+   earlier one (``duplicate_row``) is found across chunks, and a hash collision is never taken
+   for a duplicate. A duplicate row takes precedence over the rules after ``duplicate_row`` in
+   ``ROW_RULES``, as in memory;
+3. the kept rows are streamed into ``<table>.parquet`` without the duplicates.
+
+Structural problems of every chunk are gathered and reported once per rule
+(:func:`churnlab.data.contract.merge_violations`); the records of duplicate rows are read back from the
+input by row number. One difference to the in-memory path: the chunked tables are validated only
+once the others (customers first) pass, since their ``customer_id`` is checked against the
+validated customers, so a structural problem there is reported after the others are fixed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from churnlab.data.loading import (
+    Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time, quiet_duckdb,
+)
+from churnlab.data.saved import read_dataset, save_dataset
+from churnlab.data.contract import (
+    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _convert, _finish, _reason,
+    _records, check_table, merge_violations, missing_values, violation_of,
+)
+from churnlab.data.sql import is_database_url
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "tables_to_chunk", "validate_in_chunks", "load_data_chunked", "read_chunks"]
+
+#: Tables with more rows than this are validated in chunks of this many rows (about 1 GB of
+#: pandas frames for the event log, a few times that while a chunk is checked).
+DEFAULT_CHUNK_ROWS = 4_000_000
+
+_ROW = "_row"
+
+
+def read_chunks(file: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of one Parquet or CSV file as frames of at most ``chunk_rows`` rows, indexed by
+    their 0-based input row number (CSV columns as text, as ``load_data`` reads them)."""
+    offset = 0
+    if file.suffix.lower() == ".parquet":
+        batches = (b.to_pandas() for b in pq.ParquetFile(file).iter_batches(batch_size=chunk_rows))
+    else:
+        batches = pd.read_csv(file, dtype=str, keep_default_na=True, chunksize=chunk_rows)
+    for frame in batches:
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
+        offset += len(frame)
+        yield frame
+
+
+def _rows_in(file: Path) -> int:
+    """Rows of a Parquet file (from its footer) or of a CSV file (lines counted, header aside)."""
+    if file.suffix.lower() == ".parquet":
+        return pq.ParquetFile(file).metadata.num_rows
+    with open(file, "rb") as fh:
+        return max(sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1, 0)
+
+
+def large_tables(source, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, Path]:
+    """The contract tables of a folder source with more than ``chunk_rows`` rows (never
+    customers), by name; empty for any other kind of source."""
+    path = _check_source(source)
+    if not path.is_dir():
+        return {}
+    return {name: file for name, file in _contract_files(path).items()
+            if name != "customers" and _rows_in(file) > chunk_rows}
+
+
+def tables_to_chunk(source, chunk_rows: int = DEFAULT_CHUNK_ROWS, mapping=None) -> dict[str, Path]:
+    """:func:`large_tables` where chunked validation can read them: a folder of contract files
+    read without a mapping (a database or a mapped export is validated whole)."""
+    if mapping is not None or is_database_url(source):
+        return {}
+    return large_tables(source, chunk_rows)
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {"text": pa.string(), "date": pa.timestamp("ns"), "timestamp": pa.timestamp("ns"),
+            "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}[kind]
+
+
+def _schema(table: str, frame: pd.DataFrame) -> pa.Schema:
+    """The Arrow schema of a typed chunk: contract columns by their kind (so a chunk whose text
+    column is all empty keeps the type), extra columns as pandas gives them (text when empty)."""
+    kinds = {c.name: c.kind for c in CONTRACT[table].columns}
+    pandas_meta = pa.Schema.from_pandas(frame, preserve_index=False).metadata  # nullable dtypes read back
+    fields = []
+    for name in frame.columns:
+        if name in kinds:
+            fields.append(pa.field(name, _arrow_type(kinds[name])))
+        elif name == _ROW:
+            fields.append(pa.field(name, pa.int64()))
+        else:
+            inferred = pa.Schema.from_pandas(frame[[name]], preserve_index=False).field(name).type
+            fields.append(pa.field(name, pa.string() if pa.types.is_null(inferred) else inferred))
+    return pa.schema(fields, metadata=pandas_meta)
+
+
+class _Writer:
+    """Appends frames to one Parquet file, the schema fixed by the first frame."""
+
+    def __init__(self, path: Path, table: str):
+        self.path, self.table, self._writer = path, table, None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._writer is None:
+            self.schema = _schema(self.table, frame)
+            self._writer = pq.ParquetWriter(self.path, self.schema)
+        self._writer.write_table(pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+@dataclass(frozen=True)
+class ChunkedTable:
+    """What validating one table in chunks left: its quarantined rows (``QUARANTINE_COLUMNS``),
+    the missing values of the kept rows (table, column, count) and the number of rows kept."""
+
+    quarantine: pd.DataFrame
+    missing: pd.DataFrame
+    rows: int
+
+
+def _sql(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _candidates(hashes: np.ndarray) -> np.ndarray:
+    """Row numbers (positions) whose hash another row shares, in order."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
+    shared = np.zeros(len(hashes), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    return np.sort(order[shared]).astype("int64")
+
+
+def _cross_row_failures(table: str, file: Path, hashes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows breaking ``duplicate_id`` (every row of a shared id) or ``duplicate_row``
+    (every row repeating an earlier one): the rows whose hash another row shares are read
+    again and compared exactly, typed as in validation. Returns them as read, and their numbers."""
+    spec = CONTRACT[table]
+    candidates = _candidates(hashes)
+    if not len(candidates):
+        return pd.DataFrame(), candidates
+    raw = _raw_rows(file, candidates)
+    typed = _convert(table, raw)
+    if spec.id_column:
+        ids = typed[spec.id_column]
+        failing = ids.notna() & ids.duplicated(keep=False)
+    else:
+        failing = typed.duplicated(keep="first")
+    return raw.loc[failing.to_numpy()], typed.index[failing.to_numpy()].to_numpy(dtype="int64")
+
+
+def _raw_rows(file: Path, rows: np.ndarray) -> pd.DataFrame:
+    """Input rows of ``file`` by their 0-based number (sorted), read as ``read_chunks`` reads
+    them, indexed by row number."""
+    if file.suffix.lower() == ".parquet":
+        parts, offset = [], 0
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=1 << 20):
+            lo, hi = np.searchsorted(rows, [offset, offset + batch.num_rows])
+            if hi > lo:
+                parts.append(batch.take(pa.array(rows[lo:hi] - offset)))
+            offset += batch.num_rows
+        frame = pa.Table.from_batches(parts).to_pandas()
+    else:
+        wanted = set(int(r) for r in rows)
+        frame = pd.read_csv(file, dtype=str, keep_default_na=True, skiprows=lambda i: i > 0 and i - 1 not in wanted)
+    frame.index = pd.Index(rows)
+    return frame
+
+
+def _with_duplicates(table: str, quarantine: pd.DataFrame, duplicates: np.ndarray,
+                     raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """The chunks' quarantine with the duplicate rows added under ``duplicate_row``, which
+    takes precedence over the rules after it in ``ROW_RULES`` (a row breaking one of the
+    rules before it keeps that one)."""
+    before = set(ROW_RULES[:ROW_RULES.index("duplicate_row")])
+    keep_rule = quarantine["rule"].isin(before) & quarantine["row"].isin(duplicates)
+    moved = quarantine["row"].isin(duplicates) & ~keep_rule
+    out = quarantine.copy()
+    out.loc[moved, "rule"] = "duplicate_row"
+    out.loc[moved, "column"] = None
+    out.loc[moved, "reason"] = _reason(table, "duplicate_row", None, {})
+    new = np.setdiff1d(duplicates, quarantine["row"].to_numpy(dtype="int64"))
+    if len(new):
+        records = _records(raw_rows, new)
+        out = pd.concat([out, pd.DataFrame({
+            "table": table, "rule": "duplicate_row", "column": None,
+            "reason": [_reason(table, "duplicate_row", None, r) for r in records],
+            "row": new, "customer_id": [r.get("customer_id") for r in records],
+            "record": [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records],
+        })], ignore_index=True)
+    out["row"] = out["row"].astype("int64")
+    return out[QUARANTINE_COLUMNS].sort_values(["rule", "row"], kind="stable").reset_index(drop=True)
+
+
+def _copy_without(src: Path, dest: Path, drop_rows: np.ndarray) -> int:
+    """Stream ``src`` into ``dest`` (written under a temporary name, then renamed) without the
+    rows numbered in ``drop_rows`` and without the row-number column; returns the rows written."""
+    reader = pq.ParquetFile(src)
+    schema = reader.schema_arrow.remove(reader.schema_arrow.get_field_index(_ROW))
+    meta = json.loads(schema.metadata[b"pandas"])
+    meta["columns"] = [c for c in meta["columns"] if c["name"] != _ROW]
+    schema = schema.with_metadata({**schema.metadata, b"pandas": json.dumps(meta).encode()})
+    tmp = dest.with_name(dest.name + ".tmp")
+    drop = pa.array(drop_rows, type=pa.int64())
+    written = 0
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for batch in reader.iter_batches(batch_size=1 << 20):
+            if len(drop):
+                batch = batch.filter(pc.invert(pc.is_in(batch.column(_ROW), value_set=drop)))
+            batch = batch.drop_columns([_ROW])
+            writer.write_batch(batch)
+            written += batch.num_rows
+    os.replace(tmp, dest)
+    return written
+
+
+def _missing(con, table: str, file: Path) -> pd.DataFrame:
+    """Missing values of the kept rows, as ``churnlab.data.contract.missing_values`` counts them."""
+    columns = [c for c in CONTRACT[table].columns if not c.meaningful_null]
+    present = set(pq.ParquetFile(file).schema_arrow.names)
+    columns = [c.name for c in columns if c.name in present]
+    if not columns:
+        return missing_values({})
+    counts = con.execute("SELECT " + ", ".join(f"count(*) - count({_quote(c)})" for c in columns)
+                         + f" FROM read_parquet('{_sql(file)}')").fetchone()
+    records = [{"table": table, "column": c, "count": int(n)} for c, n in zip(columns, counts) if n]
+    out = pd.DataFrame.from_records(records, columns=["table", "column", "count"])
+    out["count"] = out["count"].astype("int64")
+    return out
+
+
+def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, dest: Path,
+                       chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                       on_row_error: str = "quarantine") -> tuple[ChunkedTable | None, list[Violation]]:
+    """Validate one non-customers table ``file`` chunk by chunk into ``dest`` (Parquet).
+
+    ``customers``: the validated customers table, not cut (every ``customer_id`` is checked
+    against it); ``as_of``: the cut (None keeps every row). Returns the result and no
+    violations, or None and every problem found (structural ones, and with
+    ``on_row_error="reject"`` the row-level ones), which the caller raises.
+    """
+    spec = CONTRACT[table]
+    customer_ids = customers["customer_id"].dropna().unique()
+    stamp = _as_timestamp(as_of)
+    known = (point_in_time({"customers": customers}, stamp)["customers"]["customer_id"]
+             if stamp is not None else customers["customer_id"])
+    known = pd.Index(known.dropna().unique())
+    if stamp is not None and len(known) == len(customer_ids):
+        known = None  # every customer had signed up by the as-of date: nothing to filter
+    scratch = dest.parent / f".{table}.chunks"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    kept_file = scratch / "kept.parquet"
+    kept = _Writer(kept_file, table)
+    problems: list[Violation] = []  # structural
+    rejected: list[Violation] = []  # row-level, with on_row_error="reject"
+    parts: list[pd.DataFrame] = []
+    hashes: list[np.ndarray] = []  # of each row's id, or of the whole typed row
+    try:
+        for chunk in read_chunks(file, chunk_rows):
+            typed, structural, failures = check_table(table, chunk, customer_ids, across_rows=False)
+            problems += structural
+            if typed is None:
+                break  # a missing column is missing from every chunk
+            if problems:
+                continue  # nothing will be kept: go on only to find every structural problem
+            quarantine, assigned = _assign({table: chunk}, {table: typed}, {table: failures})
+            if on_row_error == "reject":
+                rejected += _row_violations(table, chunk, quarantine)
+            parts.append(quarantine)
+            hashes.append(pd.util.hash_pandas_object(typed[[spec.id_column]] if spec.id_column else typed,
+                                                     index=False).to_numpy())
+            clean = typed.drop(index=assigned.get(table, []))
+            clean = clean.assign(**{_ROW: clean.index.to_numpy()})
+            if stamp is not None:
+                clean = cut_table(table, clean, stamp, known)
+            kept.write(_finish(table, clean))
+        kept.close()
+        if problems and not hashes:
+            return None, merge_violations(problems)
+        quarantine = (pd.concat(parts, ignore_index=True) if parts
+                      else pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
+                                         for c in QUARANTINE_COLUMNS}))
+        raw, failing = _cross_row_failures(table, file, np.concatenate(hashes) if hashes else np.array([], "uint64"))
+        duplicates = np.array([], dtype="int64")
+        if len(failing) and spec.id_column:
+            shown = failing[:5]
+            problems.append(violation_of(table, "duplicate_id", spec.id_column, len(failing),
+                                         [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+        elif len(failing):
+            duplicates = failing
+            quarantine = _with_duplicates(table, quarantine, duplicates, raw)
+            if on_row_error == "reject":
+                shown = duplicates[:5]
+                rejected.append(violation_of(table, "duplicate_row", None, len(duplicates),
+                                             [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+        if problems or rejected:
+            return None, merge_violations(problems + rejected)
+        rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
+        with quiet_duckdb() as con:
+            missing = _missing(con, table, dest)
+        return ChunkedTable(quarantine=quarantine, missing=missing, rows=rows), []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _empty_table(table: str, dest: Path) -> int:
+    """An empty file has no chunks: write the table with its contract columns and no rows."""
+    frame = _finish(table, pd.DataFrame({c.name: pd.Series(dtype=object) for c in CONTRACT[table].columns}))
+    pq.write_table(pa.Table.from_pandas(frame, schema=_schema(table, frame), preserve_index=False), dest)
+    return 0
+
+
+def _row_violations(table: str, chunk: pd.DataFrame, quarantine: pd.DataFrame) -> list[Violation]:
+    """The quarantine of one chunk as violations, for ``on_row_error="reject"``."""
+    out = []
+    for (rule, column), rows in quarantine.groupby(["rule", quarantine["column"].fillna("")], sort=False):
+        shown = rows["row"].to_numpy()[:5]
+        examples = [{"row": int(r), **e} for r, e in zip(shown, _records(chunk, shown))]
+        out.append(violation_of(table, rule, column or None, len(rows), examples))
+    return out
+
+
+def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                      on_row_error: str = "quarantine") -> Dataset:
+    """:func:`churnlab.data.loading.load_data` of a folder source into ``folder``, the tables with more
+    than ``chunk_rows`` rows validated in chunks and never held whole in memory.
+
+    Writes the layout of :func:`churnlab.data.saved.save_dataset` and returns it read back lazily:
+    a table becomes a pandas frame only when asked for (``dataset["usage_events"]``), and
+    ``Dataset.file`` / ``Dataset.rows`` give its file and row count without reading it.
+    Raises ``DataContractError`` as ``load_data`` does (the chunked tables are checked once the
+    others pass).
+    """
+    folder = Path(folder)
+    big = large_tables(source, chunk_rows)
+    whole = load_data(source, as_of=None, on_row_error=on_row_error, exclude=set(big))
+    stamp = _as_timestamp(as_of)
+    tables = point_in_time(whole.tables, stamp) if stamp is not None else whole.tables
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.json").unlink(missing_ok=True)
+    quarantine, missing, problems = [whole.quarantine], [missing_values(tables)], []
+    for name, file in big.items():
+        result, found = validate_in_chunks(name, file, whole["customers"], stamp, folder / f"{name}.parquet",
+                                           chunk_rows, on_row_error)
+        problems += found
+        if result is not None:
+            quarantine.append(result.quarantine)
+            missing.append(result.missing)
+    if problems:
+        raise DataContractError(problems)
+    quarantine = pd.concat([q for q in quarantine if len(q)] or quarantine[:1], ignore_index=True)
+    quarantine = quarantine.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
+    missing = pd.concat([m for m in missing if len(m)] or missing[:1], ignore_index=True)
+    missing = missing.sort_values(["table", "column"], kind="stable").reset_index(drop=True)
+    save_dataset(Dataset(tables=tables, quarantine=quarantine, missing=missing, source=whole.source,
+                         fingerprint=whole.fingerprint, as_of=stamp), folder, written=list(big))
+    return read_dataset(folder, lazy=True)

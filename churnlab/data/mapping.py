@@ -1,0 +1,312 @@
+"""Mappings: a source's own tables and columns read onto the data contract.
+
+Analysts start from a CRM export or a flat one-row-per-customer table, not from the contract.
+A :class:`~churnlab.settings.MappingSettings` (the ``mapping`` section of the settings, or a
+mapping YAML such as the shipped ``churnlab/mappings/telco.yaml``) says, per contract table,
+which source table feeds it and how its columns become contract columns. :func:`apply_mapping`
+turns the source tables as read into contract tables that ``churnlab.data.contract.validate_tables``
+then checks like any other input; ``churnlab.data.loading.load_data`` does both when given a mapping.
+
+Dirty cells never crash a load: a blank cell is a missing value; a cell that cannot be what the
+mapping says it is (text in a ``numeric`` column, a date not in its format, a churn flag with an
+unlisted value, a tenure that is not a whole number of months) sets its row aside into the
+quarantine with table, rule, column and reason — a stray description row under a CSV header is
+caught this way. A mapping that names a column the source does not have, or leaves a table
+without a column the contract requires, raises :class:`MappingError` before anything is read
+further.
+
+>>> from churnlab.settings import load_mapping                        # doctest: +SKIP
+>>> mapped = apply_mapping({"telco": frame}, load_mapping("telco"), as_of="2026-06-30")  # doctest: +SKIP
+>>> mapped.tables["customers"], mapped.quarantine                      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS
+from churnlab.settings import MappingSettings, TableMapping
+
+__all__ = ["MappingError", "MappedTables", "apply_mapping", "resolve_sources", "months_before",
+           "churn_month_date"]
+
+
+class MappingError(ValueError):
+    """The mapping does not fit the source (a column or table it names is not there) or leaves a
+    contract table without a required column; the message says which entry and what exists."""
+
+
+@dataclass(frozen=True)
+class MappedTables:
+    """The result of :func:`apply_mapping`.
+
+    ``tables``: contract name -> frame ready for validation (the contract tables the mapping did
+    not mention pass through unchanged). ``quarantine``: rows the mapping set aside, with the
+    columns of the validation quarantine (``row`` is the 0-based data row of the source table).
+    ``rows``: contract name -> the source row number of each row of ``tables[name]``, so later
+    reports can point at the source. ``sources``: contract name -> the source table read.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    rows: dict[str, np.ndarray]
+    sources: dict[str, str]
+
+
+def _listing(names) -> str:
+    names = [str(n) for n in names]
+    return ", ".join(names) if names else "none"
+
+
+def resolve_sources(mapping: MappingSettings, available: list[str]) -> dict[str, str]:
+    """Contract table -> the source table that feeds it.
+
+    A mapping entry's ``source`` must be one of ``available``; without one, the contract name is
+    used, or, for customers, the source's only table (a single CSV given as ``--data``).
+    """
+    found = {}
+    for table, tm in mapping.tables.items():
+        if tm.source is not None:
+            name = tm.source
+        elif table in available:
+            name = table
+        elif table == "customers" and len(available) == 1:
+            name = available[0]
+        else:
+            name = None
+        if name is None or name not in available:
+            wanted = f"source table {tm.source!r}" if tm.source else f"a source table named {table!r}"
+            raise MappingError(
+                f"mapping tables.{table}: the source has no {wanted.removeprefix('a ')}; set "
+                f"tables.{table}.source to one of the source's tables: {_listing(available)}")
+        found[table] = name
+    return found
+
+
+def months_before(dates: pd.Series, months: pd.Series) -> pd.Series:
+    """Each date moved back by whole calendar months, the day clipped to the month's length
+    (31 March minus one month is 28 or 29 February)."""
+    dates = pd.to_datetime(dates)
+    period = dates.dt.to_period("M") - months.to_numpy(dtype="int64")
+    first = period.dt.to_timestamp()
+    day = np.minimum(dates.dt.day.to_numpy(), period.dt.days_in_month.to_numpy())
+    return (first + pd.to_timedelta(day - 1, unit="D")).astype("datetime64[ns]")
+
+
+def churn_month_date(as_of) -> pd.Timestamp:
+    """The churn date given to a flat table's "churned in the last month": the first day of the
+    month that ends on the as-of date, (as_of - 1 month, as_of].
+
+    The true day is unknown; the first day of that month is the one that always falls within the
+    horizon of the latest snapshot whose label is known by the as-of date, so the models see the
+    churners whatever the as-of date (a later day can fall after that horizon ends).
+    """
+    end = pd.Timestamp(as_of).normalize()
+    return end - pd.DateOffset(months=1) + pd.Timedelta(days=1)
+
+
+def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=None) -> MappedTables:
+    """Map source tables (source name -> frame as read) onto contract tables.
+
+    Parameters
+    ----------
+    raw : the source's tables by their own names (CSV columns as text).
+    mapping : which source table feeds which contract table, and how.
+    as_of : the date the source describes; required when a table has ``tenure_months`` or a
+        ``churn_flag`` (the signup and churn dates are counted back from it).
+
+    Returns
+    -------
+    :class:`MappedTables`. The frames in ``raw`` are not changed.
+
+    Raises
+    ------
+    MappingError : a named source table or column is missing, two entries make the same column,
+        or a table lacks a required contract column after mapping.
+    """
+    sources = resolve_sources(mapping, sorted(raw))
+    needs_date = [t for t, tm in mapping.tables.items() if tm.tenure_months or tm.churn_flag]
+    if needs_date and as_of is None:
+        raise MappingError(
+            f"mapping tables.{needs_date[0]}: tenure_months and churn_flag are counted back from the "
+            "as-of date, and none was given; pass --as-of YYYY-MM-DD (the day the export was taken)")
+    tables: dict[str, pd.DataFrame] = {}
+    rows: dict[str, np.ndarray] = {}
+    parts = []
+    for table, tm in mapping.tables.items():
+        frame, kept, quarantine = _map_table(table, raw[sources[table]], tm, sources[table], as_of)
+        tables[table], rows[table] = frame, kept
+        parts.append(quarantine)
+    claimed = set(sources.values())
+    for name, frame in raw.items():
+        if name in CONTRACT and name not in tables and name not in claimed:
+            tables[name] = frame
+            rows[name] = np.arange(len(frame))
+    quarantine = pd.concat(parts, ignore_index=True) if parts else _empty_quarantine()
+    quarantine = quarantine.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
+    order = [t for t in CONTRACT if t in tables]
+    return MappedTables({t: tables[t] for t in order}, quarantine, {t: rows[t] for t in order}, sources)
+
+
+# ---------------------------------------------------------------------------------------------
+# One table
+# ---------------------------------------------------------------------------------------------
+
+def _named_columns(tm: TableMapping) -> list[tuple[str, str]]:
+    """(mapping entry, source column) for every source column the mapping names."""
+    named = [(f"columns.{target}", col) for target, col in tm.columns.items()]
+    named += [(f"values.{col}", col) for col in tm.values]
+    named += [(f"date_formats.{col}", col) for col in tm.date_formats]
+    named += [("numeric", col) for col in tm.numeric]
+    if tm.tenure_months:
+        named.append(("tenure_months", tm.tenure_months))
+    if tm.churn_flag:
+        named.append(("churn_flag.column", tm.churn_flag.column))
+    return named
+
+
+def _check_names(table: str, tm: TableMapping, source: str, columns: list[str]) -> None:
+    for entry, col in _named_columns(tm):
+        if col not in columns:
+            near = [c for c in columns if c.lower() == col.lower()]
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise MappingError(
+                f"mapping tables.{table}.{entry} names the source column {col!r}, which source table "
+                f"{source!r} does not have{hint}; its columns are: {_listing(columns)}")
+    if table != "customers" and (tm.tenure_months or tm.churn_flag):
+        raise MappingError(f"mapping tables.{table}: tenure_months and churn_flag only apply to customers")
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped text, blank ones missing; non-text columns (Parquet) are left as they are."""
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        return s
+    s = s.astype(object)
+    text = s.where(s.isna(), s.astype(str).str.strip())
+    return text.mask(text.eq("")).where(lambda x: x.notna(), None)
+
+
+def _map_values(s: pd.Series, values: dict) -> pd.Series:
+    key = s.where(s.isna(), s.astype(str))
+    hit = key.isin(list(values))
+    return s.where(~hit, key.map(values)).astype(object) if hit.any() else s
+
+
+def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_of):
+    src = src.reset_index(drop=True)
+    columns = [str(c) for c in src.columns]
+    _check_names(table, tm, source, columns)
+    cells = {c: _as_text(src[c]) for c in src.columns}
+    bad: dict[int, tuple[str, str, str]] = {}  # source row -> (rule, column, reason); first one wins
+
+    def flag(mask: pd.Series, rule: str, column: str, reason) -> None:
+        for row in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            bad.setdefault(int(row), (rule, column, reason(src.at[row, column])))
+
+    for col, values in tm.values.items():
+        cells[col] = _map_values(cells[col], values)
+    numeric = set(tm.numeric) | ({tm.tenure_months} if tm.tenure_months else set())
+    for col in [c for c in src.columns if c in numeric]:  # a row is reported under its leftmost bad cell
+        number = pd.to_numeric(cells[col], errors="coerce").astype("float64")
+        flag(cells[col].notna() & number.isna(), "not_a_number", col, lambda v, c=col: f"{c} {v!r} is not a number")
+        cells[col] = number
+    for col, fmt in tm.date_formats.items():
+        text = cells[col]
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        flag(text.notna() & parsed.isna(), "unparseable_date", col,
+             lambda v, c=col, f=fmt: f"{c} {v!r} does not match the date format {f}")
+        cells[col] = parsed.astype("datetime64[ns]")
+
+    made: dict[str, pd.Series] = {}
+    if tm.churn_flag:
+        col = tm.churn_flag.column
+        state = cells[col].map(lambda v: tm.churn_flag.values.get(str(v)) if v is not None else None)
+        listed = ", ".join(tm.churn_flag.values)
+        flag(cells[col].isna(), "missing_value", col, lambda v, c=col: f"{c} is empty")
+        flag(cells[col].notna() & state.isna(), "unmapped_value", col,
+             lambda v, c=col: f"{c} {v!r} is not one of {listed}")
+        made["churn_date"] = pd.Series(np.where(state.eq("churned"), churn_month_date(as_of), pd.NaT),
+                                       dtype="datetime64[ns]")
+    if tm.tenure_months:
+        col = tm.tenure_months
+        months = cells[col]
+        flag(months.isna(), "missing_value", col, lambda v, c=col: f"{c} is empty")
+        flag(months.notna() & ((months % 1 != 0) | (months < 0)), "out_of_range", col,
+             lambda v, c=col: f"{c} {v!r} is not a whole number of months >= 0")
+        # counted back from the as-of date for churners too: counted from their (assumed) churn
+        # day, their signups would fall on other days of the month than the active customers'
+        # and the tenure features would give the churn flag away
+        whole = months.where(months.notna() & (months % 1 == 0) & (months >= 0), 0).astype("int64")
+        signup = months_before(pd.Series(pd.Timestamp(as_of).normalize(), index=src.index), whole)
+        if "churn_date" in made:  # joined and left within the last month
+            signup = signup.where(~(made["churn_date"] < signup), made["churn_date"])
+        made["signup_date"] = signup
+
+    out: dict[str, pd.Series] = {}
+    origin: dict[str, str] = {}
+
+    def put(name: str, values: pd.Series, what: str) -> None:
+        if name in out:
+            raise MappingError(f"mapping tables.{table}: both {origin[name]} and {what} make the column "
+                               f"{name!r}; keep one of them")
+        out[name], origin[name] = values, what
+
+    for target, col in tm.columns.items():
+        put(target, cells[col], f"columns.{target}")
+    for name, values in made.items():
+        put(name, values, "tenure_months" if name == "signup_date" else "churn_flag")
+    for name, value in tm.constants.items():
+        put(name, pd.Series([value] * len(src), dtype=object), f"constants.{name}")
+    if tm.keep_other_columns:
+        # renamed columns appear under their contract name; tenure and the churn flag are spent on
+        # signup_date and churn_date (the flag kept as a feature would hand the models the answer)
+        spent = set(tm.columns.values()) | {tm.tenure_months} | {tm.churn_flag.column if tm.churn_flag else None}
+        for col in src.columns:
+            if col not in spent:
+                put(str(col), cells[col], f"the source column {col!r}")
+
+    frame = pd.DataFrame(out, index=src.index)
+    missing = [c for c in CONTRACT[table].required if c not in frame.columns]
+    if missing:
+        hint = " or give tenure_months" if table == "customers" and "signup_date" in missing else ""
+        raise MappingError(
+            f"mapping tables.{table}: after mapping, {table} has no {', '.join(missing)}, which the data "
+            f"contract requires; map a source column onto {'it' if len(missing) == 1 else 'each'} under "
+            f"tables.{table}.columns (e.g. {missing[0]}: <source column>){hint}. Columns after mapping: "
+            f"{_listing(frame.columns)}; source columns: {_listing(columns)}")
+
+    dropped = np.array(sorted(bad), dtype="int64")
+    kept = np.setdiff1d(np.arange(len(src)), dropped)
+    quarantine = _quarantine_rows(table, src, frame, bad, dropped)
+    return frame.iloc[kept].reset_index(drop=True), kept, quarantine
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in QUARANTINE_COLUMNS})
+
+
+def _json_cell(value):
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _quarantine_rows(table, src, frame, bad, dropped) -> pd.DataFrame:
+    if not len(dropped):
+        return _empty_quarantine()
+    records = [{str(k): _json_cell(v) for k, v in rec.items()} for rec in src.iloc[dropped].to_dict("records")]
+    ids = frame["customer_id"].iloc[dropped] if "customer_id" in frame else pd.Series([None] * len(dropped))
+    return pd.DataFrame({
+        "table": table,
+        "rule": [bad[r][0] for r in dropped],
+        "column": [bad[r][1] for r in dropped],
+        "reason": [bad[r][2] for r in dropped],
+        "row": dropped,
+        "customer_id": ids.to_numpy(dtype=object),
+        "record": [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records],
+    })[QUARANTINE_COLUMNS]

@@ -1,0 +1,10 @@
+"""Stage 4, decide: what the scores mean for the business, and who to contact.
+
+Holds customer value (``value``), the health score (``health``), saveability and the zones
+(``zones``), the rules engine (``rules``), segments (``segments``), campaign target lists
+(``campaigns``), what changed since the previous run (``changes``) and the tables and plots of
+the value, zones and campaigns notebooks (``plots``).
+
+May import: ``churnlab.data``, ``churnlab.features``, ``churnlab.models``, ``churnlab.settings``
+and modules of this package.
+"""

@@ -1,0 +1,158 @@
+"""What the notebooks of one run share, so that each step is computed once.
+
+A run executes five notebooks, each in its own kernel. Without sharing, each would read and
+validate the whole source again (about 26 s at 100,000 customers, most of a minute at a million)
+and rebuild the same features. The notebooks therefore ask this module instead of calling
+:func:`churnlab.load_data`, :func:`churnlab.build_features` and
+:func:`churnlab.build_training_set` directly:
+
+* :func:`open_data` — the validated, point-in-time dataset;
+* :func:`features_at` — the features at a date;
+* :func:`training_set` — the training set of the models.
+
+Given a run folder ``out``, the first call computes the result and keeps it under
+``<out>/work/shared/`` (Parquet, and a ``.key.json`` saying what it was made from); later calls
+with the same key read it back. The key holds everything the result depends on — the source, its
+fingerprint (sha256 of the input files, recomputed on every call, so changed data is never served
+from the copy), the as-of date, the settings that matter and the package's own code (a sha256
+of every file of ``churnlab/``: a copy made by another version of churnlab, or before an edit of
+its code, is not served to the new one) — so a stale copy is never used.
+A database source has no files to hash: its copy is keyed by the URL (without its password) and the as-of date,
+which also gives every notebook of a run the same rows even when the database moves on meanwhile.
+Without ``out`` (a notebook run by hand with ``out=None``) nothing is kept and every call computes.
+
+Results are written to a temporary name and renamed, so a reader never sees half a file.
+``churnlab run`` removes ``work/`` from the report folder when the run has succeeded.
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from churnlab.data.chunked import load_data_chunked, tables_to_chunk
+from churnlab.features.engine import build_features, build_training_set
+from churnlab.data.loading import Dataset, fingerprint, load_data
+from churnlab.data.memory import release_memory
+from churnlab.data.saved import SavedTables, read_dataset, read_key, save_dataset, write_key, write_parquet
+from churnlab.settings import Settings
+from churnlab.data.sql import is_database_url, without_password
+
+__all__ = ["open_data", "features_at", "training_set", "code_fingerprint", "folder_fingerprint", "save_dataset",
+           "read_dataset", "SavedTables"]
+
+_SHARED = ("work", "shared")
+
+
+def _folder(out: str | Path) -> Path:
+    path = Path(out).joinpath(*_SHARED)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def folder_fingerprint(folder: str | Path) -> str:
+    """sha256 of the files below ``folder``: their relative names and bytes, ``__pycache__`` left out."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        name = path.relative_to(folder).as_posix().encode()
+        data = path.read_bytes()
+        digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """:func:`folder_fingerprint` of the churnlab package, computed once per process: part of
+    every key here, so results of other code are never served back."""
+    return folder_fingerprint(Path(__file__).resolve().parents[1])
+
+
+def _source_key(data, as_of, settings: Settings) -> dict:
+    database = is_database_url(data)
+    return {
+        "code": code_fingerprint(),
+        "source": without_password(str(data))[0] if database else str(data),
+        "fingerprint": None if database else fingerprint(data, settings.mapping),
+        "as_of": pd.Timestamp(as_of).normalize().isoformat(),
+        "on_row_error": settings.validation.on_row_error,
+        "mapping": None if settings.mapping is None else settings.mapping.model_dump(mode="json"),
+    }
+
+
+def open_data(data, as_of, settings: Settings | None = None, out: str | Path | None = None) -> Dataset:
+    """The dataset as :func:`churnlab.load_data` gives it (validated, cut at ``as_of``), read and
+    validated once per run: with ``out``, the first call keeps a copy under ``<out>/work/shared/``
+    and later calls with the same source, fingerprint, as-of date and validation/mapping settings
+    read that copy back, each table when first used (:class:`SavedTables`). With ``out``, a
+    folder's tables of more than ``validation.chunk_rows`` rows are validated chunk by chunk
+    (:func:`churnlab.data.chunked.load_data_chunked`) and stay on disk until asked for as frames."""
+    settings = settings or Settings()
+    if out is None:
+        return load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
+                         mapping=settings.mapping)
+    folder = _folder(out) / "dataset"
+    key = _source_key(data, as_of, settings)
+    if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
+        return read_dataset(folder, lazy=True)
+    (folder / "source.key.json").unlink(missing_ok=True)
+    if tables_to_chunk(data, settings.validation.chunk_rows, settings.mapping):
+        # tables too large for memory are validated chunk by chunk straight into the folder
+        dataset = load_data_chunked(data, as_of, folder, chunk_rows=settings.validation.chunk_rows,
+                                    on_row_error=settings.validation.on_row_error)
+    else:
+        dataset = load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
+                            mapping=settings.mapping)
+        (folder / "dataset.json").unlink(missing_ok=True)
+        save_dataset(dataset, folder)
+    write_key(folder / "source.key.json", key)
+    return dataset
+
+
+# -- features and training sets ------------------------------------------------------------
+def _cached(out: str | Path | None, name: str, key: dict, build) -> pd.DataFrame:
+    if out is None:
+        return build()
+    folder = _folder(out)
+    data, key_file = folder / f"{name}.parquet", folder / f"{name}.key.json"
+    if read_key(key_file) == key and data.is_file():
+        # Arrow's buffers are freed column by column as they are converted: a million customers'
+        # training set (5 GB) would otherwise be held twice while it is read; what the read
+        # left in Arrow's pool (1.3 GB of it) is given back
+        frame = pq.read_table(data).to_pandas(split_blocks=True, self_destruct=True)
+        release_memory()
+        return frame
+    key_file.unlink(missing_ok=True)
+    frame = build()
+    write_parquet(frame, data)
+    write_key(key_file, key)
+    return frame
+
+
+def _dataset_key(dataset: Dataset) -> dict:
+    return {"code": code_fingerprint(), "source": dataset.source, "fingerprint": dataset.fingerprint,
+            "as_of": None if dataset.as_of is None else dataset.as_of.isoformat()}
+
+
+def features_at(dataset: Dataset, date, out: str | Path | None = None) -> pd.DataFrame:
+    """:func:`churnlab.build_features` of ``dataset`` at ``date``, kept under ``out`` when given."""
+    day = pd.Timestamp(date).normalize()
+    key = {**_dataset_key(dataset), "date": day.isoformat()}
+    return _cached(out, f"features-{day.date().isoformat()}", key, lambda: build_features(dataset, day))
+
+
+def training_set(dataset: Dataset, as_of, settings: Settings | None = None,
+                 out: str | Path | None = None) -> pd.DataFrame:
+    """:func:`churnlab.build_training_set` of ``dataset`` with the run's settings (horizon,
+    snapshots, churn definition), kept under ``out`` when given."""
+    settings = settings or Settings()
+    ms = settings.models
+    day = pd.Timestamp(as_of).normalize()
+    key = {**_dataset_key(dataset), "as_of_date": day.isoformat(), "horizon_days": settings.horizon_days,
+           "snapshots": ms.snapshots, "churn": ms.churn, "inactivity_days": ms.inactivity_days}
+    return _cached(out, f"training-{day.date().isoformat()}", key, lambda: build_training_set(
+        dataset, day, horizon_days=settings.horizon_days, snapshots=ms.snapshots, churn=ms.churn,
+        inactivity_days=ms.inactivity_days))

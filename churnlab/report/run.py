@@ -1,0 +1,408 @@
+"""One scheduled run: validate the data, execute the notebooks, write ``REPORTS/<as-of>/``.
+
+The report folder appears whole or not at all: every file is written into a staging folder next
+to it and moved into place in one rename at the end. A run that fails keeps its partial work under
+``REPORTS/.failed/<as-of>-<time>/``, leaves earlier reports untouched and raises
+:class:`RunFailed` naming the step (and, for a notebook, the cell) that failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import yaml
+
+from churnlab.decide.changes import previous_run, zone_changes
+from churnlab.data.loading import Dataset
+from churnlab.data.mapping import MappingError
+from churnlab.data.memory import release_memory
+from churnlab.report.outputs import write_scores_csv
+from churnlab.data.contract import DataContractError
+from churnlab.settings import Settings
+from churnlab.data.sql import DataSourceError, is_database_url, without_password
+from churnlab.report.handoff import open_data
+
+#: The notebooks a run executes, in order (file names in ``notebooks/``).
+NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
+                              "04_value_zones.ipynb", "05_campaigns.ipynb")
+
+#: Packages whose versions the manifest records.
+_VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
+              "lifelines", "papermill", "nbconvert")
+
+
+class RunFailed(RuntimeError):
+    """A run step failed; the message names the step and the cause."""
+
+
+def default_notebooks_dir() -> Path:
+    """The ``notebooks/`` folder of the source tree this package was installed from."""
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass
+class _Steps:
+    """Wall time of each step, in the order they ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, fn: Callable[[], object], say: Callable[[str], None]) -> object:
+        say(name)
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 3)
+
+
+def run_pipeline(
+    data: str | Path,
+    as_of: date,
+    reports: str | Path = "reports",
+    settings: Settings | None = None,
+    notebooks_dir: str | Path | None = None,
+    console=None,
+) -> Path:
+    """Run every step for ``as_of`` and return the finished ``REPORTS/<as-of>/`` folder.
+
+    Parameters
+    ----------
+    data : a folder of contract tables (Parquet/CSV), one such file, a DuckDB file or a database
+        URL (its password, if any, reaches the notebooks' kernel as ``PGPASSWORD``, never a
+        file); read through ``settings.mapping`` when the settings carry one.
+    as_of : the snapshot date; nothing after it is read.
+    reports : the reports root; the run writes ``reports/<as-of>/`` only.
+    settings : run settings (defaults when ``None``).
+    notebooks_dir : where the numbered notebooks live (default: the source tree's ``notebooks/``).
+    console : a ``rich`` console for progress, or ``None`` for silence.
+    """
+    settings = settings or Settings()
+    reports = Path(reports).resolve()
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
+    if is_database_url(str(data)):
+        data_path = str(data)
+        notebook_data, password = without_password(data_path)
+    else:
+        data_path = notebook_data = str(Path(data).resolve())
+        password = None
+    stamp = as_of.isoformat()
+    final = reports / stamp
+    staging = reports / f".staging-{stamp}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notebooks").mkdir(parents=True)
+    (staging / "html").mkdir()
+    steps = _Steps()
+
+    def say(step: str) -> None:
+        if console is not None:
+            console.print(f"[bold]{stamp}[/] {step}", highlight=False)
+
+    current = "validate"
+    try:
+        dataset: Dataset = steps.timed(
+            "validate",
+            # validated once: the notebooks read the copy kept under work/ (churnlab.report.handoff)
+            lambda: open_data(data_path, as_of, settings, out=staging),
+            say,
+        )
+        _write_data_quality(dataset, staging / "data_quality.csv")
+        # the notebooks read the validated copy under work/: the run itself keeps only the row
+        # counts and the customers its index and manifest need (a million customers' event log
+        # is several GB that would otherwise sit in memory beside every notebook's kernel)
+        rows = {name: dataset.rows(name) for name in dataset.tables}
+        dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
+        release_memory()
+        # the notebooks read the run's settings from the copy kept with the report
+        config = staging / "settings.yaml"
+        config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+        before = previous_run(reports, as_of)
+        params = {"data": notebook_data, "as_of": stamp, "config": str(config), "out": str(staging),
+                  "previous_scores": str(before / "scores.csv") if before else None}
+        with _kernel_password(password):
+            for name in NOTEBOOKS:
+                current = f"notebook {name}"
+                steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+        current = "scores"
+        steps.timed("scores", lambda: write_scores_csv(staging), say)
+        current = "changes"
+        previous = steps.timed("changes", lambda: _write_changes(staging, reports, as_of), say)
+        shutil.rmtree(staging / "work", ignore_errors=True)
+        current = "render"
+        steps.timed("render", lambda: _render_html(staging), say)
+        current = "index"
+        _write_index(staging, dataset, as_of)
+        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", rows=rows, previous=previous)
+    except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
+        failed = _keep_failed(staging, reports, stamp)
+        reason = _describe(err)
+        raise RunFailed(f"step '{current}' failed: {reason}\npartial run kept in {failed}") from err
+    _publish(staging, final)
+    return final
+
+
+def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "reports",
+             every_days: int = 7, **kwargs) -> list[Path]:
+    """Run every missing as-of date ``since, since + 7 days, ...`` up to ``until``, oldest first.
+
+    A scheduler that missed runs calls this (``churnlab run --since``) and the reports catch up
+    in order, so each run's ``changes.csv`` compares with the run a week before it. Dates whose
+    report folder exists are skipped; the first failure stops the catch-up (:class:`RunFailed`).
+    ``kwargs`` go to :func:`run_pipeline`.
+    """
+    if since > until:
+        raise ValueError(f"--since {since} is after {until}: nothing to run")
+    reports = Path(reports)
+    done = []
+    day = since
+    while day <= until:
+        if not (reports / day.isoformat()).is_dir():
+            done.append(run_pipeline(data, as_of=day, reports=reports, **kwargs))
+        day = date.fromordinal(day.toordinal() + every_days)
+    return done
+
+
+def _write_changes(staging: Path, reports: Path, as_of: date) -> str | None:
+    """``changes.csv`` against the latest earlier run; returns that run's as-of date (or None)."""
+    import pandas as pd
+
+    before = previous_run(reports, as_of)
+    current = pd.read_csv(staging / "scores.csv", dtype={"customer_id": str})
+    zones = staging / "work" / "zones.parquet"
+    if zones.is_file():  # the zone reasons stay out of scores.csv but explain the changes
+        extra = pd.read_parquet(zones)
+        if "zone_reason" in extra:
+            current = current.merge(extra[["customer_id", "zone_reason"]].astype({"customer_id": str}),
+                                    on="customer_id", how="left")
+    previous = pd.read_csv(before / "scores.csv", dtype={"customer_id": str}) if before else None
+    zone_changes(previous, current).to_csv(staging / "changes.csv", index=False, lineterminator="\n")
+    return before.name if before else None
+
+
+@contextmanager
+def _kernel_password(password: str | None) -> Iterator[None]:
+    """Hand a database password to the notebooks' kernels through ``PGPASSWORD``.
+
+    papermill writes its parameters into the executed notebook, so the URL it passes has no
+    password; the kernel inherits this process's environment and libpq reads the variable.
+    The previous value is put back afterwards.
+    """
+    if password is None:
+        yield
+        return
+    before = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = password
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = before
+
+
+def _execute(notebook: Path, staging: Path, params: dict) -> None:
+    import papermill as pm
+    from nbclient.exceptions import DeadKernelError  # papermill's executor
+
+    if not notebook.exists():
+        raise FileNotFoundError(f"notebook {notebook} not found")
+    # each notebook gets the parameters its parameters cell declares (papermill warns about others)
+    declared = pm.inspect_notebook(str(notebook))
+    output = staging / "notebooks" / notebook.name
+    try:
+        pm.execute_notebook(
+            str(notebook), str(output),
+            parameters={k: v for k, v in params.items() if k in declared},
+            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        )
+    except DeadKernelError as err:
+        raise KernelDied(f"the notebook's kernel died{_running_cell(output)}: something killed its process, "
+                         "most often the system's out-of-memory killer (`dmesg` or `journalctl -k` says so); "
+                         "give the run more memory, or fewer model fits side by side (`models: {n_jobs: 1}` "
+                         "in the settings)") from err
+
+
+class KernelDied(RuntimeError):
+    """A notebook's kernel process ended in the middle of a cell (killed, or crashed)."""
+
+
+def _running_cell(notebook: Path) -> str:
+    """`` in cell N (its first line)``: the last cell of papermill's output ``notebook`` that was
+    started (papermill marks it completed once the kernel is gone; the cells after it never
+    start). N counts the cells of the output, as papermill's own errors do."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return ""
+    first = "".join(cells[started[-1]].get("source", "")).strip().splitlines()[:1]
+    return f" in cell {started[-1]} ({first[0] if first else ''})"
+
+
+def _render_html(staging: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    # our template drops the lab template's require.js, MathJax and Mermaid from CDNs: a report
+    # opens offline and never reaches out to the internet
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    for path in sorted((staging / "notebooks").glob("*.ipynb")):
+        body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
+        (staging / "html" / f"{path.stem}.html").write_text(body, encoding="utf-8")
+
+
+def _write_data_quality(dataset: Dataset, path: Path) -> None:
+    dataset.quarantine.to_csv(path, index=False, lineterminator="\n")
+
+
+def _headlines(staging: Path) -> list[tuple[str, str]]:
+    """The numbers a reader wants first, from the files of this run (those that exist)."""
+    import pandas as pd
+
+    rows: list[tuple[str, str]] = []
+    scores_path = staging / "scores.csv"
+    if scores_path.is_file():
+        scores = pd.read_csv(scores_path)
+        rows.append(("customers scored", f"{len(scores):,}"))
+        rows.append(("expected churners within the horizon",
+                     f"{scores['churn_probability'].sum():,.0f} ({scores['churn_probability'].mean():.1%})"))
+        if "zone" in scores:
+            for zone, label in (("red", "Red Zone: at risk and worth saving"),
+                                ("dead", "Dead Zone: at risk, not worth a rescue (exit interview)")):
+                mine = scores[scores["zone"] == zone]
+                worth = f", value {mine['value'].sum():,.0f}" if "value" in mine else ""
+                rows.append((label, f"{len(mine):,}{worth}"))
+    changes = staging / "changes.csv"
+    if changes.is_file():
+        moved = pd.read_csv(changes)
+        if len(moved):
+            entered = moved[(moved["change"] == "entered") & (moved["zone"] == "red")]
+            rows.append(("entered the Red Zone since the previous run", f"{len(entered):,}"))
+    for name in ("proactive", "reactive", "exit_interviews"):
+        path = staging / "targets" / f"{name}.csv"
+        if path.is_file():
+            rows.append((f"{name.replace('_', ' ')} list", f"{len(pd.read_csv(path)):,} rows"))
+    return rows
+
+
+def _write_index(staging: Path, dataset: Dataset, as_of: date) -> None:
+    from html import escape
+
+    customers = dataset.tables["customers"]
+    quarantined = len(dataset.quarantine)
+    pages = sorted(p.name for p in (staging / "html").glob("*.html"))
+    links = "\n".join(f'<li><a href="html/{escape(p)}">{escape(p[:-5])}</a> '
+                      f'(<a href="notebooks/{escape(p[:-5])}.ipynb">notebook</a>)</li>' for p in pages)
+    numbers = [("customers known at the as-of date", f"{len(customers):,}"), *_headlines(staging),
+               ("quarantined input rows", f"{quarantined:,}")]
+    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in numbers)
+    files = [("scores.csv", "one row per active customer: churn probability, expected lifetime, value, health, zone, "
+                            "segment, symptoms, reasons"),
+             ("targets/targets.xlsx", "the campaign lists, a sheet each, for the people who make the calls"),
+             ("targets/proactive.csv", "regular touches due this week, by value tier and channel"),
+             ("targets/reactive.csv", "actions on what fired since the previous run, with compensation caps"),
+             ("targets/exit_interviews.csv", "the Dead Zone: exit interviews, no compensation"),
+             ("changes.csv", "who entered or left each zone since the previous run, and why"),
+             ("model_metrics.json", "backtest figures of every model fitted in this run"),
+             ("data_quality.csv", "every quarantined input row with table, rule and reason"),
+             ("settings.yaml", "the settings of this run"),
+             ("manifest.json", "settings, input fingerprint, versions, step timings")]
+    file_list = "\n".join(f'<li><a href="{escape(f)}">{escape(f)}</a>: {escape(what)}</li>'
+                           for f, what in files if (staging / f).exists())
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>churnlab report {as_of}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}}
+td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></head>
+<body><h1>churnlab report, as of {as_of}</h1>
+<table>
+{table}
+</table>
+<h2>Notebooks</h2><ul>
+{links}
+</ul>
+<h2>Files</h2><ul>
+{file_list}
+</ul></body></html>
+"""
+    (staging / "index.html").write_text(html, encoding="utf-8")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Settings,
+                    steps: _Steps, status: str, rows: dict[str, int], previous: str | None = None) -> None:
+    manifest = {
+        "as_of": as_of.isoformat(),
+        "status": status,
+        "previous_run": previous,
+        "data": dataset.source,
+        "input_fingerprint": dataset.fingerprint,
+        "settings": settings.model_dump(mode="json"),
+        "versions": _versions(),
+        "steps_seconds": steps.seconds,
+        "rows": rows,
+        "quarantined_rows": int(len(dataset.quarantine)),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the finished staging folder into place; an older report of the same date goes away."""
+    old = final.with_name(f".old-{final.name}")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _keep_failed(staging: Path, reports: Path, stamp: str) -> Path:
+    # The failed folder's name carries the wall-clock time so repeated failures never collide.
+    target = reports / ".failed" / f"{stamp}-{datetime.now():%H%M%S}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if staging.exists():
+        staging.rename(target)
+    else:
+        target.mkdir()
+    return target
+
+
+def _describe(err: BaseException) -> str:
+    try:
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:  # pragma: no cover
+        PapermillExecutionError = ()  # type: ignore[assignment]
+    if isinstance(err, PapermillExecutionError):
+        first_line = (err.source or "").strip().splitlines()[:1]
+        return (f"cell {err.cell_index} ({first_line[0] if first_line else ''!s}) raised "
+                f"{err.ename}: {err.evalue}")
+    if isinstance(err, DataContractError):
+        return f"the data breaks the contract:\n{err}"
+    if isinstance(err, MappingError):
+        return f"the mapping does not fit the data: {err}"
+    if isinstance(err, (DataSourceError, FileNotFoundError, KernelDied)):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
