@@ -159,7 +159,7 @@ def judge(folder: Path, seed: int = 7, oracle_draws: int = ORACLE_DRAWS, reps_au
     as_of, end = pd.Timestamp(AS_OF), pd.Timestamp(DATA_END)
     settings = Settings(seed=seed)
     t = time.perf_counter()
-    bundle, _ = fit_models(folder, as_of, settings)
+    bundle, _ = fit_models(folder, as_of, settings=settings)
     fit_s = time.perf_counter() - t
     features = build_features(folder, as_of)
     scores = score(bundle, features)
@@ -297,7 +297,7 @@ def fit_only(folder: Path, seed: int = 7) -> dict:
     # kinds (3 folds), the choice, and the two final fits, side by side as in a run
     from churnlab import fit_models
     t = time.perf_counter()
-    bundle, _ = fit_models(folder, AS_OF, Settings(seed=seed), training_set=train)
+    bundle, _ = fit_models(folder, AS_OF, training_set=train, settings=Settings(seed=seed))
     out["fit_models_s"] = round(time.perf_counter() - t, 1)
     out["chosen"] = f"{bundle.chosen['survival']} + {bundle.chosen['classifier']}"
     return out

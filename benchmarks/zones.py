@@ -81,18 +81,18 @@ def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | N
         bundle = churnlab.load_bundle(bundle_dir)
         timings["load_bundle_s"] = round(time.perf_counter() - t, 1)
     else:
-        bundle, _ = churnlab.fit_models(dataset, DATA_END, settings)
+        bundle, _ = churnlab.fit_models(dataset, DATA_END, settings=settings)
         timings["fit_models_s"] = round(time.perf_counter() - t, 1)
         if bundle_dir is not None:
             churnlab.save_bundle(bundle, bundle_dir)
     t = time.perf_counter()
     features = churnlab.build_features(dataset, DATA_END)
     scores = churnlab.score(bundle, features)
-    value = customer_value(scores, features, bundle.survival, settings)
-    rates = save_rates(dataset.tables.get("interventions"), dataset.tables["customers"], settings, DATA_END)
+    value = customer_value(scores, features, bundle.survival, settings=settings)
+    rates = save_rates(dataset.tables.get("interventions"), dataset.tables["customers"], DATA_END, settings=settings)
     frame = scores[["customer_id", "churn_probability"]].merge(value, on="customer_id").merge(
         features[["customer_id", "plan", "company_size"]], on="customer_id")
-    zones = assign_zones(frame, settings, rates)
+    zones = assign_zones(frame, rates, settings=settings)
     timings["score_value_zones_s"] = round(time.perf_counter() - t, 1)
     return frame.merge(zones, on="customer_id"), timings
 

@@ -397,7 +397,7 @@ def test_symptoms_and_messages_follow_rule_order_and_quote_values():
     assert list(result["symptom_text"]) == ["renews in 45 days; usage -42%; on the pro plan, NPS unknown",
                                             "usage -35%"]
     assert list(result.columns) == ["customer_id", "renewal", "usage", "plan", "symptoms", "alerts", "critical",
-                                    "symptom_text", "alert_text"]
+                                    "symptom_text", "alert_text", "not_worth_saving"]
 
 
 # --- docs ---------------------------------------------------------------------------------------
@@ -457,3 +457,44 @@ def test_a_misspelt_feature_is_still_an_error_when_tables_are_absent():
     rules = parse_rules("rules:\n  - {name: r, kind: risk_factor, severity: critical, when: tenure_dayz < 9, message: m}\n")
     with pytest.raises(RuleError, match="did you mean 'tenure_days'"):
         evaluate_rules(rules, pd.DataFrame({"customer_id": ["A"], "tenure_days": [1.0]}))
+
+
+def test_a_rule_flag_marks_customers_not_worth_saving_and_the_zones_send_them_to_the_dead_zone():
+    from churnlab import Settings, assign_zones, zone_frame
+
+    rules = parse_rules("""
+rules:
+  - name: poor_fit
+    kind: risk_factor
+    severity: recapitulative
+    when: last_nps <= 2
+    message: "NPS {last_nps}"
+    flag: not_worth_saving
+  - name: low_use
+    kind: risk_factor
+    severity: recapitulative
+    when: events_30d < 5
+    message: "{events_30d} events"
+""")
+    features = pd.DataFrame({"customer_id": ["A", "B", "C"], "last_nps": [1.0, 9.0, None],
+                             "events_30d": [1.0, 2.0, 50.0], "arr": [12000.0] * 3})
+    fired = evaluate_rules(rules, features)
+    assert fired["not_worth_saving"].tolist() == [True, False, False]   # only the flagged rule sets it
+    scores = pd.DataFrame({"customer_id": ["A", "B", "C"], "churn_probability": [0.6, 0.6, 0.01]})
+    value = pd.DataFrame({"customer_id": ["A", "B", "C"], "arr": [12000.0] * 3, "value": [50000.0] * 3})
+    zones = assign_zones(zone_frame(scores, value, features, flags=fired), settings=Settings())
+    assert zones["zone"].tolist() == ["dead", "red", "healthy"]
+    assert "not worth saving by a rule" in zones["zone_reason"].iloc[0]
+
+
+def test_a_rule_flag_must_be_a_known_one():
+    with pytest.raises(RuleError, match="flag"):
+        parse_rules("""
+rules:
+  - name: poor_fit
+    kind: risk_factor
+    severity: recapitulative
+    when: last_nps <= 2
+    message: "x"
+    flag: vip
+""")

@@ -4,17 +4,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churnlab.report.outputs import write_scores_csv, write_value_zones
+from churnlab.report.handoff import Handoff
+from churnlab.report.outputs import write_scores_csv
 from churnlab.decide.plots import band_summary, zone_summary
 
 
 def test_scores_csv_takes_value_health_and_zone_but_not_the_components(tmp_path):
-    work = tmp_path / "work"
-    work.mkdir()
+    hand = Handoff(tmp_path, {"as_of": "2026-06-30", "fingerprint": "f", "settings": "s"})
     ids = ["C2", "C1"]
-    pd.DataFrame({"customer_id": ids, "churn_probability": [0.5, 0.1], "expected_lifetime_days": [100.0, 300.0],
-                  "reasons": ["a", "b"]}).to_parquet(work / "model_scores.parquet")
-    pd.DataFrame({"customer_id": ids, "arr": [1200.0, 2400.0]}).to_parquet(work / "features.parquet")
+    hand.put("model_scores", pd.DataFrame({"customer_id": ids, "churn_probability": [0.5, 0.1],
+                                           "expected_lifetime_days": [100.0, 300.0], "reasons": ["a", "b"]}))
+    hand.put("features", pd.DataFrame({"customer_id": ids, "arr": [1200.0, 2400.0]}))
     value = pd.DataFrame({"customer_id": ids, "arr": [1200.0, 2400.0], "expected_margin": [900.0, 2000.0],
                           "advocacy_value": [5000.0, 0.0], "expansion_value": [0.0, 0.0], "value": [5900.0, 2000.0]})
     health = pd.DataFrame({"customer_id": ids, "health_score": [35.0, 80.0], "health_band": ["red", "green"],
@@ -22,8 +22,9 @@ def test_scores_csv_takes_value_health_and_zone_but_not_the_components(tmp_path)
     zones = pd.DataFrame({"customer_id": ids, "zone": ["red", "healthy"], "expected_gain": [100.0, -200.0],
                           "p_save": [0.3, 0.3], "priority": pd.array([1, None], dtype="Int64"),
                           "zone_reason": ["x", "y"]})
-    write_value_zones(tmp_path, value, health, zones)
-    scores = pd.read_csv(write_scores_csv(tmp_path))
+    for name, frame in (("value", value), ("health", health), ("zones", zones)):
+        hand.put(name, frame)
+    scores = pd.read_csv(write_scores_csv(hand))
     assert scores.columns.tolist() == ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
                                        "health_score", "health_band", "zone", "reasons"]
     assert scores["customer_id"].tolist() == ["C1", "C2"]

@@ -150,3 +150,40 @@ def test_a_lazily_read_table_is_refused_once_the_copy_was_replaced(small_demo, t
     assert opened["customers"] is customers  # what was read stays
     with pytest.raises(RuntimeError, match="was replaced since it was opened"):
         opened["usage_events"]
+
+
+# -- the keyed hand-off between notebooks --------------------------------------------------
+def test_a_result_handed_over_comes_back_only_for_the_same_data_date_and_settings(small_demo, tmp_path):
+    from churnlab.report.handoff import MissingResult, handoff
+
+    dataset = churnlab.load_data(small_demo, as_of=AS_OF)
+    frame = pd.DataFrame({"customer_id": ["C1", "C2"], "churn_probability": [0.1, 0.2]})
+    hand = handoff(dataset, tmp_path, settings=Settings())
+    assert not hand.has("model_scores")
+    hand.put("model_scores", frame)
+    assert hand.has("model_scores")
+    pd.testing.assert_frame_equal(handoff(dataset, tmp_path, settings=Settings()).take("model_scores"), frame)
+
+    # notebook 05 run by hand a week later: the results of the earlier date are refused, by name
+    later = churnlab.load_data(small_demo, as_of="2026-04-07")
+    with pytest.raises(MissingResult, match=r"model_scores: the one in .* was made for another as-of date "
+                                            r"2026-03-31, not 2026-04-07; run 03_models.ipynb"):
+        handoff(later, tmp_path, settings=Settings()).take("model_scores")
+    with pytest.raises(MissingResult, match="made for another settings; run 03_models.ipynb"):
+        handoff(dataset, tmp_path, settings=Settings(horizon_days=30)).take("model_scores")
+    with pytest.raises(MissingResult, match="zones: not found in .*; run 04_value_zones.ipynb"):
+        hand.take("zones")
+    with pytest.raises(MissingResult, match="out=None keeps nothing between notebooks"):
+        handoff(dataset, None, settings=Settings()).take("model_scores")
+
+
+def test_the_bundle_is_taken_only_with_the_model_scores_of_its_run(small_demo, tmp_path):
+    from churnlab.report.handoff import MissingResult, handoff
+
+    dataset = churnlab.load_data(small_demo, as_of=AS_OF)
+    hand = handoff(dataset, tmp_path, settings=Settings())
+    with pytest.raises(MissingResult, match="model_scores: not found .*run 03_models.ipynb"):
+        hand.bundle()
+    hand.put("model_scores", pd.DataFrame({"customer_id": ["C1"]}))
+    with pytest.raises(MissingResult, match="the model bundle does not load"):
+        hand.bundle()

@@ -18,7 +18,7 @@ def zone_settings(**zones) -> Settings:
 
 def test_without_history_every_segment_gets_the_prior_mean():
     customers = pd.DataFrame({"customer_id": ["A", "B"], "plan": ["basic", "pro"], "churn_date": [None, None]})
-    rates = save_rates(None, customers, zone_settings(prior_save_rate=0.3), AS_OF)
+    rates = save_rates(None, customers, AS_OF, settings=zone_settings(prior_save_rate=0.3))
     assert rates["segment"].tolist() == ["basic", "pro", ALL_SEGMENTS]
     assert rates["attempts"].tolist() == [0, 0, 0]
     assert rates["p_save"].tolist() == pytest.approx([0.3, 0.3, 0.3])
@@ -40,7 +40,7 @@ def history():
 
 def test_accepted_and_still_a_customer_after_the_window_counts_as_saved():
     interventions, customers = history()
-    rates = save_rates(interventions, customers, zone_settings(saved_after_days=90), AS_OF).set_index("segment")
+    rates = save_rates(interventions, customers, AS_OF, settings=zone_settings(saved_after_days=90)).set_index("segment")
     # basic: A1 saved; A2 accepted but left 45 days later; A3 declined; A4 saved -> 2 of 4
     assert (rates.loc["basic", "attempts"], rates.loc["basic", "saved"]) == (4, 2)
     # pro: B1's April action failed; its December action is under 90 days old and not judged yet
@@ -50,7 +50,7 @@ def test_accepted_and_still_a_customer_after_the_window_counts_as_saved():
 def test_thin_segments_are_shrunk_towards_the_pooled_rate_which_is_shrunk_towards_the_prior():
     interventions, customers = history()
     settings = zone_settings(prior_save_rate=0.3, prior_strength=10, segment_strength=5)
-    rates = save_rates(interventions, customers, settings, AS_OF).set_index("segment")
+    rates = save_rates(interventions, customers, AS_OF, settings=settings).set_index("segment")
     p0 = (2 + 10 * 0.3) / (5 + 10)                      # 2 saved of 5 judged, prior 0.3 worth 10 actions
     assert rates.loc[ALL_SEGMENTS, "p_save"] == pytest.approx(p0)
     assert rates.loc["basic", "p_save"] == pytest.approx((2 + 5 * p0) / (4 + 5))
@@ -75,7 +75,7 @@ def test_segments_differing_no_more_than_chance_all_get_the_pooled_rate():
     # rates 0.30, 0.25, 0.35 over 20 actions each scatter less than chance does at that size
     # (binomial variance 0.3 x 0.7 / 20 = 0.0105 against 0.0025 observed): no evidence of a difference
     interventions, customers = history_by_plan({"basic": (20, 6), "plus": (20, 5), "pro": (20, 7)})
-    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=20), AS_OF)
+    rates = save_rates(interventions, customers, AS_OF, settings=zone_settings(prior_save_rate=0.3, prior_strength=20))
     p0 = (18 + 20 * 0.3) / (60 + 20)
     assert rates["p_save"].tolist() == pytest.approx([p0] * 4, abs=1e-4)
     assert rates["segment_strength"].iloc[0] == MAX_SEGMENT_STRENGTH
@@ -84,7 +84,7 @@ def test_segments_differing_no_more_than_chance_all_get_the_pooled_rate():
 def test_segments_that_truly_differ_keep_close_to_their_own_rates():
     # 10%, 60% and 30% over 100 actions each: far more scatter than chance gives
     interventions, customers = history_by_plan({"basic": (100, 10), "plus": (100, 60), "pro": (100, 30)})
-    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=20), AS_OF)
+    rates = save_rates(interventions, customers, AS_OF, settings=zone_settings(prior_save_rate=0.3, prior_strength=20))
     rates = rates.set_index("segment")
     k = rates["segment_strength"].iloc[0]
     assert 1 <= k < 20                                   # weighs less than a fifth of a segment's own 100 actions
@@ -96,7 +96,7 @@ def test_segments_that_truly_differ_keep_close_to_their_own_rates():
 def test_a_single_segment_with_history_tells_nothing_about_differences():
     interventions, customers = history_by_plan({"basic": (10, 1)})
     customers = pd.concat([customers, pd.DataFrame({"customer_id": ["P"], "plan": ["pro"], "churn_date": None})])
-    rates = save_rates(interventions, customers, zone_settings(prior_save_rate=0.3, prior_strength=10), AS_OF)
+    rates = save_rates(interventions, customers, AS_OF, settings=zone_settings(prior_save_rate=0.3, prior_strength=10))
     p0 = (1 + 10 * 0.3) / (10 + 10)
     assert rates["p_save"].tolist() == pytest.approx([p0, p0, p0], abs=1e-4)
 
@@ -108,14 +108,14 @@ def test_a_fixed_segment_strength_must_be_positive():
 
 def test_segments_fall_back_to_company_size_bands():
     customers = pd.DataFrame({"customer_id": ["A", "B"], "company_size": [8, 120]})
-    rates = save_rates(None, customers, Settings(), AS_OF)
+    rates = save_rates(None, customers, AS_OF, settings=Settings())
     assert rates["segment_by"].iloc[0] == "company_size"
     assert rates["segment"].tolist() == ["1-10", "51-200", ALL_SEGMENTS]
 
 
 def test_the_rules_segment_column_is_preferred_when_present():
     customers = pd.DataFrame({"customer_id": ["A"], "segment": ["high value"], "plan": ["pro"]})
-    assert save_rates(None, customers, Settings(), AS_OF)["segment_by"].iloc[0] == "segment"
+    assert save_rates(None, customers, AS_OF, settings=Settings())["segment_by"].iloc[0] == "segment"
 
 
 # -- zones ---------------------------------------------------------------------------------------
@@ -131,14 +131,14 @@ def customers_to_zone() -> pd.DataFrame:
 
 
 def test_zones_follow_risk_and_expected_gain():
-    out = assign_zones(customers_to_zone(), zone_settings(risk_threshold=0.25, watch_ratio=0.5, action_cost=50))
+    out = assign_zones(customers_to_zone(), settings=zone_settings(risk_threshold=0.25, watch_ratio=0.5, action_cost=50))
     assert out["zone"].tolist() == ["red", "red", "dead", "dead", "watch", "healthy"]
     # 0.42 x 0.35 x 12,800 - 50; 0.30 x 0.5 x 1,000 - 50; 0.5 x 0.35 x 200 - 50
     assert out["expected_gain"].iloc[:3].tolist() == pytest.approx([1831.6, 100.0, -15.0])
 
 
 def test_every_zone_comes_with_its_reason_in_words():
-    out = assign_zones(customers_to_zone(), zone_settings(risk_threshold=0.25, watch_ratio=0.5, action_cost=50))
+    out = assign_zones(customers_to_zone(), settings=zone_settings(risk_threshold=0.25, watch_ratio=0.5, action_cost=50))
     reasons = dict(zip(out["customer_id"], out["zone_reason"]))
     assert reasons["red-big"] == "churn risk 42% ≥ 25%; expected gain 1,832 = 42% × 35% save rate × 12,800 value − 50 cost"
     assert reasons["dead-cheap"].endswith("≤ 0: saving costs more than it is expected to bring")
@@ -148,14 +148,14 @@ def test_every_zone_comes_with_its_reason_in_words():
 
 
 def test_red_zone_priority_is_by_expected_gain():
-    out = assign_zones(customers_to_zone(), zone_settings(risk_threshold=0.25, action_cost=50))
+    out = assign_zones(customers_to_zone(), settings=zone_settings(risk_threshold=0.25, action_cost=50))
     assert out.set_index("customer_id")["priority"].dropna().to_dict() == {"red-big": 1, "red-small": 2}
 
 
 def test_the_default_risk_threshold_is_the_base_rate():
     frame = pd.DataFrame({"customer_id": list("abcd"), "churn_probability": [0.1, 0.2, 0.3, 0.4],
                           "value": [1e6] * 4, "p_save": [0.5] * 4})
-    out = assign_zones(frame, Settings())
+    out = assign_zones(frame, settings=Settings())
     # mean 0.25: c and d at risk; b (0.2) at least half of it: watch; a below 0.125: healthy
     assert out["zone"].tolist() == ["healthy", "watch", "red", "red"]
     assert out["zone_reason"].iloc[2].startswith("churn risk 30% ≥ 25% (the base rate)")
@@ -166,27 +166,27 @@ def test_save_rates_are_looked_up_by_segment_and_unknown_segments_get_the_pooled
                           "saved": [2, 2], "observed_rate": [0.2, 0.2], "p_save": [0.25, 0.3]})
     frame = pd.DataFrame({"customer_id": ["a", "b"], "churn_probability": [0.5, 0.5], "value": [1000.0, 1000.0],
                           "plan": ["basic", "enterprise"]})
-    out = assign_zones(frame, zone_settings(risk_threshold=0.25, action_cost=0), rates)
+    out = assign_zones(frame, rates, settings=zone_settings(risk_threshold=0.25, action_cost=0))
     assert out["p_save"].tolist() == [0.25, 0.3]
     assert out["expected_gain"].tolist() == pytest.approx([125.0, 150.0])
 
 
 def test_without_rates_the_prior_save_rate_is_used():
     frame = pd.DataFrame({"customer_id": ["a"], "churn_probability": [0.5], "value": [1000.0]})
-    out = assign_zones(frame, zone_settings(risk_threshold=0.25, prior_save_rate=0.2, action_cost=0))
+    out = assign_zones(frame, settings=zone_settings(risk_threshold=0.25, prior_save_rate=0.2, action_cost=0))
     assert out["p_save"].iloc[0] == 0.2 and out["expected_gain"].iloc[0] == pytest.approx(100.0)
 
 
 def test_a_frame_without_value_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="lacks value"):
-        assign_zones(pd.DataFrame({"customer_id": ["a"], "churn_probability": [0.5]}), Settings())
+        assign_zones(pd.DataFrame({"customer_id": ["a"], "churn_probability": [0.5]}), settings=Settings())
 
 
 def test_timezone_aware_action_times_are_judged_in_utc():
     interventions, customers = history()
     aware = interventions.assign(ts=interventions["ts"].dt.tz_localize("Europe/Berlin"))
-    naive = save_rates(interventions, customers, Settings(), AS_OF)
-    pd.testing.assert_frame_equal(save_rates(aware, customers, Settings(), AS_OF), naive)
+    naive = save_rates(interventions, customers, AS_OF, settings=Settings())
+    pd.testing.assert_frame_equal(save_rates(aware, customers, AS_OF, settings=Settings()), naive)
 
 
 def test_an_empty_segment_column_falls_back_to_the_pooled_rate():

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from churnlab.settings import CampaignSettings
+from churnlab.settings import CampaignSettings, Settings
 
 __all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "CampaignPlan", "TARGET_COLUMNS"]
 
@@ -58,7 +58,8 @@ class CampaignPlan:
         return pd.DataFrame(rows, columns=["list", "campaign", "rows", "customers"])
 
 
-def plan_campaigns(scored: pd.DataFrame, as_of: str | date, settings: CampaignSettings) -> CampaignPlan:
+def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
+                   settings: Settings | CampaignSettings | None = None) -> CampaignPlan:
     """Plan this run's campaigns for every active customer of ``scored``.
 
     Parameters
@@ -69,12 +70,13 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, settings: CampaignSe
         names of fired rules), ``critical`` (bool) and the features that proactive campaigns
         read (``tenure_days``, ``days_since_success_touch``, ...).
     as_of : the run's date; due dates count from it.
-    settings : the campaigns section of the settings.
+    settings : run settings, or their campaigns section (defaults when None).
 
     Returns
     -------
     :class:`CampaignPlan`.
     """
+    settings = settings.campaigns if isinstance(settings, Settings) else settings or CampaignSettings()
     as_of = pd.Timestamp(as_of).date()
     missing = [c for c in ("customer_id", "zone", "value", "value_tier", "churn_probability") if c not in scored]
     if missing:

@@ -137,12 +137,13 @@ def _model_coefficients(bundle) -> tuple[pd.Series, str]:
     return coef.groupby(owner).sum(), source
 
 
-def health_weights(settings: Settings, bundle=None) -> pd.Series:
+def health_weights(bundle=None, *, settings: Settings | None = None) -> pd.Series:
     """The component weights in use, as shares summing to 1 (index: :data:`COMPONENTS`).
 
     ``series.attrs["source"]`` says where they came from ("settings" or the model's name).
     With ``weights_from: learned`` a bundle is required.
     """
+    settings = settings or Settings()
     hs = settings.health
     if hs.weights_from == "learned":
         if bundle is None:
@@ -161,7 +162,7 @@ def health_weights(settings: Settings, bundle=None) -> pd.Series:
     return weights
 
 
-def health_score(features: pd.DataFrame, settings: Settings, bundle=None) -> pd.DataFrame:
+def health_score(features: pd.DataFrame, bundle=None, *, settings: Settings | None = None) -> pd.DataFrame:
     """Health score, band and component scores of each customer of ``features``.
 
     Parameters
@@ -180,8 +181,9 @@ def health_score(features: pd.DataFrame, settings: Settings, bundle=None) -> pd.
     """
     if "customer_id" not in features.columns:
         raise ValueError("health_score: features need a customer_id column")
+    settings = settings or Settings()
     hs = settings.health
-    weights = health_weights(settings, bundle)
+    weights = health_weights(bundle, settings=settings)
     parts = _components(features)
     known = parts.notna()
     w = known.mul(weights, axis=1)

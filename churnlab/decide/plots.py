@@ -1,4 +1,4 @@
-"""Tables and plots of the value-and-zones notebook.
+"""Tables and plots of the value-and-zones and campaigns notebooks.
 
 Each plot draws on ``ax`` (a new figure when None) and returns the Axes, with a title, labelled
 axes and units; each table is a plain DataFrame in a stable order.
@@ -8,24 +8,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from churnlab.plotting import axes
 from churnlab.decide.health import BANDS, COMPONENTS
 from churnlab.decide.zones import ZONES
 
 __all__ = ["zone_summary", "band_summary", "value_summary", "plot_value_parts", "plot_health_bands",
-           "plot_health_components", "plot_risk_value_map"]
+           "plot_health_components", "plot_risk_value_map", "plot_rule_counts", "plot_campaign_sizes",
+           "segment_summary"]
 
 ZONE_COLOURS = {"red": "#d62728", "dead": "#7f7f7f", "watch": "#ff7f0e", "healthy": "#2ca02c"}
 BAND_COLOURS = {"green": "#2ca02c", "yellow": "#e6c229", "amber": "#ff7f0e", "red": "#d62728"}
 _VALUE_PARTS = ["expected_margin", "advocacy_value", "expansion_value"]
 
-
-def _axes(ax, size=(6.5, 4.5)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def zone_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +61,7 @@ def value_summary(value: pd.DataFrame) -> pd.DataFrame:
 
 def plot_value_parts(value: pd.DataFrame, top: int = 20, ax=None):
     """The ``top`` most valuable customers: stacked value parts beside their ARR."""
-    ax = _axes(ax, (8.0, 4.5))
+    ax = axes(ax, (8.0, 4.5))
     rows = value.sort_values(["value", "customer_id"], ascending=[False, True]).head(top)
     x = np.arange(len(rows))
     bottom = np.zeros(len(rows))
@@ -85,7 +79,7 @@ def plot_value_parts(value: pd.DataFrame, top: int = 20, ax=None):
 
 def plot_health_bands(health: pd.DataFrame, ax=None):
     """Customers per health band."""
-    ax = _axes(ax, (5.5, 4.0))
+    ax = axes(ax, (5.5, 4.0))
     counts = health["health_band"].value_counts().reindex(list(BANDS)).fillna(0)
     ax.bar(counts.index, counts.to_numpy(), color=[BAND_COLOURS[b] for b in counts.index])
     ax.set_title("Customers per health band")
@@ -96,7 +90,7 @@ def plot_health_bands(health: pd.DataFrame, ax=None):
 
 def plot_health_components(health: pd.DataFrame, ax=None):
     """Mean score of each component per health band (missing components left out of the mean)."""
-    ax = _axes(ax, (8.0, 4.5))
+    ax = axes(ax, (8.0, 4.5))
     means = band_summary(health)[list(COMPONENTS)]
     width = 0.8 / max(len(means.index), 1)
     x = np.arange(len(COMPONENTS))
@@ -113,7 +107,7 @@ def plot_health_components(health: pd.DataFrame, ax=None):
 
 def plot_risk_value_map(table: pd.DataFrame, threshold: float, ax=None):
     """Churn probability against value (log scale), coloured by zone, with the risk threshold."""
-    ax = _axes(ax, (7.5, 5.0))
+    ax = axes(ax, (7.5, 5.0))
     floor = max(float(table.loc[table["value"] > 0, "value"].min()) if (table["value"] > 0).any() else 1.0, 1.0)
     for zone in ZONES:
         rows = table[table["zone"] == zone]
@@ -127,3 +121,37 @@ def plot_risk_value_map(table: pd.DataFrame, threshold: float, ax=None):
     ax.set_ylabel("value (currency of MRR, log scale)")
     ax.legend(title="zone", loc="lower left", fontsize=8)
     return ax
+
+
+# -- the campaigns notebook: how often each rule fired, list sizes ----------------------------
+def plot_rule_counts(counts: pd.DataFrame, ax=None):
+    """Horizontal bars: customers each rule flagged (``churnlab.rule_counts`` output, column ``fired``)."""
+    ax = axes(ax, (8, 0.3 * len(counts) + 1.2))
+    data = counts.sort_values("fired", kind="stable")
+    ax.barh(data["rule"], data["fired"], color="#c0504d")
+    ax.set_title("How many customers each rule flags")
+    ax.set_xlabel("customers")
+    ax.set_ylabel("rule or alert")
+    return ax
+
+
+def plot_campaign_sizes(summary: pd.DataFrame, ax=None):
+    """Horizontal bars: rows per campaign, coloured by list (``CampaignPlan.summary()``)."""
+    ax = axes(ax, (8, 0.35 * len(summary) + 1.2))
+    colours = {"proactive": "#4f81bd", "reactive": "#c0504d", "exit_interviews": "#7f7f7f"}
+    labels = summary["list"] + ": " + summary["campaign"]
+    ax.barh(labels, summary["customers"], color=[colours.get(k, "#9bbb59") for k in summary["list"]])
+    ax.invert_yaxis()
+    ax.set_title("Customers on each campaign list this run")
+    ax.set_xlabel("customers")
+    ax.set_ylabel("list: campaign")
+    return ax
+
+
+def segment_summary(segments: pd.DataFrame, scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Customers, mean churn probability and value per combination of ``by`` segment parts."""
+    frame = segments.merge(scores, on="customer_id", how="left")
+    agg = {"customers": ("customer_id", "size"), "mean_churn_probability": ("churn_probability", "mean")}
+    if "value" in frame:
+        agg["value"] = ("value", "sum")
+    return frame.groupby(by, observed=True).agg(**agg).reset_index().sort_values(by, kind="stable")

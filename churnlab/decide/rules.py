@@ -9,6 +9,12 @@ A rules file has two lists (the starter set is ``churnlab/defaults/rules.yaml``;
         severity: critical                # critical: alerts on its own; recapitulative: counts
         when: is_annual == 1 and days_to_renewal <= 60 and usage_change_60d_pct <= -30
         message: "annual contract renews in {days_to_renewal} days, usage {usage_change_60d_pct:+.0f}%"
+      - name: poor_fit                    # a rule may set a flag the zones read:
+        kind: risk_factor                 # not_worth_saving puts an at-risk customer in the Dead
+        severity: recapitulative          # Zone (an exit interview, not a rescue)
+        when: satisfaction_mean <= 0.2 and tenure_days >= 365
+        message: "surveys average {satisfaction_mean:.2f} after a year"
+        flag: not_worth_saving
       - name: nps_promoter_to_detractor
         kind: symptom
         severity: critical
@@ -86,13 +92,16 @@ from churnlab.features.catalogue import FEATURES
 __all__ = [
     "Alert", "Rule", "RuleError", "RuleProblem", "RuleSet", "RESULT_COLUMNS", "FUNCTIONS",
     "load_rules", "parse_rules", "check_rules", "evaluate_rules", "rules_not_evaluated",
-    "rule_counts", "render_markdown", "DEFAULT_RULES",
+    "rule_counts", "render_markdown", "DEFAULT_RULES", "FLAGS",
 ]
 
 #: Where the starter rule set lives inside the package (label used in messages).
 DEFAULT_RULES = "churnlab/defaults/rules.yaml"
 #: The columns :func:`evaluate_rules` adds after the per-rule and per-alert columns.
-RESULT_COLUMNS = ["symptoms", "alerts", "critical", "symptom_text", "alert_text"]
+RESULT_COLUMNS = ["symptoms", "alerts", "critical", "symptom_text", "alert_text", "not_worth_saving"]
+#: Flags a rule may set on the customers it fires for; the zones read them
+#: (:func:`churnlab.decide.zones.assign_zones`), so rules are evaluated before zones.
+FLAGS = ("not_worth_saving",)
 #: The functions an expression may call, with how many arguments each takes (min, max).
 FUNCTIONS = {"is_missing": (1, 1), "abs": (1, 1), "min": (2, None), "max": (2, None), "coalesce": (2, 2)}
 _RESERVED = {"customer_id", "prev", *RESULT_COLUMNS, *FUNCTIONS}
@@ -119,6 +128,9 @@ class Rule(_Strict):
     without_previous: str | None = Field(
         None, description="Condition used when no previous frame is given (for rules reading prev.).")
     message: str = Field(description="What fired, in words; may quote {feature} values.")
+    flag: Literal["not_worth_saving"] | None = Field(
+        None, description="A flag set on the customers the rule fires for: not_worth_saving puts an at-risk "
+                          "customer in the Dead Zone (an exit interview, not a rescue).")
 
     def reads_previous(self) -> bool:
         """Whether ``when`` reads ``prev.<feature>``."""
@@ -837,7 +849,9 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     - ``alerts``: names of the fired critical rules and recapitulative alerts, ``;``-separated;
     - ``critical``: True when a critical rule fired;
     - ``symptom_text``: the messages of the fired rules with their values, ``; ``-separated;
-    - ``alert_text``: the messages of the fired recapitulative alerts, ``; ``-separated.
+    - ``alert_text``: the messages of the fired recapitulative alerts, ``; ``-separated;
+    - ``not_worth_saving``: True when a rule with ``flag: not_worth_saving`` fired (read by
+      :func:`churnlab.decide.zones.assign_zones` through :func:`churnlab.decide.zones.zone_frame`).
 
     ``result.attrs`` holds ``rules_not_evaluated`` (names) and ``basis`` (rule name -> how it
     was evaluated: ``current``, ``previous``, ``window``, ``not evaluated``, or ``no data`` when
@@ -915,10 +929,13 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     # texts grow only on the rows where a rule fired: most rows get no symptom at all
     symptoms, texts, alerts, alert_texts = (np.full(n, "", dtype=object) for _ in range(4))
     critical = np.zeros(n, dtype=bool)
+    flagged = {flag: np.zeros(n, dtype=bool) for flag in FLAGS}
     for rule in ruleset.rules:
         rows = np.flatnonzero(is_true[rule.name])
         if not len(rows):
             continue
+        if rule.flag is not None:
+            flagged[rule.flag][rows] = True
         symptoms[rows] = symptoms[rows] + (";" + rule.name)
         texts[rows] = texts[rows] + _messages(rule, rows, current, prev_aligned)
         if rule.severity == "critical":
@@ -933,6 +950,8 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     out["critical"] = critical
     out["symptom_text"] = _strip(texts, 2)
     out["alert_text"] = _strip(alert_texts, 2)
+    for flag, values in flagged.items():
+        out[flag] = values
     out.attrs["rules_not_evaluated"] = [k for k, v in basis.items() if v in ("not evaluated", "no data")]
     out.attrs["basis"] = basis
     return out
@@ -1040,7 +1059,8 @@ def render_markdown(ruleset: RuleSet | None = None) -> str:
             if r.kind == kind:
                 without = f"`{_md(r.without_previous)}`" if r.without_previous else (
                     "not evaluated" if r.reads_previous() else "")
-                lines.append(f"| `{r.name}` | {r.severity} | `{_md(r.when)}` | {without} | {_md(r.message)} |")
+                flag = f" (sets `{r.flag}`)" if r.flag else ""
+                lines.append(f"| `{r.name}` | {r.severity} | `{_md(r.when)}` | {without} | {_md(r.message)}{flag} |")
         lines.append("")
     if ruleset.alerts:
         lines += ["## Recapitulative alerts", "", "| alert | fires when at least | of | message |",

@@ -5,7 +5,7 @@ they are and how to reach them, so that campaigns act differently by segment. Ti
 bands are settings (:class:`churnlab.settings.SegmentSettings`); a customer with a missing value
 gets the level ``unknown`` and is never dropped.
 
->>> segments = assign_segments(scores.merge(features, on="customer_id"), settings)
+>>> segments = assign_segments(scores.merge(features, on="customer_id"), settings=settings)
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ _LABEL = {
 }
 
 
-def assign_segments(frame: pd.DataFrame, settings: Settings | SegmentSettings) -> pd.DataFrame:
+def assign_segments(frame: pd.DataFrame, *, settings: Settings | SegmentSettings | None = None) -> pd.DataFrame:
     """Give every customer of ``frame`` a churn segment.
 
     ``frame``: one row per customer with ``customer_id``, ``churn_probability`` and ``value``
@@ -50,7 +50,7 @@ def assign_segments(frame: pd.DataFrame, settings: Settings | SegmentSettings) -
 
     Missing values give ``unknown`` in their column and in the label.
     """
-    seg = settings.segments if isinstance(settings, Settings) else settings
+    seg = settings.segments if isinstance(settings, Settings) else settings or SegmentSettings()
     _require(frame, "customer_id")
     _require(frame, "churn_probability")
     if "value" in frame.columns:

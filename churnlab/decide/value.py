@@ -83,7 +83,8 @@ def survival_annuity(features: pd.DataFrame, survival, months: int, annual_disco
     return (curve * discount[:, None]).sum(axis=0)
 
 
-def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, settings: Settings) -> pd.DataFrame:
+def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, *,
+                   settings: Settings | None = None) -> pd.DataFrame:
     """The value of each scored customer and its parts.
 
     Parameters
@@ -101,7 +102,7 @@ def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, setti
     DataFrame in the order of ``scores`` with :data:`VALUE_COLUMNS`: ``customer_id``, ``arr``,
     ``expected_margin``, ``advocacy_value``, ``expansion_value``, ``value`` (currency of mrr).
     """
-    vs = settings.value
+    vs = (settings or Settings()).value
     if "customer_id" not in scores.columns or "customer_id" not in features.columns:
         raise ValueError("customer_value: scores and features both need a customer_id column")
     if features["customer_id"].duplicated().any():

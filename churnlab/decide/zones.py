@@ -99,8 +99,8 @@ def segment_of(frame: pd.DataFrame, by: str | None = None) -> tuple[str, pd.Seri
     return by, values.where(values.notna(), "unknown").astype(str)
 
 
-def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, settings: Settings,
-               as_of: str | date, by: str | None = None) -> pd.DataFrame:
+def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, as_of: str | date,
+               by: str | None = None, *, settings: Settings | None = None) -> pd.DataFrame:
     """P(save | action) per segment from past retention actions, shrunk towards a Beta prior.
 
     Parameters
@@ -120,6 +120,7 @@ def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, sett
     (saved / attempts, missing without attempts), ``segment_strength`` (k, the same on every row:
     given, or estimated from the history), ``p_save`` (the shrunk estimate).
     """
+    settings = settings or Settings()
     zs = settings.zones
     as_of = pd.Timestamp(as_of)
     if "customer_id" not in customers.columns:
@@ -223,10 +224,10 @@ def _pct(x: float) -> str:
     return f"{x:.1%}".replace(".0%", "%")
 
 
-def risk_threshold(churn_probability, settings: Settings) -> float:
+def risk_threshold(churn_probability, *, settings: Settings | None = None) -> float:
     """The churn probability from which a customer is at risk: ``settings.zones.risk_threshold``,
     or with ``base_rate`` the mean of ``churn_probability`` (the customers being zoned)."""
-    zs = settings.zones
+    zs = (settings or Settings()).zones
     if zs.risk_threshold == "base_rate":
         p = np.asarray(churn_probability, dtype="float64")
         return float(p.mean()) if len(p) else 1.0
@@ -237,7 +238,8 @@ def _money(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def assign_zones(frame: pd.DataFrame, settings: Settings, rates: pd.DataFrame | None = None) -> pd.DataFrame:
+def assign_zones(frame: pd.DataFrame, rates: pd.DataFrame | None = None, *,
+                 settings: Settings | None = None) -> pd.DataFrame:
     """Red, dead, watch or healthy for each customer, with the expected gain and the reason.
 
     Parameters
@@ -256,6 +258,7 @@ def assign_zones(frame: pd.DataFrame, settings: Settings, rates: pd.DataFrame | 
     ``priority`` (1 = contact first; Red Zone only, by expected gain then customer_id, else
     missing) and ``zone_reason`` in words.
     """
+    settings = settings or Settings()
     zs = settings.zones
     need = [c for c in ("customer_id", "churn_probability", "value") if c not in frame.columns]
     if need:
@@ -278,7 +281,7 @@ def assign_zones(frame: pd.DataFrame, settings: Settings, rates: pd.DataFrame | 
 
     cost = zs.action_cost
     gain = p * p_save * value - cost
-    threshold = risk_threshold(p, settings)
+    threshold = risk_threshold(p, settings=settings)
     watch = zs.watch_ratio * threshold
     at_risk = p >= threshold
     zone = np.select([at_risk & ~not_worth & (gain > 0), at_risk, p >= watch],

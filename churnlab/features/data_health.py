@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from churnlab.data.contract import TABLES
+from churnlab.data.loading import ROW_TIME, Dataset
 from churnlab.features.catalogue import CUSTOMER_RECORDS, feature_names
 from churnlab.features.engine import connect
-from churnlab.data.loading import ROW_TIME, Dataset
-from churnlab.data.contract import TABLES
+from churnlab.plotting import axes
 
 #: What each contract table gives the kit, and what a run goes without when it is absent.
 TABLE_ROLES: dict[str, tuple[str, str]] = {
@@ -108,10 +109,7 @@ def monthly_rows(dataset: Dataset) -> pd.DataFrame:
 
 def plot_monthly_movements(movements: pd.DataFrame, ax=None):
     """Bars of signups and churns per month, with the active base on a second axis."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4))
+    ax = axes(ax, (10, 4))
     width = 20
     ax.bar(movements["month"], movements["signups"], width=width, label="signups", color="#4c78a8")
     ax.bar(movements["month"], -movements["churns"], width=width, label="churns (negative)", color="#e45756")
@@ -130,10 +128,7 @@ def plot_monthly_movements(movements: pd.DataFrame, ax=None):
 
 def plot_monthly_rows(rows: pd.DataFrame, ax=None):
     """One line per table: rows per month (log scale, tables differ by orders of magnitude)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4))
+    ax = axes(ax, (10, 4))
     for name in rows.columns:
         ax.plot(rows.index, rows[name].clip(lower=1), label=name)
     ax.set_yscale("log")

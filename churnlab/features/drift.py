@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from churnlab.plotting import axes
+
 __all__ = ["psi", "feature_drift", "score_shift", "plot_score_shift", "KEY_FEATURES"]
 
 #: Features whose drift the data-health notebook shows when present.
@@ -82,10 +84,7 @@ def score_shift(previous: pd.DataFrame | None, current: pd.DataFrame, column: st
 
 def plot_score_shift(previous: pd.DataFrame, current: pd.DataFrame, column: str = "churn_probability", ax=None):
     """Overlaid histograms of the churn probability in the previous run and now."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    ax = axes(ax, (7, 4))
     top = float(max(previous[column].quantile(0.99), current[column].quantile(0.99)))
     bins = np.linspace(0, max(top, 1e-3), 40)
     ax.hist(previous[column], bins=bins, alpha=0.5, density=True, label="previous run")

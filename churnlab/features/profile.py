@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from churnlab.features.catalogue import split_columns
-from churnlab.features.catalogue import FEATURES
+from churnlab.features.catalogue import FEATURES, split_columns
+from churnlab.plotting import axes
 
 __all__ = ["profile_features", "churn_signal", "plot_churn_signal"]
 
@@ -64,10 +64,7 @@ def churn_signal(training_set: pd.DataFrame, max_rows: int = 1_000_000, seed: in
 
 def plot_churn_signal(signal: pd.DataFrame, top: int = 15, ax=None):
     """Horizontal bars of the ``top`` strongest univariate signals; returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.3 * top + 1.2))
+    ax = axes(ax, (7, 0.3 * top + 1.2))
     head = signal.head(top).iloc[::-1]
     colours = ["#b2182b" if d.startswith("higher") else "#2166ac" for d in head["direction"]]
     ax.barh(head["feature"], head["auc"] - 0.5, left=0.5, color=colours)

@@ -85,7 +85,7 @@ def model_metrics(result: BacktestResult, chosen: dict, horizon_days: int, as_of
     }
 
 
-def fit_models(data: Dataset | str | Path, as_of: str | date, settings: Settings | None = None,
+def fit_models(data: Dataset | str | Path, as_of: str | date, *, settings: Settings | None = None,
                training_set: pd.DataFrame | None = None, fingerprint: str = "") -> tuple[ModelBundle, BacktestResult]:
     """Backtest, choose and fit the churn models for ``as_of``.
 

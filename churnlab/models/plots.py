@@ -11,21 +11,15 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from churnlab.plotting import axes
+
 __all__ = ["plot_roc", "plot_lift", "plot_calibration", "plot_survival_by_group", "plot_profit_curve"]
 
-
-def _axes(ax, size=(6.0, 4.5)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_roc(curves: dict, ax=None):
     """ROC curve per model with its AUC in the legend, and the diagonal of a random ranking."""
-    ax = _axes(ax)
+    ax = axes(ax, (6.0, 4.5))
     for name, (y, score) in curves.items():
         fpr, tpr, _ = roc_curve(y, score)
         ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y, score):.3f})")
@@ -46,7 +40,7 @@ def _gains(y, score):
 def plot_lift(curves: dict, ax=None):
     """Cumulative gains: share of churners reached against share of customers contacted,
     riskiest first."""
-    ax = _axes(ax)
+    ax = axes(ax, (6.0, 4.5))
     for name, (y, score) in curves.items():
         x, g = _gains(y, score)
         ax.plot(100 * x, 100 * g, label=name)
@@ -61,7 +55,7 @@ def plot_lift(curves: dict, ax=None):
 
 def plot_calibration(curves: dict, n_bins: int = 10, ax=None):
     """Observed churn rate against mean predicted probability per quantile bin, per model."""
-    ax = _axes(ax)
+    ax = axes(ax, (6.0, 4.5))
     top = 0.0
     for name, (y, p) in curves.items():
         observed, predicted = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
@@ -77,7 +71,7 @@ def plot_calibration(curves: dict, n_bins: int = 10, ax=None):
 
 def plot_survival_by_group(survival: pd.DataFrame, ax=None, title: str | None = None):
     """One survival curve per column of ``survival`` (index: days after the as-of date)."""
-    ax = _axes(ax)
+    ax = axes(ax, (6.0, 4.5))
     for name in survival.columns:
         ax.plot(survival.index, 100 * survival[name], label=str(name))
     ax.set_title(title or "Expected share of today's customers still with us")
@@ -89,7 +83,7 @@ def plot_survival_by_group(survival: pd.DataFrame, ax=None, title: str | None = 
 
 def plot_profit_curve(frame: pd.DataFrame, ax=None):
     """Expected profit per customer against the share targeted (from ``metrics.profit_curve``)."""
-    ax = _axes(ax)
+    ax = axes(ax, (6.0, 4.5))
     ax.plot(100 * frame["fraction_targeted"], frame["profit_per_customer"])
     best = frame["profit_per_customer"].idxmax()
     ax.axvline(100 * frame.loc[best, "fraction_targeted"], color="grey", linestyle=":")

@@ -8,7 +8,11 @@ and rebuild the same features. The notebooks therefore ask this module instead o
 
 * :func:`open_data` — the validated, point-in-time dataset;
 * :func:`features_at` — the features at a date;
-* :func:`training_set` — the training set of the models.
+* :func:`training_set` — the training set of the models;
+* :func:`handoff` — a :class:`Handoff` through which a notebook puts the results a later notebook
+  takes (the model scores and bundle of 03, the value, health, zones and fired rules of 04 (rules are evaluated before the zones, which read the flags
+  they set), the
+  segments of 05), every one under the same kind of key.
 
 Given a run folder ``out``, the first call computes the result and keeps it under
 ``<out>/work/shared/`` (Parquet, and a ``.key.json`` saying what it was made from); later calls
@@ -21,12 +25,18 @@ A database source has no files to hash: its copy is keyed by the URL (without it
 which also gives every notebook of a run the same rows even when the database moves on meanwhile.
 Without ``out`` (a notebook run by hand with ``out=None``) nothing is kept and every call computes.
 
+A result taken under another key (another as-of date, other data, other settings or code) is
+never served: :meth:`Handoff.take` raises :class:`MissingResult` naming the notebook to run first
+and what differs, so a notebook run by hand after changing ``as_of`` cannot mix dates.
+
 Results are written to a temporary name and renamed, so a reader never sees half a file.
 ``churnlab run`` removes ``work/`` from the report folder when the run has succeeded.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,9 +50,11 @@ from churnlab.data.memory import release_memory
 from churnlab.data.saved import SavedTables, read_dataset, read_key, save_dataset, write_key, write_parquet
 from churnlab.settings import Settings
 from churnlab.data.sql import is_database_url, without_password
+from churnlab.models.bundle import BundleError, ModelBundle, load_bundle
 
-__all__ = ["open_data", "features_at", "training_set", "code_fingerprint", "folder_fingerprint", "save_dataset",
-           "read_dataset", "SavedTables"]
+__all__ = ["open_data", "features_at", "training_set", "handoff", "Handoff", "MissingResult", "PRODUCERS",
+           "code_fingerprint", "folder_fingerprint", "settings_fingerprint", "save_dataset", "read_dataset",
+           "SavedTables"]
 
 _SHARED = ("work", "shared")
 
@@ -156,3 +168,103 @@ def training_set(dataset: Dataset, as_of, settings: Settings | None = None,
     return _cached(out, f"training-{day.date().isoformat()}", key, lambda: build_training_set(
         dataset, day, horizon_days=settings.horizon_days, snapshots=ms.snapshots, churn=ms.churn,
         inactivity_days=ms.inactivity_days))
+
+
+# -- results handed from one notebook to a later one ---------------------------------------
+#: The notebook that makes each result a later notebook (or the run) takes.
+PRODUCERS: dict[str, str] = {
+    "model_scores": "03_models.ipynb", "features": "03_models.ipynb",
+    "value": "04_value_zones.ipynb", "health": "04_value_zones.ipynb", "zones": "04_value_zones.ipynb",
+    "rules": "04_value_zones.ipynb",
+    "segments": "05_campaigns.ipynb",
+}
+
+
+class MissingResult(FileNotFoundError):
+    """A result a notebook needs was not made for this data, date and settings: the message
+    names the notebook to run first."""
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """sha256 of the settings as JSON: results made under other settings are not served."""
+    text = json.dumps(settings.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _differences(found: dict, wanted: dict) -> str:
+    words = {"as_of": "as-of date", "fingerprint": "input data", "source": "source", "code": "churnlab code",
+             "settings": "settings"}
+    parts = []
+    for field in ("as_of", "source", "fingerprint", "settings", "code"):
+        if found.get(field) != wanted.get(field):
+            shown = (f" {str(found.get(field))[:10]}, not {str(wanted.get(field))[:10]}" if field == "as_of" else "")
+            parts.append(f"another {words[field]}{shown}")
+    return ", ".join(parts) or "another run"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The results the notebooks of one run hand each other, under one key.
+
+    ``key`` holds the code, the input's source and fingerprint, the as-of date and the settings
+    (:func:`handoff` makes it). :meth:`put` keeps a frame under ``<out>/work/shared/`` with that
+    key; :meth:`take` gives it back only when the key is the same, and otherwise raises
+    :class:`MissingResult` saying which notebook to run first and what differs.
+    """
+
+    out: Path | None
+    key: dict
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        folder = _folder(self.out)
+        return folder / f"{name}.parquet", folder / f"{name}.key.json"
+
+    def put(self, name: str, frame: pd.DataFrame) -> None:
+        """Keep ``frame`` as the result ``name`` of this run (nothing is kept without ``out``)."""
+        if self.out is None:
+            return
+        data, key_file = self._paths(name)
+        key_file.unlink(missing_ok=True)
+        write_parquet(frame, data)
+        write_key(key_file, {**self.key, "result": name})
+
+    def _missing(self, name: str, why: str) -> MissingResult:
+        maker = PRODUCERS.get(name, "the notebook that makes it")
+        return MissingResult(f"{name}: {why}; run {maker} with the same data, as_of and config"
+                             f"{'' if self.out is None else f' and out={str(self.out)!r}'} first")
+
+    def has(self, name: str) -> bool:
+        """Whether :meth:`take` would give ``name``."""
+        if self.out is None:
+            return False
+        data, key_file = self._paths(name)
+        return data.is_file() and read_key(key_file) == {**self.key, "result": name}
+
+    def take(self, name: str) -> pd.DataFrame:
+        """The result ``name`` made for this key; :class:`MissingResult` when there is none."""
+        if self.out is None:
+            raise self._missing(name, "out=None keeps nothing between notebooks")
+        data, key_file = self._paths(name)
+        found = read_key(key_file)
+        if found is None or not data.is_file():
+            raise self._missing(name, f"not found in {self.out}")
+        if found != {**self.key, "result": name}:
+            raise self._missing(name, f"the one in {self.out} was made for {_differences(found, self.key)}")
+        return pd.read_parquet(data)
+
+    def bundle(self) -> ModelBundle:
+        """The model bundle notebook 03 saved under ``<out>/models`` with this run's model scores,
+        checked as :func:`~churnlab.models.bundle.load_bundle` checks it."""
+        self.take("model_scores")  # the bundle is saved beside them: same data, date and settings
+        try:
+            return load_bundle(Path(self.out) / "models", fingerprint=self.key["fingerprint"])
+        except BundleError as err:
+            raise self._missing("model_scores", f"the model bundle does not load ({err})") from err
+
+
+def handoff(dataset: Dataset, out: str | Path | None, *, settings: Settings | None = None) -> Handoff:
+    """The :class:`Handoff` of the run folder ``out`` for ``dataset`` (source, fingerprint, as-of
+    date) and ``settings``: every notebook of a run gets the same one."""
+    settings = settings or Settings()
+    return Handoff(None if out is None else Path(out),
+                   {**_dataset_key(dataset), "settings": settings_fingerprint(settings)})

@@ -2,7 +2,7 @@
 
 Notebooks hand their results to these functions instead of writing files themselves, so a
 notebook run by hand with ``out=...`` and a scheduled run produce the same files. Intermediate
-results go to ``<out>/work/`` as Parquet; the published files (``scores.csv``,
+results pass between notebooks through :mod:`churnlab.report.handoff`; the published files (``scores.csv``,
 ``model_metrics.json``, ``models/``) follow ``docs/run-outputs.md``. CSVs are sorted by
 ``customer_id``, use ``\\n`` line ends and print floats with 6 decimals, so the same inputs and
 settings give byte-identical files.
@@ -14,108 +14,41 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnlab.models.bundle import BundleError, ModelBundle, load_bundle, save_bundle
+from churnlab.models.bundle import ModelBundle, save_bundle
+from churnlab.report.handoff import Handoff
 
-__all__ = ["write_model_outputs", "write_value_zones", "model_results", "write_scores_csv", "write_targets",
-           "write_segments", "read_work", "SCORES_COLUMNS"]
+__all__ = ["write_model_outputs", "write_scores_csv", "write_targets", "segments_with_symptoms", "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
                   "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
 
 
-def _work(out: str | Path) -> Path:
-    path = Path(out) / "work"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def read_work(out: str | Path, name: str) -> pd.DataFrame:
-    """An intermediate result written by an earlier notebook of the same run.
-
-    Raises FileNotFoundError naming the notebook to run first when it is missing.
-    """
-    path = Path(out) / "work" / f"{name}.parquet"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run the earlier notebooks with out={str(out)!r} first")
-    return pd.read_parquet(path)
-
-
-def write_model_outputs(out: str | Path, bundle: ModelBundle, scores: pd.DataFrame,
-                        features: pd.DataFrame) -> None:
-    """Save the model bundle (``<out>/models/``), ``<out>/model_metrics.json`` and the scores
-    and features at the as-of date (``<out>/work/``)."""
+def write_model_outputs(bundle: ModelBundle, out: str | Path) -> None:
+    """Publish the model bundle (``<out>/models/``) and ``<out>/model_metrics.json``."""
     out = Path(out)
     save_bundle(bundle, out / "models")
     (out / "model_metrics.json").write_text(json.dumps(bundle.metrics, indent=2, sort_keys=False) + "\n",
                                             encoding="utf-8")
-    scores.to_parquet(_work(out) / "model_scores.parquet", index=False)
-    features.to_parquet(_work(out) / "features.parquet", index=False)
 
 
-def model_results(out: str | Path | None, dataset, as_of, settings) -> tuple[ModelBundle, pd.DataFrame, pd.DataFrame, str]:
-    """``(bundle, features, scores, source)``: the model results notebook 03 wrote under ``out``.
+def write_scores_csv(hand: Handoff) -> Path:
+    """Assemble ``<out>/scores.csv`` from the results the notebooks handed over (``hand``).
 
-    They are used when present and made for this data and as-of date (the bundle is loaded with
-    :func:`~churnlab.models.bundle.load_bundle`, which checks the data fingerprint and the features);
-    otherwise the models are fitted here (:func:`churnlab.fit_models`) and, when ``out`` is
-    given, written there as notebook 03 would. ``source`` says which happened, in words.
+    The model scores are required; ``arr`` comes from the features the models scored; later
+    steps (value, health, zones, segments) add their columns when their results exist. Columns
+    not produced by any step are left out rather than written empty.
     """
-    from churnlab.features.engine import build_features
-    from churnlab.models.fit import fit_models, score
-
-    as_of = pd.Timestamp(as_of).date().isoformat()
-    if out is not None and (Path(out) / "models" / "bundle.json").is_file():
-        try:
-            features = read_work(out, "features")
-            bundle = load_bundle(Path(out) / "models", fingerprint=dataset.fingerprint, features=features)
-            if bundle.as_of == as_of:
-                return bundle, features, read_work(out, "model_scores"), "the model results of notebook 03"
-        except (BundleError, FileNotFoundError):
-            pass
-    bundle, _ = fit_models(dataset, as_of, settings, fingerprint=dataset.fingerprint)
-    features = build_features(dataset, as_of)
-    scores = score(bundle, features, reasons=settings.models.reasons)
-    if out is not None:
-        write_model_outputs(out, bundle, scores, features)
-    return bundle, features, scores, "models fitted here (no model results of notebook 03 for this data and date)"
-
-
-def write_value_zones(out: str | Path, value: pd.DataFrame, health: pd.DataFrame, zones: pd.DataFrame) -> None:
-    """Save the value, health and zone tables to ``<out>/work/{value,health,zones}.parquet``;
-    :func:`write_scores_csv` takes ``value``, ``health_score``, ``health_band`` and ``zone`` from
-    them (the component columns stay in the Parquet files and the notebook)."""
-    work = _work(out)
-    for name, frame in (("value", value), ("health", health), ("zones", zones)):
-        frame.to_parquet(work / f"{name}.parquet", index=False)
-
-
-def write_segments(out: str | Path, segments: pd.DataFrame, rules: pd.DataFrame) -> None:
-    """Save each customer's ``segment`` and fired ``symptoms`` (all rules firing now, not only
-    the new ones) to ``<out>/work/segments.parquet`` for :func:`write_scores_csv`."""
-    frame = segments[["customer_id", "segment"]].merge(rules[["customer_id", "symptoms"]], on="customer_id",
-                                                        how="left", validate="one_to_one")
-    frame.to_parquet(_work(out) / "segments.parquet", index=False)
-
-
-def write_scores_csv(out: str | Path) -> Path:
-    """Assemble ``<out>/scores.csv`` from the intermediate results present.
-
-    The model scores are required; ``arr`` comes from the features; later steps (value, health,
-    zones) add their columns when their results exist. Columns not produced by any step are left
-    out rather than written empty.
-    """
-    out = Path(out)
-    scores = read_work(out, "model_scores")
-    features = read_work(out, "features")
+    out = Path(hand.out)
+    scores = hand.take("model_scores")
+    features = hand.take("features")
     table = scores.merge(features[["customer_id", "arr"]] if "arr" in features else features[["customer_id"]],
                          on="customer_id", how="left")
     if "arr" in table:
         table["arr"] = table["arr"].fillna(0.0)
     for extra in ("value", "health", "zones", "segments"):
-        path = out / "work" / f"{extra}.parquet"
-        if path.is_file():
-            more = pd.read_parquet(path)
+        if hand.has(extra):
+            more = hand.take(extra)
             table = table.merge(more[[c for c in more.columns if c == "customer_id" or c not in table]],
                                 on="customer_id", how="left")
     columns = [c for c in SCORES_COLUMNS if c in table.columns]
@@ -123,6 +56,13 @@ def write_scores_csv(out: str | Path) -> Path:
     path = out / "scores.csv"
     table.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
     return path
+
+
+def segments_with_symptoms(segments: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's ``segment`` and fired ``symptoms`` (all rules firing now, not only the new
+    ones): the ``segments`` result notebook 05 hands to :func:`write_scores_csv`."""
+    return segments[["customer_id", "segment"]].merge(rules[["customer_id", "symptoms"]], on="customer_id",
+                                                       how="left", validate="one_to_one")
 
 
 #: Sheet titles of targets.xlsx, by list.

@@ -29,7 +29,7 @@ from churnlab.report.outputs import write_scores_csv
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 from churnlab.data.sql import DataSourceError, is_database_url, without_password
-from churnlab.report.handoff import open_data
+from churnlab.report.handoff import Handoff, handoff, open_data
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
@@ -132,10 +132,11 @@ def run_pipeline(
             for name in NOTEBOOKS:
                 current = f"notebook {name}"
                 steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+        hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
         current = "scores"
-        steps.timed("scores", lambda: write_scores_csv(staging), say)
+        steps.timed("scores", lambda: write_scores_csv(hand), say)
         current = "changes"
-        previous = steps.timed("changes", lambda: _write_changes(staging, reports, as_of), say)
+        previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
         shutil.rmtree(staging / "work", ignore_errors=True)
         current = "render"
         steps.timed("render", lambda: _render_html(staging), say)
@@ -171,15 +172,15 @@ def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "
     return done
 
 
-def _write_changes(staging: Path, reports: Path, as_of: date) -> str | None:
+def _write_changes(hand: Handoff, reports: Path, as_of: date) -> str | None:
     """``changes.csv`` against the latest earlier run; returns that run's as-of date (or None)."""
     import pandas as pd
 
+    staging = hand.out
     before = previous_run(reports, as_of)
     current = pd.read_csv(staging / "scores.csv", dtype={"customer_id": str})
-    zones = staging / "work" / "zones.parquet"
-    if zones.is_file():  # the zone reasons stay out of scores.csv but explain the changes
-        extra = pd.read_parquet(zones)
+    if hand.has("zones"):  # the zone reasons stay out of scores.csv but explain the changes
+        extra = hand.take("zones")
         if "zone_reason" in extra:
             current = current.merge(extra[["customer_id", "zone_reason"]].astype({"customer_id": str}),
                                     on="customer_id", how="left")
