@@ -285,3 +285,75 @@ def test_docs_features_md_is_generated_from_the_catalogue():
     assert text == render_markdown(), "regenerate: python -m churnlab.features.catalogue > docs/features.md"
     for f in FEATURES:
         assert f"`{f.name}`" in text
+
+
+# -- the catalogue is the one definition: the engine's windows and the reasons' phrases -----------
+
+#: features worded from their description on purpose (``<description>: <value>``)
+DESCRIBED_ONLY = {
+    "mrr", "arr", "seats", "active_subscriptions", "plan", "quantity_7d", "quantity_30d", "quantity_90d",
+    "quantity_180d", "events_prior_30d", "event_types_change_30d", "days_since_last_nps", "ces_change",
+    "reviews_365d", "review_rating_365d", "referrals_365d", "reach_365d", "interventions_total",
+    "interventions_accepted",
+}
+
+
+def test_every_feature_has_a_phrase_or_is_worded_from_its_description_on_purpose():
+    from churnlab.models.reasons import phrase
+
+    assert DESCRIBED_ONLY <= set(feature_names())
+    for f in FEATURES:
+        assert (f.phrase is None) == (f.name in DESCRIBED_ONLY), f.name
+        if f.phrase is not None:
+            assert phrase(f.name, 2.0) == f.phrase(2.0)
+
+
+def _windows_changed(monkeypatch, change):
+    """The catalogue with ``change(feature) -> window_days`` applied (None: left as it is)."""
+    from dataclasses import replace
+
+    from churnlab.features import catalogue
+
+    new = tuple(f if change(f) is None else replace(f, window_days=change(f)) for f in catalogue.FEATURES)
+    monkeypatch.setattr(catalogue, "FEATURES", new)
+
+
+def _window_literals(con) -> list[int]:
+    """Every day count after INTERVAL or subtracted from a snapshot date in the tables' SQL."""
+    import re
+
+    from churnlab.features.engine import _GROUPS
+
+    sql = "\n".join(build(con) for build in _GROUPS.values())
+    return [int(n) for n in re.findall(r"INTERVAL (\d+) DAY|snap - (\d+)", sql) for n in n if n]
+
+
+def test_the_sql_has_no_window_but_the_catalogues(monkeypatch):
+    from churnlab.features.engine import connect
+
+    with connect(dataset_from_frames(hand_made())) as con:
+        assert set(_window_literals(con)) == {8, 15, 90, 180, 365}
+        _windows_changed(monkeypatch, lambda f: None if f.window_days is None else f.window_days + 1000)
+        # left: the age thresholds of tickets_open_over_7d and critical_open_over_14d (days 8 and 15)
+        assert set(_window_literals(con)) == {8, 15, 1090, 1180, 1365}
+
+
+def test_a_changed_window_changes_the_computed_features(monkeypatch):
+    tables = hand_made()
+    windows = {"tickets_90d": 5, "high_critical_tickets_90d": 5, "events_7d": 1, "quantity_7d": 6,
+               "days_since_last_use": 3}
+    _windows_changed(monkeypatch, lambda f: windows.get(f.name))
+    a = build_features(dataset_from_frames(tables), AS_OF).set_index("customer_id").loc["A"]
+    assert (a.tickets_90d, a.high_critical_tickets_90d) == (1, 0)   # only T3, opened 06-28
+    assert (a.events_7d, a.quantity_7d) == (1, 3.0)                 # 06-30 23:00; and 06-25 in 6 days
+    assert a.days_since_last_use == 0 and a.events_30d == 3
+    # D has no use: still the fill, which is the catalogue's own (not derived from the window)
+    tables["usage_events"] = tables["usage_events"][tables["usage_events"].ts < "2024-06-20"]
+    a = build_features(dataset_from_frames(tables), AS_OF).set_index("customer_id").loc["A"]
+    assert a.days_since_last_use == 180                             # last use 06-10: outside 3 days
+
+
+def test_features_the_sql_computes_over_one_look_back_must_share_their_window(monkeypatch):
+    _windows_changed(monkeypatch, lambda f: 30 if f.name == "nps_change" else None)
+    with pytest.raises(ValueError, match="nps_change"):
+        build_features(dataset_from_frames(hand_made()), AS_OF)

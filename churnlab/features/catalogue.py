@@ -1,21 +1,30 @@
-"""The feature catalogue: every feature's name, group, source table, window and meaning.
+"""The feature catalogue: every feature's name, group, source table, window, meaning and phrase.
 
-One list, in code. ``churnlab.features.engine`` computes exactly these columns (a test checks both
-ways) and ``docs/features.md`` is generated from this list (``python -m
-churnlab.features.catalogue > docs/features.md``; a test keeps them in step).
+One list, in code, and the one place a feature's facts are written:
+
+- ``churnlab.features.engine`` computes exactly these columns (a test checks both ways), and the
+  look-back windows in its SQL are these ``window_days`` (:func:`window`; a test checks the SQL
+  holds no other window);
+- ``churnlab.models.reasons`` words a value with the feature's ``phrase`` (or, without one, from
+  its description);
+- ``docs/features.md`` is generated from this list (``python -m churnlab.features.catalogue >
+  docs/features.md``; a test keeps them in step).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 
 __all__ = ["Feature", "FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "NOT_MODEL_INPUTS", "CUSTOMER_RECORDS", "feature_names",
-           "split_columns", "render_markdown"]
+           "window", "split_columns", "render_markdown"]
 
 USAGE_WINDOWS = (7, 30, 90, 180)
 DEPARTMENTS = ("sales", "marketing", "finance", "rnd", "support", "success")
+#: how reasons name a department, where its key would read poorly
+_DEPARTMENT_WORDS = {"rnd": "R&D", "success": "customer success"}
 
 
 #: Columns of a features frame or training set that are never model inputs: who, when, and the
@@ -51,8 +60,11 @@ class Feature:
     """One feature column.
 
     ``window_days``: the look-back window ending on the snapshot date (None: the state on that
-    date). ``fill``: the value when the customer has no rows in the window (None: left missing,
-    meaning "unknown").
+    date); a feature comparing two spans gives the whole span (``usage_change_60d_pct``: 120,
+    the last 60 days against the 60 before). ``fill``: the value when the customer has no rows
+    in the window (None: left missing, meaning "unknown"). ``phrase``: the value in words for a
+    reason ("NPS 3: detractor"); None where the description reads well enough ("<description>:
+    <value>").
     """
 
     name: str
@@ -61,109 +73,206 @@ class Feature:
     window_days: int | None
     description: str
     fill: float | None = 0.0
+    phrase: Callable[[float], str] | None = None
+
+
+def window(name: str) -> int:
+    """The ``window_days`` of feature ``name``: the look-back the engine's SQL uses for it."""
+    for f in FEATURES:
+        if f.name == name:
+            if f.window_days is None:
+                raise ValueError(f"{name} has no window: it is the state on the snapshot date")
+            return f.window_days
+    raise KeyError(f"{name} is not in the feature catalogue")
+
+
+# -- phrases: a value in words ------------------------------------------------------------------
+
+def _n(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def _plural(v: float, one: str, many: str) -> str:
+    return f"{_n(v)} {one if round(v) == 1 else many}"
+
+
+def _counted(template: str) -> Callable[[float], str]:
+    """The value counted in the braced noun: ``"{ticket} open"`` gives "1 ticket open", "2 tickets open"."""
+    before, rest = template.split("{", 1)
+    noun, after = rest.split("}", 1)
+    return lambda v: f"{before}{_plural(v, noun, noun + 's')}{after}"
+
+
+def _flag(yes: str, no: str) -> Callable[[float], str]:
+    """A 0/1 feature: ``yes`` from 0.5 up."""
+    return lambda v: yes if v >= 0.5 else no
+
+
+def _signed(template: str, down: str, up: str) -> Callable[[float], str]:
+    """A signed value: ``template`` with ``{way}`` (``down`` below 0, else ``up``) and ``{v}``, ``{abs}``."""
+    return lambda v: template.format(way=down if v < 0 else up, v=v, abs=abs(v))
+
+
+def _change(what: str, base: str) -> Callable[[float], str]:
+    """A percent change: "usage down 48% vs the prior 60 days"."""
+    return _signed(what + " {way} {abs:.0f}% vs " + base, "down", "up")
+
+
+def _nps(v: float) -> str:
+    kind = "detractor" if v <= 6 else "passive" if v <= 8 else "promoter"
+    return f"NPS {v:.0f}: {kind}"
+
+
+def _tenure(v: float) -> str:
+    return f"customer for only {_n(v)} days" if v < 365 else f"customer for {_n(v)} days"
+
+
+def _usage_trend(v: float) -> str:
+    return _change("usage in the last 30 days", "the 30 before")(100 * (math.exp(v) - 1))
+
+
+def _since_touch(who: str, reach: int) -> Callable[[float], str]:
+    """Days since a contact with ``who``; ``reach`` (the look-back) means none in it."""
+    return lambda v: (f"no contact with {who} for {_plural(v, 'day', 'days')}" if v >= reach
+                      else f"last contact with {who} {_plural(v, 'day', 'days')} ago")
 
 
 def _usage() -> list[Feature]:
     out = []
     for w in USAGE_WINDOWS:
-        out.append(Feature(f"events_{w}d", "usage", "usage_events", w, f"usage events in the last {w} days"))
+        out.append(Feature(f"events_{w}d", "usage", "usage_events", w, f"usage events in the last {w} days",
+                           phrase=_counted(f"{{usage event}} in the last {w} days")))
         out.append(Feature(f"quantity_{w}d", "usage", "usage_events", w, f"summed event quantity in the last {w} days"))
     out += [
         Feature("events_prior_30d", "usage", "usage_events", 60, "usage events 31-60 days before the snapshot"),
         Feature("usage_trend_30d", "usage", "usage_events", 60,
-                "log((events_30d + 1) / (events_prior_30d + 1)): below 0 when use is falling"),
+                "log((events_30d + 1) / (events_prior_30d + 1)): below 0 when use is falling", phrase=_usage_trend),
         Feature("usage_change_60d_pct", "usage", "usage_events", 120,
                 "percent change of events in the last 60 days against the 60 before (missing when none before)",
-                fill=None),
+                fill=None, phrase=_change("usage", "the prior 60 days")),
         Feature("days_since_last_use", "usage", "usage_events", 180,
-                "days since the last usage event (180 when none in the last 180 days)", fill=180.0),
-        Feature("event_types_30d", "usage", "usage_events", 30, "distinct event types in the last 30 days"),
+                "days since the last usage event (180 when none in the last 180 days)", fill=180.0,
+                phrase=_counted("no product use for {day}")),
+        Feature("event_types_30d", "usage", "usage_events", 30, "distinct event types in the last 30 days",
+                phrase=_counted("{feature} used in the last 30 days")),
         Feature("event_types_change_30d", "usage", "usage_events", 60,
                 "distinct event types in the last 30 days minus those of the 30 days before"),
-        Feature("active_users_30d", "usage", "usage_events", 30, "distinct users with an event in the last 30 days"),
+        Feature("active_users_30d", "usage", "usage_events", 30, "distinct users with an event in the last 30 days",
+                phrase=_counted("{active user} in the last 30 days")),
         Feature("active_users_change_30d", "usage", "usage_events", 60,
-                "active users in the last 30 days minus those of the 30 days before"),
+                "active users in the last 30 days minus those of the 30 days before",
+                phrase=_signed("active users {way} by {abs:,.0f} in 30 days", "down", "up")),
     ]
     return out
 
 
 def _touch() -> list[Feature]:
-    out = [Feature(f"days_since_{d}_touch", "360 view", "touchpoints", 180,
-                   f"days since the last contact with {d} (180 when none in the last 180 days)", fill=180.0)
+    reach = 180     # days_since_*_touch: the look-back, and the value when nothing is in it
+    out = [Feature(f"days_since_{d}_touch", "360 view", "touchpoints", reach,
+                   f"days since the last contact with {d} ({reach} when none in the last {reach} days)",
+                   fill=float(reach), phrase=_since_touch(_DEPARTMENT_WORDS.get(d, d), reach))
            for d in DEPARTMENTS]
     out += [Feature(f"negative_{d}_touches_90d", "360 view", "touchpoints", 90,
-                    f"contacts with {d} with sentiment below -0.2 in the last 90 days") for d in DEPARTMENTS]
+                    f"contacts with {d} with sentiment below -0.2 in the last 90 days",
+                    phrase=_counted(f"{{negative contact}} with {_DEPARTMENT_WORDS.get(d, d)} in the last 90 days"))
+            for d in DEPARTMENTS]
     out += [
         Feature("inbound_complaints_90d", "360 view", "touchpoints", 90,
-                "inbound contacts with sentiment below -0.2 in the last 90 days"),
+                "inbound contacts with sentiment below -0.2 in the last 90 days",
+                phrase=_counted("{complaint} in the last 90 days")),
         Feature("touch_sentiment_90d", "360 view", "touchpoints", 90,
-                "mean sentiment of contacts in the last 90 days (-1..1)", fill=None),
+                "mean sentiment of contacts in the last 90 days (-1..1)", fill=None,
+                phrase=_signed("contacts {way} in tone (sentiment {v:+.2f})", "negative", "positive")),
     ]
     return out
 
 
 FEATURES: tuple[Feature, ...] = tuple([
     # account and contract ---------------------------------------------------------------------
-    Feature("tenure_days", "account", "customers", None, "days since signup"),
+    Feature("tenure_days", "account", "customers", None, "days since signup", phrase=_tenure),
     Feature("mrr", "contract", "subscriptions", None, "monthly recurring revenue of the running subscriptions"),
     Feature("arr", "contract", "subscriptions", None, "annual recurring revenue: 12 x mrr"),
-    Feature("mrr_change_90d", "contract", "subscriptions", 90, "mrr now minus mrr 90 days earlier"),
+    Feature("mrr_change_90d", "contract", "subscriptions", 90, "mrr now minus mrr 90 days earlier",
+            phrase=_signed("MRR {way} {abs:,.0f} over 90 days", "down", "up")),
     Feature("mrr_change_90d_pct", "contract", "subscriptions", 90,
-            "percent change of mrr over 90 days (missing when there was none)", fill=None),
+            "percent change of mrr over 90 days (missing when there was none)", fill=None,
+            phrase=_change("MRR", "90 days ago")),
     Feature("seats", "contract", "subscriptions", None, "seats of the running subscriptions"),
     Feature("active_subscriptions", "contract", "subscriptions", None, "running subscriptions"),
-    Feature("is_annual", "contract", "subscriptions", None, "1 when a running subscription is billed annually"),
+    Feature("is_annual", "contract", "subscriptions", None, "1 when a running subscription is billed annually",
+            phrase=_flag("annual contract", "monthly contract")),
     Feature("days_to_renewal", "contract", "subscriptions", None,
             "days to the next renewal of the running subscriptions: the renewal_date's anniversary (the start date's when "
             "absent) by billing period",
-            fill=None),
+            fill=None, phrase=_counted("contract renews in {day}")),
     Feature("annual_renewal_90d", "contract", "subscriptions", None,
-            "1 when an annual subscription comes up for renewal within 90 days (annual contracts are left at renewal)"),
+            "1 when an annual subscription comes up for renewal within 90 days (annual contracts are left at renewal)",
+            phrase=_flag("annual contract up for renewal within 90 days", "no annual renewal within 90 days")),
     Feature("plan", "contract", "subscriptions", None,
             "plan of the largest running subscription (category; 'none' without one)", fill=None),
     # usage -------------------------------------------------------------------------------------
     *_usage(),
     # support -----------------------------------------------------------------------------------
-    Feature("open_tickets", "support", "support_tickets", 365, "tickets open on the snapshot date"),
+    Feature("open_tickets", "support", "support_tickets", 365, "tickets open on the snapshot date",
+            phrase=_counted("{support ticket} open")),
     Feature("open_high_critical_tickets", "support", "support_tickets", 365,
-            "open tickets of high or critical severity"),
-    Feature("tickets_open_over_7d", "support", "support_tickets", 365, "tickets open for more than 7 days"),
+            "open tickets of high or critical severity", phrase=_counted("{high or critical ticket} open")),
+    Feature("tickets_open_over_7d", "support", "support_tickets", 365, "tickets open for more than 7 days",
+            phrase=_counted("{ticket} open for more than 7 days")),
     Feature("critical_open_over_14d", "support", "support_tickets", 365,
-            "critical tickets open for more than 14 days"),
-    Feature("tickets_90d", "support", "support_tickets", 90, "tickets opened in the last 90 days"),
+            "critical tickets open for more than 14 days", phrase=_counted("{critical ticket} open for more than 14 days")),
+    Feature("tickets_90d", "support", "support_tickets", 90, "tickets opened in the last 90 days",
+            phrase=_counted("{support ticket} in the last 90 days")),
     Feature("high_critical_tickets_90d", "support", "support_tickets", 90,
-            "high or critical tickets opened in the last 90 days"),
+            "high or critical tickets opened in the last 90 days",
+            phrase=_counted("{high or critical ticket} in the last 90 days")),
     Feature("resolution_hours_90d", "support", "support_tickets", 90,
-            "mean hours to close, tickets closed in the last 90 days", fill=None),
+            "mean hours to close, tickets closed in the last 90 days",
+            fill=None, phrase=lambda v: f"tickets took {v:.0f} hours to resolve on average"),
     Feature("reopened_tickets_90d", "support", "support_tickets", 90,
-            "reopened tickets among those closed in the last 90 days"),
+            "reopened tickets among those closed in the last 90 days",
+            phrase=_counted("{ticket} reopened in the last 90 days")),
     Feature("ticket_csat_180d", "support", "support_tickets", 180,
-            "mean ticket CSAT (1-5), tickets closed in the last 180 days", fill=None),
+            "mean ticket CSAT (1-5), tickets closed in the last 180 days", fill=None,
+            phrase=lambda v: f"ticket satisfaction {v:.1f} of 5"),
     # feedback ----------------------------------------------------------------------------------
-    Feature("last_nps", "feedback", "surveys", 365, "latest NPS score (0-10) in the last year", fill=None),
-    Feature("nps_change", "feedback", "surveys", 365, "latest NPS minus the one before", fill=None),
-    Feature("nps_detractor", "feedback", "surveys", 365, "1 when the latest NPS is 0-6"),
-    Feature("nps_promoter", "feedback", "surveys", 365, "1 when the latest NPS is 9-10"),
+    Feature("last_nps", "feedback", "surveys", 365, "latest NPS score (0-10) in the last year", fill=None,
+            phrase=_nps),
+    Feature("nps_change", "feedback", "surveys", 365, "latest NPS minus the one before", fill=None,
+            phrase=_signed("NPS {way} by {abs:.0f} points", "fell", "rose")),
+    Feature("nps_detractor", "feedback", "surveys", 365, "1 when the latest NPS is 0-6",
+            phrase=_flag("NPS detractor", "not an NPS detractor")),
+    Feature("nps_promoter", "feedback", "surveys", 365, "1 when the latest NPS is 9-10",
+            phrase=_flag("NPS promoter", "not an NPS promoter")),
     Feature("days_since_last_nps", "feedback", "surveys", 365, "days since the latest NPS answer", fill=None),
-    Feature("last_csat", "feedback", "surveys", 365, "latest CSAT survey score (1-5)", fill=None),
-    Feature("csat_change", "feedback", "surveys", 365, "latest CSAT minus the one before", fill=None),
+    Feature("last_csat", "feedback", "surveys", 365, "latest CSAT survey score (1-5)", fill=None,
+            phrase=lambda v: f"CSAT {v:.0f} of 5"),
+    Feature("csat_change", "feedback", "surveys", 365, "latest CSAT minus the one before", fill=None,
+            phrase=_signed("CSAT {way} by {abs:.0f}", "fell", "rose")),
     Feature("last_ces", "feedback", "surveys", 365, "latest customer effort score (1-7, higher is harder)",
-            fill=None),
+            fill=None, phrase=lambda v: f"customer effort {v:.0f} of 7 (higher is harder)"),
     Feature("ces_change", "feedback", "surveys", 365, "latest CES minus the one before", fill=None),
     Feature("satisfaction_mean", "feedback", "surveys", None,
             "mean of every survey answer up to the date, each on 0..1 for its kind (NPS / 10, (CSAT - 1) / 4, "
-            "(7 - CES) / 6): lasting satisfaction, steadier than the latest answer", fill=None),
+            "(7 - CES) / 6): lasting satisfaction, steadier than the latest answer", fill=None,
+            phrase=lambda v: f"survey answers average {100 * v:.0f} of 100 over the whole relationship"),
     Feature("comment_sentiment_180d", "feedback", "surveys", 180,
-            "mean VADER compound sentiment (-1..1) of survey comments in the last 180 days", fill=None),
+            "mean VADER compound sentiment (-1..1) of survey comments in the last 180 days", fill=None,
+            phrase=_signed("survey comments {way} (sentiment {v:+.2f})", "negative", "positive")),
     # billing -----------------------------------------------------------------------------------
     Feature("overdue_invoices", "billing", "invoices", 365,
-            "invoices past due and unpaid on the snapshot date (issued in the last year)"),
-    Feature("days_overdue_max", "billing", "invoices", 365, "days the oldest overdue invoice is past due"),
-    Feature("overdue_amount", "billing", "invoices", 365, "amount of the overdue invoices"),
+            "invoices past due and unpaid on the snapshot date (issued in the last year)",
+            phrase=_counted("{invoice} overdue")),
+    Feature("days_overdue_max", "billing", "invoices", 365, "days the oldest overdue invoice is past due",
+            phrase=_counted("an invoice {day} overdue")),
+    Feature("overdue_amount", "billing", "invoices", 365, "amount of the overdue invoices",
+            phrase=lambda v: f"{v:,.0f} overdue"),
     Feature("late_payments_180d", "billing", "invoices", 180,
-            "invoices issued in the last 180 days that were paid after their due date"),
+            "invoices issued in the last 180 days that were paid after their due date",
+            phrase=_counted("{late payment} in the last 180 days")),
     Feature("failed_payments_180d", "billing", "invoices", 180,
-            "invoices issued in the last 180 days whose payment failed"),
+            "invoices issued in the last 180 days whose payment failed",
+            phrase=_counted("{failed payment} in the last 180 days")),
     # 360 view ----------------------------------------------------------------------------------
     *_touch(),
     # advocacy ----------------------------------------------------------------------------------
@@ -173,19 +282,21 @@ FEATURES: tuple[Feature, ...] = tuple([
     Feature("referrals_365d", "advocacy", "advocacy", 365, "referrals in the last year"),
     Feature("reach_365d", "advocacy", "advocacy", 365, "audience reached by the customer's public voice in the last year"),
     Feature("negative_reach_365d", "advocacy", "advocacy", 365,
-            "audience of negative reviews and mentions (rating <= 2 or sentiment < -0.2) in the last year"),
+            "audience of negative reviews and mentions (rating <= 2 or sentiment < -0.2) in the last year",
+            phrase=lambda v: f"negative public voice reached {_n(v)} people"),
     Feature("vocal_detractor", "advocacy", "advocacy", 365,
-            "1 when a negative review or mention reached 1,000 people or more in the last year"),
+            "1 when a negative review or mention reached 1,000 people or more in the last year",
+            phrase=_flag("vocal detractor in public", "not a vocal detractor")),
     Feature("vocal_promoter", "advocacy", "advocacy", 365,
             "1 when a positive review or mention (rating >= 4 or sentiment > 0.3) reached 1,000 or more, "
-            "or the customer referred someone, in the last year"),
+            "or the customer referred someone, in the last year", phrase=_flag("vocal promoter", "not a vocal promoter")),
     # interventions ------------------------------------------------------------------------------
     Feature("interventions_total", "interventions", "interventions", None, "past retention actions"),
     Feature("interventions_accepted", "interventions", "interventions", None, "past actions the customer accepted"),
     Feature("interventions_declined", "interventions", "interventions", None,
-            "past actions declined or left without response"),
+            "past actions declined or left without response", phrase=_counted("declined {retention offer}")),
     Feature("days_since_last_intervention", "interventions", "interventions", None,
-            "days since the latest retention action", fill=None),
+            "days since the latest retention action", fill=None, phrase=_counted("last retention action {day} ago")),
 ])
 
 

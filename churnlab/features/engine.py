@@ -45,7 +45,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES
+from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES, window
 from churnlab.data.loading import Dataset, quiet_duckdb
 from churnlab.data.contract import CONTRACT
 from churnlab.features.usage_windows import usage_window_features
@@ -419,10 +419,34 @@ def _days(n: int) -> str:
     return f"s.snap_end - INTERVAL {int(n)} DAY"
 
 
+# -- windows: every look-back below is a catalogue window_days ------------------------------------
+# Some figures are not windows and stay literal: the age thresholds of tickets_open_over_7d and
+# critical_open_over_14d (opened 8 / 15 days before the end of the snapshot day), the 90-day
+# horizon of annual_renewal_90d (a look ahead; its window is None) and the billing periods (365, 30).
+
+def _window(*names: str) -> int:
+    """The catalogue window of ``names``, which one look-back of the SQL computes together."""
+    days = {window(n) for n in names}
+    if len(days) > 1:
+        raise ValueError(f"the SQL computes {', '.join(names)} over one look-back, but the catalogue gives "
+                         f"them windows of {', '.join(map(str, sorted(days)))} days")
+    return days.pop()
+
+
+def _within(reach: int, **windows: int) -> int:
+    """``reach``, the look-back of a table's range join, after checking it holds the ``windows``
+    filtered inside it."""
+    wider = [f"{name} ({w} days)" for name, w in windows.items() if w > reach]
+    if wider:
+        raise ValueError(f"the SQL reads {reach} days back, less than the catalogue window of {', '.join(wider)}")
+    return reach
+
+
 # -- one query per table -------------------------------------------------------------------------
 
 def _subscriptions(con) -> str:
-    return """
+    back = _window("mrr_change_90d", "mrr_change_90d_pct")
+    return f"""
     WITH act AS (
         SELECT s.customer_id, p.snap, s.mrr, s.seats, s.plan, s.billing_period,
                date_diff('day', CAST(coalesce(s.renewal_date, s.start_date) AS DATE), p.snap) AS age
@@ -432,8 +456,8 @@ def _subscriptions(con) -> str:
     ), before AS (
         SELECT s.customer_id, p.snap, sum(s.mrr) AS mrr_before
         FROM snaps p JOIN subscriptions s
-          ON CAST(s.start_date AS DATE) <= p.snap - 90
-          AND (s.end_date IS NULL OR CAST(s.end_date AS DATE) > p.snap - 90)
+          ON CAST(s.start_date AS DATE) <= p.snap - {back}
+          AND (s.end_date IS NULL OR CAST(s.end_date AS DATE) > p.snap - {back})
         GROUP BY 1, 2
     ), now AS (
         SELECT customer_id, snap, sum(mrr) AS mrr, sum(seats) AS seats, count(*) AS active_subscriptions,
@@ -455,6 +479,11 @@ def _subscriptions(con) -> str:
 
 
 def _support_tickets(con) -> str:
+    opened = _window("tickets_90d", "high_critical_tickets_90d")
+    closed = _window("resolution_hours_90d", "reopened_tickets_90d")
+    csat = window("ticket_csat_180d")
+    reach = _within(_window("open_tickets", "open_high_critical_tickets", "tickets_open_over_7d", "critical_open_over_14d"),
+                    opened=opened, closed=closed, csat=csat)
     open_ = "(t.closed_at IS NULL OR t.closed_at >= s.snap_end)"
     closed_in = lambda w: f"(t.closed_at < s.snap_end AND t.closed_at >= {_days(w)})"  # noqa: E731
     return f"""
@@ -464,14 +493,14 @@ def _support_tickets(con) -> str:
            count(*) FILTER (WHERE {open_} AND t.opened_at < {_days(8)}) AS tickets_open_over_7d,
            count(*) FILTER (WHERE {open_} AND t.severity = 'critical' AND t.opened_at < {_days(15)})
                AS critical_open_over_14d,
-           count(*) FILTER (WHERE t.opened_at >= {_days(90)}) AS tickets_90d,
-           count(*) FILTER (WHERE t.opened_at >= {_days(90)} AND t.severity IN ('high', 'critical'))
+           count(*) FILTER (WHERE t.opened_at >= {_days(opened)}) AS tickets_90d,
+           count(*) FILTER (WHERE t.opened_at >= {_days(opened)} AND t.severity IN ('high', 'critical'))
                AS high_critical_tickets_90d,
-           avg(date_diff('minute', t.opened_at, t.closed_at) / 60.0) FILTER (WHERE {closed_in(90)})
+           avg(date_diff('minute', t.opened_at, t.closed_at) / 60.0) FILTER (WHERE {closed_in(closed)})
                AS resolution_hours_90d,
-           count(*) FILTER (WHERE {closed_in(90)} AND t.reopened) AS reopened_tickets_90d,
-           avg(t.csat) FILTER (WHERE {closed_in(180)}) AS ticket_csat_180d
-    FROM support_tickets t JOIN snaps s ON t.opened_at < s.snap_end AND t.opened_at >= {_days(365)}
+           count(*) FILTER (WHERE {closed_in(closed)} AND t.reopened) AS reopened_tickets_90d,
+           avg(t.csat) FILTER (WHERE {closed_in(csat)}) AS ticket_csat_180d
+    FROM support_tickets t JOIN snaps s ON t.opened_at < s.snap_end AND t.opened_at >= {_days(reach)}
     GROUP BY 1, 2"""
 
 
@@ -480,12 +509,15 @@ def _surveys(con) -> str:
     scores = comment_sentiment(comments).reset_index()
     con.register("comment_scores", scores)
     last = lambda kind, k: (f"max(r.score) FILTER (WHERE r.kind = '{kind}' AND r.k = {k})")  # noqa: E731
+    comments = window("comment_sentiment_180d")
+    latest = _within(_window("last_nps", "nps_change", "nps_detractor", "nps_promoter", "days_since_last_nps",
+                             "last_csat", "csat_change", "last_ces", "ces_change"), comments=comments)
     return f"""
     WITH r AS (
         SELECT v.customer_id, s.snap, s.snap_end, v.kind, v.score, v.responded_at, cs.sentiment,
                row_number() OVER (PARTITION BY v.customer_id, s.snap, v.kind
                                   ORDER BY v.responded_at DESC, v.score) AS k
-        FROM surveys v JOIN snaps s ON v.responded_at < s.snap_end AND v.responded_at >= {_days(365)}
+        FROM surveys v JOIN snaps s ON v.responded_at < s.snap_end AND v.responded_at >= {_days(latest)}
         LEFT JOIN comment_scores cs ON cs.comment = v.comment
     ),
     last_year AS (
@@ -500,7 +532,8 @@ def _surveys(con) -> str:
                {last('csat', 1)} - {last('csat', 2)} AS csat_change,
                {last('ces', 1)} AS last_ces,
                {last('ces', 1)} - {last('ces', 2)} AS ces_change,
-               avg(r.sentiment) FILTER (WHERE r.responded_at >= r.snap_end - INTERVAL 180 DAY) AS comment_sentiment_180d
+               avg(r.sentiment) FILTER (WHERE r.responded_at >= r.snap_end - INTERVAL {comments} DAY)
+                   AS comment_sentiment_180d
         FROM r GROUP BY 1, 2
     ),
     -- every answer so far, each kind put on 0..1 (CES: lower effort is better); a superset of
@@ -519,7 +552,9 @@ def _surveys(con) -> str:
 def _invoices(con) -> str:
     overdue = ("i.due_at < s.snap_end AND (i.paid_at IS NULL OR i.paid_at >= s.snap_end) "
                "AND coalesce(i.status, '') <> 'void'")
-    recent = f"i.issued_at >= {_days(180)}"
+    recent_days = _window("late_payments_180d", "failed_payments_180d")
+    reach = _within(_window("overdue_invoices", "days_overdue_max", "overdue_amount"), recent=recent_days)
+    recent = f"i.issued_at >= {_days(recent_days)}"
     # an invoice paid by its due date that did not fail counts towards nothing: leaving it out
     # before the range join (most invoices) changes no value, since every fill here is 0
     return f"""
@@ -530,12 +565,15 @@ def _invoices(con) -> str:
            count(*) FILTER (WHERE {recent} AND i.paid_at < s.snap_end AND i.paid_at > i.due_at) AS late_payments_180d,
            count(*) FILTER (WHERE {recent} AND i.status = 'failed' AND i.due_at < s.snap_end) AS failed_payments_180d
     FROM (SELECT * FROM invoices WHERE paid_at IS NULL OR paid_at > due_at OR status = 'failed') i
-    JOIN snaps s ON i.issued_at < s.snap_end AND i.issued_at >= {_days(365)}
+    JOIN snaps s ON i.issued_at < s.snap_end AND i.issued_at >= {_days(reach)}
     GROUP BY 1, 2"""
 
 
 def _touchpoints(con) -> str:
-    recent = f"t.ts >= {_days(90)}"
+    recent_days = _window(*(f"negative_{d}_touches_90d" for d in DEPARTMENTS), "inbound_complaints_90d",
+                          "touch_sentiment_90d")
+    reach = _within(_window(*(f"days_since_{d}_touch" for d in DEPARTMENTS)), recent=recent_days)
+    recent = f"t.ts >= {_days(recent_days)}"
     since = ",\n".join(
         f"date_diff('day', CAST(max(t.ts) FILTER (WHERE t.department = '{d}') AS DATE), s.snap) AS days_since_{d}_touch"
         for d in DEPARTMENTS)
@@ -548,7 +586,7 @@ def _touchpoints(con) -> str:
            {negative},
            count(*) FILTER (WHERE {recent} AND t.direction = 'inbound' AND t.sentiment < -0.2) AS inbound_complaints_90d,
            avg(t.sentiment) FILTER (WHERE {recent}) AS touch_sentiment_90d
-    FROM touchpoints t JOIN snaps s ON t.ts < s.snap_end AND t.ts >= {_days(180)}
+    FROM touchpoints t JOIN snaps s ON t.ts < s.snap_end AND t.ts >= {_days(reach)}
     GROUP BY 1, 2"""
 
 
@@ -556,6 +594,8 @@ def _advocacy(con) -> str:
     voice = "a.kind IN ('review', 'social_mention')"
     negative = f"{voice} AND (a.rating <= 2 OR a.sentiment < -0.2)"
     positive = f"{voice} AND (a.rating >= 4 OR a.sentiment > 0.3)"
+    year = _window("reviews_365d", "review_rating_365d", "referrals_365d", "reach_365d", "negative_reach_365d",
+                   "vocal_detractor", "vocal_promoter")
     return f"""
     SELECT a.customer_id, s.snap,
            count(*) FILTER (WHERE a.kind = 'review') AS reviews_365d,
@@ -565,7 +605,7 @@ def _advocacy(con) -> str:
            coalesce(sum(a.reach) FILTER (WHERE {negative}), 0) AS negative_reach_365d,
            max(CASE WHEN {negative} AND a.reach >= 1000 THEN 1 ELSE 0 END) AS vocal_detractor,
            max(CASE WHEN ({positive} AND a.reach >= 1000) OR a.kind = 'referral' THEN 1 ELSE 0 END) AS vocal_promoter
-    FROM advocacy a JOIN snaps s ON a.ts < s.snap_end AND a.ts >= {_days(365)}
+    FROM advocacy a JOIN snaps s ON a.ts < s.snap_end AND a.ts >= {_days(year)}
     GROUP BY 1, 2"""
 
 

@@ -9,6 +9,12 @@ and distinct counts from a bitwise AND with the window's mask, in NumPy, for eve
 
 The result is exact (not an approximation): bucket edges are exactly the window edges.
 
+Every window is the catalogue's ``window_days`` (read when the features are computed). Two-span
+features take theirs as the whole span: ``events_prior_30d`` (60) is the part of it before
+``events_30d``'s window, ``usage_change_60d_pct`` (120) compares its last half with its first,
+``usage_trend_30d`` is computed over ``events_prior_30d``'s window and ``*_change_30d`` over
+theirs with the ``*_30d`` window as the recent part.
+
 Layout, for speed at a million customers: the per-bucket matrices are bucket-major (one
 contiguous row of customers per bucket), so a window of one snapshot is the difference of two
 contiguous rows; the population is sorted by snapshot then customer, so each snapshot's rows
@@ -20,13 +26,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churnlab.features.catalogue import USAGE_WINDOWS
+from churnlab.features.catalogue import USAGE_WINDOWS, window as _catalogue_window
 
 __all__ = ["usage_window_features"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
-#: count/quantity windows, plus the prior-30 and prior-60 edges that trends need
-_EDGES = tuple(sorted({*USAGE_WINDOWS, 60, 120}))
 #: snapshots per pass: keeps the 60-day masks within 63 bits and the dense matrices small
 _GROUP = 12
 
@@ -48,10 +52,31 @@ def usage_window_features(con: duckdb.DuckDBPyConnection, n_customers: int, snap
     return out
 
 
+def _windows() -> dict[str, int]:
+    """The look-backs, in days, from the catalogue."""
+    counts = {f"events_{w}d": _catalogue_window(f"events_{w}d") for w in USAGE_WINDOWS}
+    counts |= {f"quantity_{w}d": _catalogue_window(f"quantity_{w}d") for w in USAGE_WINDOWS}
+    prior = _catalogue_window("events_prior_30d")
+    if _catalogue_window("usage_trend_30d") != prior:
+        raise ValueError("usage_trend_30d compares events_30d with events_prior_30d: their catalogue windows "
+                         "must agree")
+    change = _catalogue_window("usage_change_60d_pct")
+    if change % 2:
+        raise ValueError("usage_change_60d_pct compares two halves of its window: it must be even")
+    return {**counts, "prior": prior, "prior_end": _catalogue_window("events_30d"), "change": change,
+            "last_use": _catalogue_window("days_since_last_use"),
+            **{f"{name}{part}": _catalogue_window(f"{name}{part}") for name in ("event_types", "active_users")
+               for part in ("_30d", "_change_30d")}}
+
+
 def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.ndarray,
                     out: dict[str, np.ndarray]) -> None:
     """Fill ``out`` for the rows of the snapshots on ``days`` (rows ``starts[s]:starts[s+1]``)."""
     ends = days + 1                                   # exclusive end day of each snapshot
+    win = _windows()
+    # count/quantity windows, plus the edges of the prior spans that trends need
+    edges = sorted({*(win[f"{k}_{w}d"] for k in ("events", "quantity") for w in USAGE_WINDOWS),
+                    win["prior"], win["prior_end"], win["change"], win["change"] // 2})
     rows = [slice(starts[s], starts[s + 1]) for s in range(len(days))]
 
     def column(name: str) -> np.ndarray:
@@ -60,7 +85,7 @@ def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.nda
         return out[name]
 
     # -- counts, quantities, last use: buckets cut at every window edge --------------------------
-    cuts = np.unique(np.concatenate([ends] + [ends - w for w in _EDGES]))
+    cuts = np.unique(np.concatenate([ends] + [ends - w for w in edges]))
     B = len(cuts) - 1
     day = np.arange(cuts[0], cuts[-1], dtype=np.int32)
     bucket = (np.searchsorted(cuts, day, side="right") - 1).astype(np.int32)
@@ -101,21 +126,23 @@ def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.nda
             return (cum[edge(s, end_back)] - cum[edge(s, start_back)])[who].astype(np.float64)
 
         for w in USAGE_WINDOWS:
-            column(f"events_{w}d")[r] = window(cum_n, w)
-            column(f"quantity_{w}d")[r] = window(cum_q, w)
-        prior30 = window(cum_n, 60, 30)
-        last60, prior60 = window(cum_n, 60), window(cum_n, 120, 60)
+            column(f"events_{w}d")[r] = window(cum_n, win[f"events_{w}d"])
+            column(f"quantity_{w}d")[r] = window(cum_q, win[f"quantity_{w}d"])
+        prior30 = window(cum_n, win["prior"], win["prior_end"])
+        half = win["change"] // 2
+        last60, prior60 = window(cum_n, half), window(cum_n, win["change"], half)
         column("events_prior_30d")[r] = prior30
         column("usage_trend_30d")[r] = np.log((out["events_30d"][r] + 1.0) / (prior30 + 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             column("usage_change_60d_pct")[r] = np.where(prior60 > 0, 100.0 * (last60 - prior60) / prior60, np.nan)
         last_day = last[hi][who]
-        recent = last_day >= ends[s] - 180
+        recent = last_day >= ends[s] - win["last_use"]
         column("days_since_last_use")[r] = np.where(recent, (ends[s] - 1) - last_day, np.nan)
     del cum_n, cum_q, last
 
     # -- distinct event types and users: bitmasks of 60-day buckets ------------------------------
-    cuts60 = np.unique(np.concatenate([ends, ends - 30, ends - 60]))
+    spans = {(win[f"{name}_30d"], win[f"{name}_change_30d"]) for name in ("event_types", "active_users")}
+    cuts60 = np.unique(np.concatenate([ends] + [ends - w for span in spans for w in span]))
     day60 = np.arange(cuts60[0], cuts60[-1], dtype=np.int32)
     bit = (np.int64(1) << (np.searchsorted(cuts60, day60, side="right") - 1)).astype(np.int64)
     con.register("usage_cal60", pd.DataFrame({"d": day60, "bit": bit}))
@@ -146,8 +173,9 @@ def _group_features(con, C: int, days: np.ndarray, i: np.ndarray, starts: np.nda
         k_i, k_mask = m_i[kind], m_mask[kind]
         for s, r in enumerate(rows):
             who = i[r]
-            now = np.bincount(k_i[(k_mask & bits(30, 0, s)) != 0], minlength=C)[who]
-            before = np.bincount(k_i[(k_mask & bits(60, 30, s)) != 0], minlength=C)[who]
+            recent, whole = win[f"{name}_30d"], win[f"{name}_change_30d"]
+            now = np.bincount(k_i[(k_mask & bits(recent, 0, s)) != 0], minlength=C)[who]
+            before = np.bincount(k_i[(k_mask & bits(whole, recent, s)) != 0], minlength=C)[who]
             column(f"{name}_30d")[r] = now
             column(f"{name}_change_30d")[r] = now - before
 
