@@ -144,6 +144,14 @@ def test_classifier_refuses_a_single_class(train):
         ChurnClassifier().fit(train.assign(churned=pd.array([0] * len(train), dtype="Int64")))
 
 
+def test_scoring_names_the_missing_features(train):
+    survival, classifier = SurvivalModel("cox").fit(train), ChurnClassifier().fit(train)
+    lacking = train.drop(columns=["tickets"])
+    for call in (survival.predict, survival.contributions, classifier.predict_proba, classifier.contributions):
+        with pytest.raises(ValueError, match="features missing from the frame to score: tickets"):
+            call(lacking)
+
+
 # -- sampling ----------------------------------------------------------------------------------
 
 def test_sampling_keeps_every_churner_and_reweights_the_rest():

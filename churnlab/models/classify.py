@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from churnlab.features.catalogue import split_columns
-from churnlab.models.design import make_preprocessor, row_chunks, source_feature
+from churnlab.models.design import additive_contributions, make_preprocessor, require_features, row_chunks
 
 __all__ = ["ChurnClassifier", "fit_classifier", "CLASSIFIER_KINDS", "labelled"]
 
@@ -116,9 +116,7 @@ class ChurnClassifier:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(churn within the horizon) per row of ``frame`` (1-d array)."""
-        missing = [f for f in self.features_ if f not in frame.columns]
-        if missing:
-            raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
+        require_features(frame, self.features_)
         parts = [self.calibrated_.predict_proba(rows[self.features_])[:, 1] for rows in row_chunks(frame)]
         return np.concatenate(parts) if parts else np.empty(0)
 
@@ -127,12 +125,8 @@ class ChurnClassifier:
         :meth:`churnlab.models.survival.SurvivalModel.contributions`."""
         if self.kind != "logistic":
             raise ValueError("additive contributions exist for the logistic model only")
-        design = self.pipeline_.named_steps["design"]
-        X = design.transform(frame[self.features_])
-        coef = self.pipeline_.named_steps["model"].coef_[0]
-        terms = pd.DataFrame((X.to_numpy() - self.design_mean_) * coef, columns=X.columns, index=frame.index)
-        owner = [source_feature(c, self.features_) for c in X.columns]
-        return terms.T.groupby(owner, sort=False).sum().T.reindex(columns=self.features_, fill_value=0.0)
+        return additive_contributions(self.pipeline_.named_steps["design"], frame, self.features_,
+                                      self.design_mean_, self.pipeline_.named_steps["model"].coef_[0])
 
 
 def fit_classifier(train: pd.DataFrame, kind: Literal["logistic", "boosting"] = "logistic",

@@ -28,7 +28,7 @@ from lifelines.exceptions import StatisticalWarning
 from lifelines.statistics import proportional_hazard_test
 
 from churnlab.features.catalogue import split_columns
-from churnlab.models.design import make_preprocessor, row_chunks, source_feature
+from churnlab.models.design import additive_contributions, make_preprocessor, require_features, row_chunks
 
 __all__ = ["SurvivalModel", "fit_survival", "SURVIVAL_KINDS"]
 
@@ -115,9 +115,7 @@ class SurvivalModel:
 
     # -- prediction ------------------------------------------------------------------------
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
-        missing = [f for f in self.features_ if f not in frame.columns]
-        if missing:
-            raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
+        require_features(frame, self.features_)
         return self.design_.transform(frame[self.features_])
 
     def _curves(self, frame: pd.DataFrame, times: np.ndarray):
@@ -178,11 +176,8 @@ class SurvivalModel:
         Positive means the feature raises this customer's risk above the training average.
         Design columns of one feature (its levels, its missing indicator) are summed.
         """
-        X = self._design(frame)
-        terms = (X.to_numpy() - self.design_mean_) * self._log_risk_coefficients()
-        terms = pd.DataFrame(terms, columns=self.columns_, index=frame.index)
-        owner = [source_feature(c, self.features_) for c in self.columns_]
-        return terms.T.groupby(owner, sort=False).sum().T.reindex(columns=self.features_, fill_value=0.0)
+        return additive_contributions(self.design_, frame, self.features_, self.design_mean_,
+                                      self._log_risk_coefficients())
 
     # -- diagnostics -----------------------------------------------------------------------
     def coefficients(self) -> pd.DataFrame:
