@@ -131,7 +131,7 @@ def test_survival_model_refuses_a_set_without_events(train):
 def test_classifier_is_calibrated_on_the_later_fold(train, kind):
     fit, cal = train.iloc[:2000], train.iloc[2000:]
     model = ChurnClassifier(kind).fit(fit, calibrate_on=cal)
-    p = model.predict_proba(cal)
+    p = model.predict_proba(cal)[:, 1]
     assert p.mean() == pytest.approx(cal["churned"].astype(float).mean(), abs=0.01)
     assert model.calibrated_on_ == len(cal)
 
@@ -147,11 +147,23 @@ def test_classifier_refuses_a_single_class(train):
         ChurnClassifier().fit(train.assign(churned=pd.array([0] * len(train), dtype="Int64")))
 
 
+def test_classifier_predict_proba_has_a_column_per_class(train):
+    model = ChurnClassifier("logistic").fit(train.iloc[:2000], calibrate_on=train.iloc[2000:])
+    p = model.predict_proba(train.head(40))
+    assert p.shape == (40, 2)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert list(model.classes_) == [0, 1]
+    assert model.predict(train.head(40)).tolist() == (p[:, 1] > p[:, 0]).astype(int).tolist()
+    assert model.predict_proba(train.head(0)).shape == (0, 2)
+
+
 # -- scikit-learn conventions ------------------------------------------------------------------
 
 ESTIMATORS = [
     pytest.param(lambda: SurvivalModel("weibull_aft", penalizer=0.2, horizon_days=60, exclude=["noise"]),
                  id="survival"),
+    pytest.param(lambda: ChurnClassifier("boosting", C=0.5, calibration="isotonic", seed=3, exclude=["noise"]),
+                 id="classifier"),
 ]
 
 
@@ -179,6 +191,14 @@ def test_survival_model_refuses_to_predict_before_fit(train):
     for call in (lambda: model.predict(train), lambda: model.risk(train), lambda: model.contributions(train),
                  lambda: model.survival_function(train, [30.0]), model.coefficients,
                  lambda: model.check_proportional_hazards(train)):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_classifier_refuses_to_predict_before_fit(train):
+    model = ChurnClassifier("logistic")
+    for call in (lambda: model.predict_proba(train), lambda: model.predict(train),
+                 lambda: model.contributions(train)):
         with pytest.raises(NotFittedError):
             call()
 
