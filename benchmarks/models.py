@@ -259,7 +259,7 @@ def learning_curve(folder: Path, seed: int = 7, sizes=CURVE_SIZES, oracle_draws:
             model = (_big_boosting(seed) if kind == "boosting_big"
                      else ChurnClassifier(kind, C=ms.C, calibration=ms.calibration, seed=seed))
             model.fit(rows, calibrate_on=cal_rows)
-            p = model.predict_proba(features)
+            p = model.predict_proba(features)[:, 1]
             figures = auc_figures(y, p, p_asof, reps_auc)
             # the same probabilities as a ranking over the whole year after (no survival model)
             figures.update({f"p_{k}": v for k, v in concordance_figures(duration, event, p, cum_asof, 0).items()

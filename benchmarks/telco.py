@@ -74,7 +74,7 @@ def cross_validate(frame: pd.DataFrame, folds: int = 5, seed: int = 7) -> dict:
     for train, test in split.split(frame, y):
         for kind in ("logistic", "boosting"):
             model = ChurnClassifier(kind, seed=seed).fit(classify.iloc[train])
-            scores[kind].append(roc_auc_score(y[test], model.predict_proba(classify.iloc[test])))
+            scores[kind].append(roc_auc_score(y[test], model.predict_proba(classify.iloc[test])[:, 1]))
         for kind in ("cox", "weibull_aft"):
             model = SurvivalModel(kind).fit(survival.iloc[train])
             held = survival.iloc[test]

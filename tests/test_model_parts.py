@@ -6,6 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from churnlab.models.backtest import as_known_on, rolling_folds, rule_baseline_score
 from churnlab.models.bundle import BundleError, ModelBundle, load_bundle, save_bundle
@@ -128,7 +131,7 @@ def test_survival_model_refuses_a_set_without_events(train):
 def test_classifier_is_calibrated_on_the_later_fold(train, kind):
     fit, cal = train.iloc[:2000], train.iloc[2000:]
     model = ChurnClassifier(kind).fit(fit, calibrate_on=cal)
-    p = model.predict_proba(cal)
+    p = model.predict_proba(cal)[:, 1]
     assert p.mean() == pytest.approx(cal["churned"].astype(float).mean(), abs=0.01)
     assert model.calibrated_on_ == len(cal)
 
@@ -142,6 +145,70 @@ def test_logistic_contributions_point_the_right_way(train):
 def test_classifier_refuses_a_single_class(train):
     with pytest.raises(ValueError, match="all of one class"):
         ChurnClassifier().fit(train.assign(churned=pd.array([0] * len(train), dtype="Int64")))
+
+
+def test_classifier_predict_proba_has_a_column_per_class(train):
+    model = ChurnClassifier("logistic").fit(train.iloc[:2000], calibrate_on=train.iloc[2000:])
+    p = model.predict_proba(train.head(40))
+    assert p.shape == (40, 2)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert list(model.classes_) == [0, 1]
+    assert model.predict(train.head(40)).tolist() == (p[:, 1] > p[:, 0]).astype(int).tolist()
+    assert model.predict_proba(train.head(0)).shape == (0, 2)
+
+
+# -- scikit-learn conventions ------------------------------------------------------------------
+
+ESTIMATORS = [
+    pytest.param(lambda: SurvivalModel("weibull_aft", penalizer=0.2, horizon_days=60, exclude=["noise"]),
+                 id="survival"),
+    pytest.param(lambda: ChurnClassifier("boosting", C=0.5, calibration="isotonic", seed=3, exclude=["noise"]),
+                 id="classifier"),
+]
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_get_params_round_trips(make):
+    model = make()
+    params = model.get_params()
+    assert params["exclude"] == ["noise"]  # stored as given, converted in fit
+    again = type(model)().set_params(**params)
+    assert again.get_params() == params
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_clone_is_unfitted_with_the_same_params(train, make):
+    fitted = make().fit(train)
+    copy = clone(fitted)
+    assert copy is not fitted and copy.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(copy)
+    assert "noise" not in fitted.features_
+
+
+def test_survival_model_refuses_to_predict_before_fit(train):
+    model = SurvivalModel("cox")
+    for call in (lambda: model.predict(train), lambda: model.risk(train), lambda: model.contributions(train),
+                 lambda: model.survival_function(train, [30.0]), model.coefficients,
+                 lambda: model.check_proportional_hazards(train)):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_classifier_refuses_to_predict_before_fit(train):
+    model = ChurnClassifier("logistic")
+    for call in (lambda: model.predict_proba(train), lambda: model.predict(train),
+                 lambda: model.contributions(train)):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_scoring_names_the_missing_features(train):
+    survival, classifier = SurvivalModel("cox").fit(train), ChurnClassifier().fit(train)
+    lacking = train.drop(columns=["tickets"])
+    for call in (survival.predict, survival.contributions, classifier.predict_proba, classifier.contributions):
+        with pytest.raises(ValueError, match="features missing from the frame to score: tickets"):
+            call(lacking)
 
 
 # -- sampling ----------------------------------------------------------------------------------

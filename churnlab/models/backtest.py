@@ -202,7 +202,7 @@ def _fit_and_score(family: str, kind: str, test: pd.DataFrame, fit_rows: pd.Data
                                  durations_train=fit_rows["duration_days"], events_train=fit_rows["event"])
         return "survival", pred["churn_probability"].to_numpy(), extra, len(fit_rows)
     model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed).fit(fit_rows, cal_rows)
-    p = model.predict_proba(test)
+    p = model.predict_proba(test)[:, 1]
     return "classifier", p, survival_metrics(test["duration_days"], test["event"], p), len(fit_rows)
 
 

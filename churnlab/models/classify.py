@@ -13,6 +13,12 @@ calibration set — the most recent labelled snapshot — so that they match the
 period closest to the one being predicted rather than the average of the training window.
 ``sample_weight`` (from :func:`churnlab.models.sampling.sample_training_set`) is honoured by both the
 fit and the calibration.
+
+:class:`ChurnClassifier` follows scikit-learn's estimator conventions: its parameters are stored as
+given (``get_params``, ``set_params`` and ``sklearn.base.clone`` work), ``predict_proba`` returns
+one column per class of ``classes_`` (``[:, 1]`` is P(churn)), and scoring an unfitted model
+raises ``sklearn.exceptions.NotFittedError``. Unlike scikit-learn's ``fit(X, y)``, ``fit`` takes
+the training set whole (features and the ``churned`` label) and an optional calibration set.
 """
 from __future__ import annotations
 
@@ -20,14 +26,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from churnlab.features.catalogue import split_columns
-from churnlab.models.design import make_preprocessor, row_chunks, source_feature
+from churnlab.models.design import additive_contributions, make_preprocessor, require_features, row_chunks
 
 __all__ = ["ChurnClassifier", "fit_classifier", "CLASSIFIER_KINDS", "labelled"]
 
@@ -47,7 +55,7 @@ def _weights(frame: pd.DataFrame) -> np.ndarray | None:
     return frame["sample_weight"].to_numpy(dtype="float64") if "sample_weight" in frame else None
 
 
-class ChurnClassifier:
+class ChurnClassifier(ClassifierMixin, BaseEstimator):
     """P(churn within the horizon) from the features of a customer at a snapshot.
 
     Parameters
@@ -60,8 +68,9 @@ class ChurnClassifier:
 
     Attributes (after ``fit``)
     --------------------------
-    features_, pipeline_ (the fitted scikit-learn Pipeline), calibrated_ (the calibrated model,
-    or the pipeline when no calibration set was given), train_rows_, train_positives_.
+    features_, classes_ (``[0, 1]``: stays, churns), pipeline_ (the fitted scikit-learn Pipeline),
+    calibrated_ (the calibrated model, or the pipeline when no calibration set was given),
+    design_mean_, calibrated_on_, train_rows_, train_positives_.
     """
 
     def __init__(self, kind: Literal["logistic", "boosting"] = "logistic", C: float = 0.1,
@@ -71,7 +80,7 @@ class ChurnClassifier:
         self.C = C
         self.calibration = calibration
         self.seed = seed
-        self.exclude = tuple(exclude)
+        self.exclude = exclude
 
     def _pipeline(self, numeric: list[str], categorical: list[str]) -> Pipeline:
         if self.kind == "logistic":
@@ -91,7 +100,7 @@ class ChurnClassifier:
         if rows["churned"].nunique() < 2:
             raise ValueError(f"training set needs churners and non-churners; its {len(rows)} labelled "
                              "rows are all of one class")
-        numeric, categorical = split_columns(rows, exclude=self.exclude)
+        numeric, categorical = split_columns(rows, exclude=tuple(self.exclude))
         self.features_ = numeric + categorical
         self.pipeline_ = self._pipeline(numeric, categorical)
         fit_params = {}
@@ -110,29 +119,32 @@ class ChurnClassifier:
                 self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.pipeline_), method=self.calibration)
                 self.calibrated_.fit(cal[self.features_], cal["churned"], sample_weight=_weights(cal))
                 self.calibrated_on_ = int(len(cal))
+        self.classes_ = self.calibrated_.classes_
         self.train_rows_ = int(len(rows))
         self.train_positives_ = int(rows["churned"].sum())
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated P(churn within the horizon) per row of ``frame`` (1-d array)."""
-        missing = [f for f in self.features_ if f not in frame.columns]
-        if missing:
-            raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
-        parts = [self.calibrated_.predict_proba(rows[self.features_])[:, 1] for rows in row_chunks(frame)]
-        return np.concatenate(parts) if parts else np.empty(0)
+        """Calibrated probabilities per row of ``frame``: an ``(n, 2)`` array with a column per
+        class of ``classes_``, so ``[:, 1]`` is P(churn within the horizon)."""
+        check_is_fitted(self)
+        require_features(frame, self.features_)
+        parts = [self.calibrated_.predict_proba(rows[self.features_]) for rows in row_chunks(frame)]
+        return np.concatenate(parts) if parts else np.empty((0, len(self.classes_)))
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """The likelier class per row of ``frame`` (1: churns within the horizon)."""
+        p = self.predict_proba(frame)
+        return self.classes_[np.argmax(p, axis=1)]
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Additive terms of the log-odds per feature (logistic only), as in
         :meth:`churnlab.models.survival.SurvivalModel.contributions`."""
+        check_is_fitted(self)
         if self.kind != "logistic":
             raise ValueError("additive contributions exist for the logistic model only")
-        design = self.pipeline_.named_steps["design"]
-        X = design.transform(frame[self.features_])
-        coef = self.pipeline_.named_steps["model"].coef_[0]
-        terms = pd.DataFrame((X.to_numpy() - self.design_mean_) * coef, columns=X.columns, index=frame.index)
-        owner = [source_feature(c, self.features_) for c in X.columns]
-        return terms.T.groupby(owner, sort=False).sum().T.reindex(columns=self.features_, fill_value=0.0)
+        return additive_contributions(self.pipeline_.named_steps["design"], frame, self.features_,
+                                      self.design_mean_, self.pipeline_.named_steps["model"].coef_[0])
 
 
 def fit_classifier(train: pd.DataFrame, kind: Literal["logistic", "boosting"] = "logistic",

@@ -13,7 +13,8 @@ its categories, its scale) leaks into training:
 
 :func:`churnlab.features.catalogue.split_columns` tells features from bookkeeping columns, and
 :func:`source_feature` maps a design column back to the feature it came from, which is how
-additive contributions become reasons.
+additive contributions become reasons: :func:`require_features` and :func:`additive_contributions`
+are the scoring steps every model shares.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-__all__ = ["make_preprocessor", "source_feature", "signed_log1p", "row_chunks"]
+__all__ = ["make_preprocessor", "source_feature", "signed_log1p", "row_chunks", "require_features",
+           "additive_contributions"]
 
 SCORE_CHUNK_ROWS = 50_000
 
@@ -106,3 +108,37 @@ def source_feature(design_column: str, features: Iterable[str]) -> str:
     if design_column.endswith("_missing") and design_column[: -len("_missing")] in known:
         return design_column[: -len("_missing")]
     raise KeyError(f"design column {design_column!r} comes from no known feature")
+
+
+def require_features(frame: pd.DataFrame, features: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming (the first ten of) the ``features`` a model was fitted on that
+    ``frame`` lacks; a frame to score must hold them all."""
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
+
+
+def additive_contributions(design: Pipeline, frame: pd.DataFrame, features: list[str],
+                           design_mean: np.ndarray, coef: np.ndarray) -> pd.DataFrame:
+    """Additive terms of a linear score per feature, against the average customer of training.
+
+    Parameters
+    ----------
+    design : the fitted preprocessor of the model (from :func:`make_preprocessor`).
+    frame : the rows to explain; must hold every one of ``features``.
+    features : the features the model was fitted on, in order.
+    design_mean : the mean design row of training (one value per design column).
+    coef : the model's coefficient per design column, on the scale of its score (log-odds,
+        log-risk), signed so that positive raises the score.
+
+    Returns
+    -------
+    DataFrame indexed as ``frame``, one column per feature: ``(x - design_mean) * coef`` summed
+    over the design columns of that feature (its levels, its missing indicator, via
+    :func:`source_feature`); a feature whose columns were all dropped as constant gets 0.
+    """
+    require_features(frame, features)
+    X = design.transform(frame[features])
+    terms = pd.DataFrame((X.to_numpy() - design_mean) * coef, columns=X.columns, index=frame.index)
+    owner = [source_feature(c, features) for c in X.columns]
+    return terms.T.groupby(owner, sort=False).sum().T.reindex(columns=features, fill_value=0.0)

@@ -171,7 +171,7 @@ def score(bundle: ModelBundle, features: pd.DataFrame, reasons: int = 3) -> pd.D
     ``survival_churn_probability`` / ``risk`` from the survival model for reference.
     """
     surv = bundle.survival.predict(features)
-    p = bundle.classifier.predict_proba(features)
+    p = bundle.classifier.predict_proba(features)[:, 1]
     explainer = bundle.classifier if getattr(bundle.classifier, "kind", "") == "logistic" else bundle.survival
     words = explain(explainer.contributions(features), features, top=reasons)
     return pd.DataFrame({

@@ -15,6 +15,10 @@ The same customer appears at several snapshots, so the rows are not independent:
 and predictions are sound, their standard errors are too narrow. Large sets can be sampled with
 weights (:func:`churnlab.models.sampling.sample_training_set`); the ``sample_weight`` column is then
 passed to lifelines as case weights, rescaled to average 1 (see :meth:`SurvivalModel.fit`).
+
+:class:`SurvivalModel` follows scikit-learn's estimator conventions: its parameters are stored as
+given (``get_params``, ``set_params`` and ``sklearn.base.clone`` work) and asking an unfitted
+model for predictions, contributions or coefficients raises ``sklearn.exceptions.NotFittedError``.
 """
 from __future__ import annotations
 
@@ -26,16 +30,18 @@ import pandas as pd
 from lifelines import CoxPHFitter, WeibullAFTFitter
 from lifelines.exceptions import StatisticalWarning
 from lifelines.statistics import proportional_hazard_test
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from churnlab.features.catalogue import split_columns
-from churnlab.models.design import make_preprocessor, row_chunks, source_feature
+from churnlab.models.design import additive_contributions, make_preprocessor, require_features, row_chunks
 
 __all__ = ["SurvivalModel", "fit_survival", "SURVIVAL_KINDS"]
 
 SURVIVAL_KINDS = ("cox", "weibull_aft")
 
 
-class SurvivalModel:
+class SurvivalModel(BaseEstimator):
     """Time-to-churn model on a training set (lifelines under the hood).
 
     Parameters
@@ -49,7 +55,8 @@ class SurvivalModel:
 
     Attributes (after ``fit``)
     --------------------------
-    features_ : the feature columns used; ``design_`` : the fitted preprocessor;
+    features_ : the feature columns used; ``design_`` : the fitted preprocessor; ``columns_`` /
+    ``design_mean_`` : its output columns and their training means;
     fitter_ : the lifelines fitter; ``time_range_days_`` : the lifetime cap in use;
     train_rows_ / train_events_ : the size of the training set.
 
@@ -65,7 +72,7 @@ class SurvivalModel:
         self.penalizer = penalizer
         self.horizon_days = horizon_days
         self.time_range_days = time_range_days
-        self.exclude = tuple(exclude)
+        self.exclude = exclude
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, train: pd.DataFrame) -> "SurvivalModel":
@@ -77,7 +84,7 @@ class SurvivalModel:
                 raise ValueError(f"training set has no {col!r} column: build it with build_training_set")
         if int(train["event"].sum()) == 0:
             raise ValueError("training set has no churn event: a survival model cannot be fitted")
-        numeric, categorical = split_columns(train, exclude=self.exclude)
+        numeric, categorical = split_columns(train, exclude=tuple(self.exclude))
         self.features_ = numeric + categorical
         self.design_ = make_preprocessor(numeric, categorical)
         X = self.design_.fit_transform(train[self.features_])
@@ -115,9 +122,7 @@ class SurvivalModel:
 
     # -- prediction ------------------------------------------------------------------------
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
-        missing = [f for f in self.features_ if f not in frame.columns]
-        if missing:
-            raise ValueError(f"features missing from the frame to score: {', '.join(missing[:10])}")
+        require_features(frame, self.features_)
         return self.design_.transform(frame[self.features_])
 
     def _curves(self, frame: pd.DataFrame, times: np.ndarray):
@@ -127,6 +132,7 @@ class SurvivalModel:
 
     def survival_function(self, frame: pd.DataFrame, times) -> pd.DataFrame:
         """S(t) for each row of ``frame`` (columns, in row order) at ``times`` days (index)."""
+        check_is_fitted(self)
         times = np.asarray(times, dtype="float64")
         parts = list(self._curves(frame, times))
         values = np.hstack(parts) if parts else np.empty((len(times), 0))
@@ -134,6 +140,7 @@ class SurvivalModel:
 
     def risk(self, frame: pd.DataFrame) -> np.ndarray:
         """A score that orders customers by hazard (higher: churns sooner)."""
+        check_is_fitted(self)
         beta = self._log_risk_coefficients()
         parts = [(self._design(rows).to_numpy() - self.design_mean_) @ beta for rows in row_chunks(frame)]
         return np.concatenate(parts) if parts else np.empty(0)
@@ -151,6 +158,7 @@ class SurvivalModel:
 
         The restricted mean integrates S(t) on a grid every ``grid_days`` days (trapezoids).
         """
+        check_is_fitted(self)
         cap = self.time_range_days_
         grid = np.unique(np.concatenate([np.arange(0.0, cap, grid_days), [cap, float(self.horizon_days)]]))
         grid = grid[grid <= max(cap, self.horizon_days)]
@@ -178,16 +186,15 @@ class SurvivalModel:
         Positive means the feature raises this customer's risk above the training average.
         Design columns of one feature (its levels, its missing indicator) are summed.
         """
-        X = self._design(frame)
-        terms = (X.to_numpy() - self.design_mean_) * self._log_risk_coefficients()
-        terms = pd.DataFrame(terms, columns=self.columns_, index=frame.index)
-        owner = [source_feature(c, self.features_) for c in self.columns_]
-        return terms.T.groupby(owner, sort=False).sum().T.reindex(columns=self.features_, fill_value=0.0)
+        check_is_fitted(self)
+        return additive_contributions(self.design_, frame, self.features_, self.design_mean_,
+                                      self._log_risk_coefficients())
 
     # -- diagnostics -----------------------------------------------------------------------
     def coefficients(self) -> pd.DataFrame:
         """Per design column: ``coef`` on the log-risk scale (per standard deviation) and
         ``hazard_ratio`` = exp(coef), sorted by size of effect."""
+        check_is_fitted(self)
         coef = pd.Series(self._log_risk_coefficients(), index=self.columns_, name="coef")
         out = coef.to_frame()
         out["hazard_ratio"] = np.exp(out["coef"])
@@ -202,6 +209,7 @@ class SurvivalModel:
         design column: ``feature``, ``test_statistic``, ``p``, ``violated`` (p below ``alpha``
         divided by the number of columns, Bonferroni) and ``advice`` in words.
         """
+        check_is_fitted(self)
         if self.kind != "cox":
             raise ValueError("the proportional-hazards check applies to the Cox model only")
         rows = train if len(train) <= max_rows else train.sample(max_rows, random_state=seed)
