@@ -29,6 +29,10 @@ Structural problems of every chunk are gathered and reported once per rule
 input by row number. One difference to the in-memory path: the chunked tables are validated only
 once the others (customers first) pass, since their ``customer_id`` is checked against the
 validated customers, so a structural problem there is reported after the others are fixed.
+
+:func:`open_source` is the one way in that decides between the two paths: given a folder to
+write to, the tables too large for memory are validated here, else everything is loaded in memory.
+``churnlab validate`` and a run (``churnlab.report.handoff.open_data``) both open a source with it.
 """
 from __future__ import annotations
 
@@ -55,9 +59,10 @@ from churnlab.data.sql import is_database_url
 from churnlab.data.validation import (
     check_table, convert_table, missing_values, quarantine_rows, with_final_dtypes,
 )
+from churnlab.settings import Settings
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "tables_to_chunk", "validate_in_chunks", "load_data_chunked",
-           "read_chunks"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "open_source", "large_tables", "tables_to_chunk", "validate_in_chunks",
+           "load_data_chunked", "read_chunks"]
 
 #: Tables with more rows than this are validated in chunks of this many rows (about 1 GB of
 #: pandas frames for the event log, a few times that while a chunk is checked).
@@ -389,3 +394,19 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
                          fingerprint=whole.fingerprint, as_of=stamp), folder, written=list(big))
     return read_dataset(folder, lazy=True)
 
+
+def open_source(data, as_of, settings: Settings | None = None, folder: str | Path | None = None) -> Dataset:
+    """The dataset of source ``data``, validated and cut at ``as_of``, as the ``settings`` ask
+    (``validation.on_row_error``, ``validation.chunk_rows`` and ``mapping``; defaults without them).
+
+    Without ``folder`` the whole source is validated in memory (:func:`churnlab.data.loading.load_data`).
+    With ``folder``, a folder source whose tables have more than ``validation.chunk_rows`` rows
+    (:func:`tables_to_chunk`) is validated chunk by chunk into ``folder`` (:func:`load_data_chunked`)
+    and returned read back lazily from there (``Dataset.file`` names each table's file); any other
+    source is validated in memory and ``folder`` left untouched. Raises as ``load_data`` does.
+    """
+    settings = settings or Settings()
+    checks = settings.validation
+    if folder is not None and tables_to_chunk(data, checks.chunk_rows, settings.mapping):
+        return load_data_chunked(data, as_of, folder, chunk_rows=checks.chunk_rows, on_row_error=checks.on_row_error)
+    return load_data(data, as_of=as_of, on_row_error=checks.on_row_error, mapping=settings.mapping)
