@@ -6,7 +6,8 @@ from churnlab.demo.world import DemoSummary, generate_demo_data
 from churnlab.features.engine import build_features, build_training_set
 from churnlab.data.loading import Dataset, load_data, read_tables
 from churnlab.data.mapping import MappingError
-from churnlab.data.contract import DataContractError, validate_tables
+from churnlab.data.contract import DataContractError
+from churnlab.data.validation import validate_tables
 from churnlab.settings import Settings, load_mapping, load_settings
 from churnlab.models.bundle import ModelBundle, load_bundle, save_bundle
 from churnlab.models.fit import fit_models, score, survival_curves

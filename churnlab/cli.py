@@ -108,8 +108,7 @@ def validate(
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
-    from churnlab.data.chunked import load_data_chunked, tables_to_chunk
-    from churnlab.data.loading import load_data
+    from churnlab.data import open_source
     from churnlab.data.mapping import MappingError
     from churnlab.data.contract import DataContractError
     from churnlab.data.sql import DataSourceError, redact
@@ -120,15 +119,9 @@ def validate(
     with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
         try:
             with console.status("validating"):
-                if tables_to_chunk(data, settings.validation.chunk_rows, settings.mapping):
-                    # tables too large for memory: checked chunk by chunk (as `churnlab run` does),
-                    # their checked rows parked in a scratch folder removed afterwards
-                    dataset = load_data_chunked(data, _parse_date(as_of), scratch,
-                                                chunk_rows=settings.validation.chunk_rows,
-                                                on_row_error=settings.validation.on_row_error)
-                else:
-                    dataset = load_data(data, as_of=_parse_date(as_of),
-                                        on_row_error=settings.validation.on_row_error, mapping=settings.mapping)
+                # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
+                # their checked rows parked in a scratch folder removed afterwards
+                dataset = open_source(data, _parse_date(as_of), settings, folder=scratch)
         except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
             _fail(str(err))
         _show_dataset(dataset, shown)

@@ -6,9 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from churnlab.data.contract import (
-    ROW_RULES, STRUCTURAL_RULES, TABLES, DataContractError, table_schema, validate_tables,
-)
+from churnlab.data.contract import ROW_RULES, STRUCTURAL_RULES, TABLES, DataContractError
+from churnlab.data.validation import table_schema, validate_tables
 
 
 def customers(**overrides) -> pd.DataFrame:

@@ -36,7 +36,7 @@ def test_open_data_validates_once_per_run_folder(small_demo, tmp_path, monkeypat
     def fail(*args, **kwargs):
         raise AssertionError("the data was read and validated again")
 
-    monkeypatch.setattr(work, "load_data", fail)
+    monkeypatch.setattr(work, "open_source", fail)
     _same_dataset(first, work.open_data(small_demo, AS_OF, Settings(), out=tmp_path))
 
 
@@ -99,13 +99,13 @@ def test_results_of_other_churnlab_code_are_not_served_back(small_demo, tmp_path
     work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
     monkeypatch.setattr(work, "code_fingerprint", lambda: "another version of churnlab")
     calls = []
-    for name in ("load_data", "build_features", "build_training_set"):
+    for name in ("open_source", "build_features", "build_training_set"):
         real = getattr(work, name)
         monkeypatch.setattr(work, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
     dataset = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
     work.features_at(dataset, AS_OF, out=tmp_path)
     work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
-    assert calls == ["load_data", "build_features", "build_training_set"]
+    assert calls == ["open_source", "build_features", "build_training_set"]
 
 
 def test_the_code_fingerprint_changes_with_any_file_of_the_package(tmp_path):
@@ -131,8 +131,8 @@ def test_a_copy_without_its_key_is_not_trusted(small_demo, tmp_path, monkeypatch
     work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
     (tmp_path / "work" / "shared" / "dataset" / name).unlink()
     calls = []
-    real = work.load_data
-    monkeypatch.setattr(work, "load_data", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = work.open_source
+    monkeypatch.setattr(work, "open_source", lambda *a, **k: calls.append(1) or real(*a, **k))
     work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
     assert calls == [1]
 

@@ -1,9 +1,23 @@
 """Stage 1, data: the input contract, reading a source and validating it.
 
-Holds the contract as code (``contract``), validation and its messages, reading a source
-(``loading``: folders, files, DuckDB, database URLs through ``sql``), mappings of a source's own
-tables onto the contract (``mapping``), chunk-by-chunk validation of tables too large for memory
-(``chunked``) and a validated dataset kept on disk (``saved``).
+Modules, from the contract outwards:
+
+* ``contract``: the contract as code (``CONTRACT``, ``TABLES``, the rule lists) and what breaking
+  it gives (``Violation``, ``DataContractError``, ``ValidationResult``, the quarantine's columns);
+* ``validation``: converting values to the contract's types, the pandera schemas and running them
+  (``validate_tables``, and its steps ``check_table``, ``convert_table``, ``quarantine_rows``);
+* ``messages``: how each broken rule reads, in a violation and in a quarantined row's reason;
+* ``loading``: reading a source (folders, files, DuckDB, database URLs through ``sql``) into a
+  validated, point-in-time ``Dataset`` (``load_data``);
+* ``mapping``: a source's own tables and columns mapped onto the contract;
+* ``sql``: database URLs;
+* ``chunked``: tables too large for memory validated chunk by chunk into Parquet, and
+  :func:`open_source`, the one way a source is opened (in memory, or in chunks into a folder);
+* ``saved``: a validated dataset kept on disk and read back lazily;
+* ``memory``: giving freed memory back to the system.
 
 May import: ``churnlab.settings`` and modules of this package. Nothing of a later stage.
 """
+from churnlab.data.chunked import open_source
+
+__all__ = ["open_source"]

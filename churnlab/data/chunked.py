@@ -13,7 +13,7 @@ A chunked table gets exactly the checks, quarantine and point-in-time cut of the
 (a test compares the two on the same data), in three steps:
 
 1. each chunk, whose index numbers its input rows, runs both pandera schemas of
-   :func:`churnlab.data.contract.check_table` except the checks that compare rows with each other;
+   :func:`churnlab.data.validation.check_table` except the checks that compare rows with each other;
    its row-level problems are quarantined, each typed row is hashed (pandas' row hash: of the
    id column, or of the whole row), and the rest, cut at the as-of date
    (:func:`churnlab.data.loading.cut_table`), is appended to one Parquet file;
@@ -25,10 +25,14 @@ A chunked table gets exactly the checks, quarantine and point-in-time cut of the
 3. the kept rows are streamed into ``<table>.parquet`` without the duplicates.
 
 Structural problems of every chunk are gathered and reported once per rule
-(:func:`churnlab.data.contract.merge_violations`); the records of duplicate rows are read back from the
+(:func:`churnlab.data.messages.merge_violations`); the records of duplicate rows are read back from the
 input by row number. One difference to the in-memory path: the chunked tables are validated only
 once the others (customers first) pass, since their ``customer_id`` is checked against the
 validated customers, so a structural problem there is reported after the others are fixed.
+
+:func:`open_source` is the one way in that decides between the two paths: given a folder to
+write to, the tables too large for memory are validated here, else everything is loaded in memory.
+``churnlab validate`` and a run (``churnlab.report.handoff.open_data``) both open a source with it.
 """
 from __future__ import annotations
 
@@ -45,17 +49,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, empty_quarantine
 from churnlab.data.loading import (
-    Dataset, _as_timestamp, _check_source, _contract_files, cut_table, load_data, point_in_time, quiet_duckdb,
+    Dataset, as_of_date, contract_files, cut_table, load_data, point_in_time, quiet_duckdb, source_path,
 )
+from churnlab.data.messages import input_records, merge_violations, quarantine_frame, quarantine_reason, violation_at
 from churnlab.data.saved import read_dataset, save_dataset
-from churnlab.data.contract import (
-    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, _assign, _convert, _finish, _reason,
-    _records, check_table, merge_violations, missing_values, violation_of,
-)
 from churnlab.data.sql import is_database_url
+from churnlab.data.validation import (
+    check_table, convert_table, missing_values, quarantine_rows, with_final_dtypes,
+)
+from churnlab.settings import Settings
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "large_tables", "tables_to_chunk", "validate_in_chunks", "load_data_chunked", "read_chunks"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "open_source", "large_tables", "tables_to_chunk", "validate_in_chunks",
+           "load_data_chunked", "read_chunks"]
 
 #: Tables with more rows than this are validated in chunks of this many rows (about 1 GB of
 #: pandas frames for the event log, a few times that while a chunk is checked).
@@ -89,10 +96,10 @@ def _rows_in(file: Path) -> int:
 def large_tables(source, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict[str, Path]:
     """The contract tables of a folder source with more than ``chunk_rows`` rows (never
     customers), by name; empty for any other kind of source."""
-    path = _check_source(source)
+    path = source_path(source)
     if not path.is_dir():
         return {}
-    return {name: file for name, file in _contract_files(path).items()
+    return {name: file for name, file in contract_files(path).items()
             if name != "customers" and _rows_in(file) > chunk_rows}
 
 
@@ -181,7 +188,7 @@ def _cross_row_failures(table: str, file: Path, hashes: np.ndarray) -> tuple[pd.
     if not len(candidates):
         return pd.DataFrame(), candidates
     raw = _raw_rows(file, candidates)
-    typed = _convert(table, raw)
+    typed = convert_table(table, raw)
     if spec.id_column:
         ids = typed[spec.id_column]
         failing = ids.notna() & ids.duplicated(keep=False)
@@ -219,16 +226,13 @@ def _with_duplicates(table: str, quarantine: pd.DataFrame, duplicates: np.ndarra
     out = quarantine.copy()
     out.loc[moved, "rule"] = "duplicate_row"
     out.loc[moved, "column"] = None
-    out.loc[moved, "reason"] = _reason(table, "duplicate_row", None, {})
+    out.loc[moved, "reason"] = quarantine_reason(table, "duplicate_row", None, {})
     new = np.setdiff1d(duplicates, quarantine["row"].to_numpy(dtype="int64"))
     if len(new):
-        records = _records(raw_rows, new)
-        out = pd.concat([out, pd.DataFrame({
-            "table": table, "rule": "duplicate_row", "column": None,
-            "reason": [_reason(table, "duplicate_row", None, r) for r in records],
-            "row": new, "customer_id": [r.get("customer_id") for r in records],
-            "record": [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records],
-        })], ignore_index=True)
+        records = input_records(raw_rows, new)
+        out = pd.concat([out, quarantine_frame(table, "duplicate_row", None, new,
+                                               [r.get("customer_id") for r in records], records)],
+                        ignore_index=True)
     out["row"] = out["row"].astype("int64")
     return out[QUARANTINE_COLUMNS].sort_values(["rule", "row"], kind="stable").reset_index(drop=True)
 
@@ -256,7 +260,7 @@ def _copy_without(src: Path, dest: Path, drop_rows: np.ndarray) -> int:
 
 
 def _missing(con, table: str, file: Path) -> pd.DataFrame:
-    """Missing values of the kept rows, as ``churnlab.data.contract.missing_values`` counts them."""
+    """Missing values of the kept rows, as ``churnlab.data.validation.missing_values`` counts them."""
     columns = [c for c in CONTRACT[table].columns if not c.meaningful_null]
     present = set(pq.ParquetFile(file).schema_arrow.names)
     columns = [c.name for c in columns if c.name in present]
@@ -282,7 +286,7 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
     """
     spec = CONTRACT[table]
     customer_ids = customers["customer_id"].dropna().unique()
-    stamp = _as_timestamp(as_of)
+    stamp = as_of_date(as_of)
     known = (point_in_time({"customers": customers}, stamp)["customers"]["customer_id"]
              if stamp is not None else customers["customer_id"])
     known = pd.Index(known.dropna().unique())
@@ -305,7 +309,7 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
                 break  # a missing column is missing from every chunk
             if problems:
                 continue  # nothing will be kept: go on only to find every structural problem
-            quarantine, assigned = _assign({table: chunk}, {table: typed}, {table: failures})
+            quarantine, assigned = quarantine_rows({table: chunk}, {table: typed}, {table: failures})
             if on_row_error == "reject":
                 rejected += _row_violations(table, chunk, quarantine)
             parts.append(quarantine)
@@ -315,26 +319,20 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
             clean = clean.assign(**{_ROW: clean.index.to_numpy()})
             if stamp is not None:
                 clean = cut_table(table, clean, stamp, known)
-            kept.write(_finish(table, clean))
+            kept.write(with_final_dtypes(table, clean))
         kept.close()
         if problems and not hashes:
             return None, merge_violations(problems)
-        quarantine = (pd.concat(parts, ignore_index=True) if parts
-                      else pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
-                                         for c in QUARANTINE_COLUMNS}))
+        quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
         raw, failing = _cross_row_failures(table, file, np.concatenate(hashes) if hashes else np.array([], "uint64"))
         duplicates = np.array([], dtype="int64")
         if len(failing) and spec.id_column:
-            shown = failing[:5]
-            problems.append(violation_of(table, "duplicate_id", spec.id_column, len(failing),
-                                         [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+            problems.append(violation_at(raw, table, "duplicate_id", spec.id_column, failing))
         elif len(failing):
             duplicates = failing
             quarantine = _with_duplicates(table, quarantine, duplicates, raw)
             if on_row_error == "reject":
-                shown = duplicates[:5]
-                rejected.append(violation_of(table, "duplicate_row", None, len(duplicates),
-                                             [{"row": int(r), **e} for r, e in zip(shown, _records(raw, shown))]))
+                rejected.append(violation_at(raw, table, "duplicate_row", None, duplicates))
         if problems or rejected:
             return None, merge_violations(problems + rejected)
         rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
@@ -347,7 +345,7 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
 
 def _empty_table(table: str, dest: Path) -> int:
     """An empty file has no chunks: write the table with its contract columns and no rows."""
-    frame = _finish(table, pd.DataFrame({c.name: pd.Series(dtype=object) for c in CONTRACT[table].columns}))
+    frame = with_final_dtypes(table, pd.DataFrame({c.name: pd.Series(dtype=object) for c in CONTRACT[table].columns}))
     pq.write_table(pa.Table.from_pandas(frame, schema=_schema(table, frame), preserve_index=False), dest)
     return 0
 
@@ -356,9 +354,7 @@ def _row_violations(table: str, chunk: pd.DataFrame, quarantine: pd.DataFrame) -
     """The quarantine of one chunk as violations, for ``on_row_error="reject"``."""
     out = []
     for (rule, column), rows in quarantine.groupby(["rule", quarantine["column"].fillna("")], sort=False):
-        shown = rows["row"].to_numpy()[:5]
-        examples = [{"row": int(r), **e} for r, e in zip(shown, _records(chunk, shown))]
-        out.append(violation_of(table, rule, column or None, len(rows), examples))
+        out.append(violation_at(chunk, table, rule, column or None, rows["row"].to_numpy()))
     return out
 
 
@@ -376,7 +372,7 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     folder = Path(folder)
     big = large_tables(source, chunk_rows)
     whole = load_data(source, as_of=None, on_row_error=on_row_error, exclude=set(big))
-    stamp = _as_timestamp(as_of)
+    stamp = as_of_date(as_of)
     tables = point_in_time(whole.tables, stamp) if stamp is not None else whole.tables
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dataset.json").unlink(missing_ok=True)
@@ -397,3 +393,20 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     save_dataset(Dataset(tables=tables, quarantine=quarantine, missing=missing, source=whole.source,
                          fingerprint=whole.fingerprint, as_of=stamp), folder, written=list(big))
     return read_dataset(folder, lazy=True)
+
+
+def open_source(data, as_of, settings: Settings | None = None, folder: str | Path | None = None) -> Dataset:
+    """The dataset of source ``data``, validated and cut at ``as_of``, as the ``settings`` ask
+    (``validation.on_row_error``, ``validation.chunk_rows`` and ``mapping``; defaults without them).
+
+    Without ``folder`` the whole source is validated in memory (:func:`churnlab.data.loading.load_data`).
+    With ``folder``, a folder source whose tables have more than ``validation.chunk_rows`` rows
+    (:func:`tables_to_chunk`) is validated chunk by chunk into ``folder`` (:func:`load_data_chunked`)
+    and returned read back lazily from there (``Dataset.file`` names each table's file); any other
+    source is validated in memory and ``folder`` left untouched. Raises as ``load_data`` does.
+    """
+    settings = settings or Settings()
+    checks = settings.validation
+    if folder is not None and tables_to_chunk(data, checks.chunk_rows, settings.mapping):
+        return load_data_chunked(data, as_of, folder, chunk_rows=checks.chunk_rows, on_row_error=checks.on_row_error)
+    return load_data(data, as_of=as_of, on_row_error=checks.on_row_error, mapping=settings.mapping)

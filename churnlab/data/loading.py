@@ -5,7 +5,7 @@ one-table source named by its stem), a DuckDB file (``.duckdb`` / ``.db``) or a 
 (``churnlab.data.sql``) whose tables carry the contract names (see ``docs/data-contract.md``) or,
 given a mapping (:class:`~churnlab.settings.MappingSettings`, applied by ``churnlab.data.mapping``),
 names and columns of its own (files only, for now). ``load_data`` reads it, validates it with
-``churnlab.data.contract`` and, given an as-of date, keeps only what was known on that date.
+``churnlab.data.validation`` and, given an as-of date, keeps only what was known on that date.
 
 >>> ds = load_data("data/demo", as_of="2024-06-30")          # doctest: +SKIP
 >>> ds["customers"].head()                                     # doctest: +SKIP
@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 from churnlab.data.mapping import MappedTables, apply_mapping, resolve_sources
-from churnlab.data.contract import (
-    CONTRACT, QUARANTINE_COLUMNS, TABLES, DataContractError, Violation, missing_values,
-    quarantine_summary, validate_tables,
-)
+from churnlab.data.contract import CONTRACT, TABLES, DataContractError, Violation, empty_quarantine, quarantine_summary
+from churnlab.data.validation import missing_values, validate_tables
 from churnlab.settings import MappingSettings
 from churnlab.data.sql import is_database_url, read_database, redact
 
-__all__ = ["Dataset", "read_tables", "load_data", "dataset_from_frames", "fingerprint"]
+__all__ = [
+    "Dataset", "read_tables", "load_data", "dataset_from_frames", "fingerprint", "point_in_time", "cut_table",
+    "as_of_date", "source_path", "contract_files", "quiet_duckdb",
+]
 
 DUCKDB_SUFFIXES = (".duckdb", ".db")
 FILE_SUFFIXES = (".parquet", ".csv")
@@ -119,7 +120,12 @@ def quiet_duckdb():
     return con
 
 
-def _check_source(source) -> Path:
+def source_path(source) -> Path:
+    """The path of a file source (a folder, a ``.parquet`` / ``.csv`` table or a DuckDB file).
+
+    Raises ``FileNotFoundError`` when it does not exist and ``ValueError`` when it is a file
+    of another kind, each saying what a source can be.
+    """
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(
@@ -177,8 +183,9 @@ def _wanted(names: list[str], mapping: MappingSettings | None) -> list[str]:
     return wanted
 
 
-def _contract_files(folder: Path) -> dict[str, Path]:
-    """Contract table name -> file; parquet wins when a table has both."""
+def contract_files(folder: Path) -> dict[str, Path]:
+    """The contract tables of a folder source: table name -> file, in contract order; parquet
+    wins when a table has both. Files of other names are left out."""
     found = {}
     for name in TABLES:
         for suffix in (".parquet", ".csv"):
@@ -199,14 +206,13 @@ def _mapped(source, mapping: MappingSettings | None, as_of,
         raw = read_database(source, as_of=as_of, row_time=ROW_TIME)
         found = sorted(raw)
     else:
-        raw, found = _read_source(_check_source(source), mapping, exclude)
+        raw, found = _read_source(source_path(source), mapping, exclude)
     if mapping is None:
         tables = {name: raw[name] for name in TABLES if name in raw}
-        mapped = MappedTables(tables, pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
-                                                   for c in QUARANTINE_COLUMNS}),
+        mapped = MappedTables(tables, empty_quarantine(),
                               {name: np.arange(len(f)) for name, f in tables.items()}, {t: t for t in tables})
     else:
-        mapped = apply_mapping(raw, mapping, as_of=_as_timestamp(as_of))
+        mapped = apply_mapping(raw, mapping, as_of=as_of_date(as_of))
     if "customers" not in mapped.tables:
         shown = redact(source) if is_database_url(source) else source
         text = (f"customers: the required customers table is missing from {shown} (missing_table); "
@@ -235,11 +241,11 @@ def read_tables(source, mapping: MappingSettings | None = None, as_of=None) -> d
 def fingerprint(source, mapping: MappingSettings | None = None) -> str:
     """sha256 (hex) of the contract files' names and bytes, in name order (or the DuckDB or
     single file); with a mapping, of the files it reads."""
-    path = _check_source(source)
+    path = source_path(source)
     if path.is_file():
         files = [path]
     elif mapping is None:
-        files = sorted(_contract_files(path).values(), key=lambda p: p.name)
+        files = sorted(contract_files(path).values(), key=lambda p: p.name)
     else:
         available = _source_files(path)
         names = set(_wanted(sorted(available), mapping))
@@ -253,7 +259,9 @@ def fingerprint(source, mapping: MappingSettings | None = None) -> str:
     return digest.hexdigest()
 
 
-def _as_timestamp(as_of) -> pd.Timestamp | None:
+def as_of_date(as_of) -> pd.Timestamp | None:
+    """``as_of`` (``str``, ``date``, ``datetime`` or ``Timestamp``) as the naive-UTC midnight of
+    its day, as datasets carry it; None stays None."""
     if as_of is None:
         return None
     stamp = pd.Timestamp(as_of)  # str, date, datetime or Timestamp
@@ -272,7 +280,7 @@ def point_in_time(tables: dict[str, pd.DataFrame], as_of) -> dict[str, pd.DataFr
     unpaid on it: its status becomes ``late`` when due on or before the as-of date, else null.
     Rows of customers not yet signed up are dropped from every table.
     """
-    end = _as_timestamp(as_of) + pd.Timedelta(days=1)  # the whole as-of day counts
+    end = as_of_date(as_of) + pd.Timedelta(days=1)  # the whole as-of day counts
     out = {name: _known_rows(name, frame, end) for name, frame in tables.items()}
     customers = set(out["customers"]["customer_id"])
     for name, frame in out.items():
@@ -285,7 +293,7 @@ def cut_table(name: str, frame: pd.DataFrame, as_of, customer_ids=None) -> pd.Da
     """One non-customers table (or a chunk of it) as ``point_in_time`` cuts it, given the ids
     of the customers signed up by ``as_of`` (None: every customer the rows name had signed up;
     ``churnlab.data.chunked`` cuts chunk by chunk)."""
-    frame = _known_rows(name, frame, _as_timestamp(as_of) + pd.Timedelta(days=1))
+    frame = _known_rows(name, frame, as_of_date(as_of) + pd.Timedelta(days=1))
     if customer_ids is not None:
         frame = frame.loc[frame["customer_id"].isin(customer_ids)]
     return frame.reset_index(drop=True)
@@ -327,8 +335,8 @@ def load_data(source, as_of=None,
     Raises ``DataContractError`` (every structural problem at once), ``MappingError`` or
     ``FileNotFoundError``.
     """
-    stamp = _as_timestamp(as_of)
-    if exclude and (mapping is not None or is_database_url(source) or not _check_source(source).is_dir()):
+    stamp = as_of_date(as_of)
+    if exclude and (mapping is not None or is_database_url(source) or not source_path(source).is_dir()):
         raise ValueError("exclude applies to a folder of contract tables read without a mapping")
     mapped, _ = _mapped(source, mapping, stamp, frozenset(exclude))
     if on_row_error == "reject" and len(mapped.quarantine):
@@ -394,7 +402,7 @@ def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,
     the fingerprint hashes the frames' contents.
     """
     result = validate_tables(raw, on_row_error=on_row_error)
-    stamp = _as_timestamp(as_of)
+    stamp = as_of_date(as_of)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
     return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
                    source="in-memory", fingerprint=_frames_fingerprint(raw), as_of=stamp)

@@ -4,7 +4,7 @@ Analysts start from a CRM export or a flat one-row-per-customer table, not from 
 A :class:`~churnlab.settings.MappingSettings` (the ``mapping`` section of the settings, or a
 mapping YAML such as the shipped ``churnlab/mappings/telco.yaml``) says, per contract table,
 which source table feeds it and how its columns become contract columns. :func:`apply_mapping`
-turns the source tables as read into contract tables that ``churnlab.data.contract.validate_tables``
+turns the source tables as read into contract tables that ``churnlab.data.validation.validate_tables``
 then checks like any other input; ``churnlab.data.loading.load_data`` does both when given a mapping.
 
 Dirty cells never crash a load: a blank cell is a missing value; a cell that cannot be what the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS
+from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, empty_quarantine
 from churnlab.settings import MappingSettings, TableMapping
 
 __all__ = ["MappingError", "MappedTables", "apply_mapping", "resolve_sources", "months_before",
@@ -145,7 +145,7 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
         if name in CONTRACT and name not in tables and name not in claimed:
             tables[name] = frame
             rows[name] = np.arange(len(frame))
-    quarantine = pd.concat(parts, ignore_index=True) if parts else _empty_quarantine()
+    quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
     quarantine = quarantine.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
     order = [t for t in CONTRACT if t in tables]
     return MappedTables({t: tables[t] for t in order}, quarantine, {t: rows[t] for t in order}, sources)
@@ -284,10 +284,6 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
     return frame.iloc[kept].reset_index(drop=True), kept, quarantine
 
 
-def _empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in QUARANTINE_COLUMNS})
-
-
 def _json_cell(value):
     if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
         return None
@@ -298,7 +294,7 @@ def _json_cell(value):
 
 def _quarantine_rows(table, src, frame, bad, dropped) -> pd.DataFrame:
     if not len(dropped):
-        return _empty_quarantine()
+        return empty_quarantine()
     records = [{str(k): _json_cell(v) for k, v in rec.items()} for rec in src.iloc[dropped].to_dict("records")]
     ids = frame["customer_id"].iloc[dropped] if "customer_id" in frame else pd.Series([None] * len(dropped))
     return pd.DataFrame({

@@ -43,9 +43,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from churnlab.data.chunked import load_data_chunked, tables_to_chunk
+from churnlab.data import open_source
 from churnlab.features.engine import build_features, build_training_set
-from churnlab.data.loading import Dataset, fingerprint, load_data
+from churnlab.data.loading import Dataset, fingerprint
 from churnlab.data.memory import release_memory
 from churnlab.data.saved import SavedTables, read_dataset, read_key, save_dataset, write_key, write_parquet
 from churnlab.settings import Settings
@@ -101,24 +101,19 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     and later calls with the same source, fingerprint, as-of date and validation/mapping settings
     read that copy back, each table when first used (:class:`SavedTables`). With ``out``, a
     folder's tables of more than ``validation.chunk_rows`` rows are validated chunk by chunk
-    (:func:`churnlab.data.chunked.load_data_chunked`) and stay on disk until asked for as frames."""
+    (:func:`churnlab.data.open_source` decides) and stay on disk until asked for as frames."""
     settings = settings or Settings()
     if out is None:
-        return load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
-                         mapping=settings.mapping)
+        return open_source(data, as_of, settings)
     folder = _folder(out) / "dataset"
     key = _source_key(data, as_of, settings)
     if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
         return read_dataset(folder, lazy=True)
     (folder / "source.key.json").unlink(missing_ok=True)
-    if tables_to_chunk(data, settings.validation.chunk_rows, settings.mapping):
-        # tables too large for memory are validated chunk by chunk straight into the folder
-        dataset = load_data_chunked(data, as_of, folder, chunk_rows=settings.validation.chunk_rows,
-                                    on_row_error=settings.validation.on_row_error)
-    else:
-        dataset = load_data(data, as_of=as_of, on_row_error=settings.validation.on_row_error,
-                            mapping=settings.mapping)
-        (folder / "dataset.json").unlink(missing_ok=True)
+    (folder / "dataset.json").unlink(missing_ok=True)
+    # tables too large for memory are validated chunk by chunk straight into the folder
+    dataset = open_source(data, as_of, settings, folder)
+    if not (folder / "dataset.json").is_file():  # validated in memory: keep a copy
         save_dataset(dataset, folder)
     write_key(folder / "source.key.json", key)
     return dataset
