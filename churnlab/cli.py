@@ -121,7 +121,7 @@ def validate(
             with console.status("validating"):
                 # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
                 # their checked rows parked in a scratch folder removed afterwards
-                dataset = open_source(data, _parse_date(as_of), settings, folder=scratch)
+                dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
         except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
             _fail(str(err))
         _show_dataset(dataset, shown)

@@ -145,9 +145,9 @@ def test_a_run_folder_validates_large_tables_in_chunks(tmp_path, monkeypatch):
     real = chunked.load_data  # the chunked path loads only the tables it does not chunk, in memory
     monkeypatch.setattr(chunked, "load_data", lambda *a, **k: real(*a, **k) if k.get("exclude")
                         else pytest.fail("validated in memory"))
-    dataset = work.open_data(source, AS_OF, settings, out=tmp_path / "run")
+    dataset = work.open_data(source, AS_OF, out=tmp_path / "run", settings=settings)
     assert dataset.file("usage_events") is not None
-    _same(churnlab.load_data(source, as_of=AS_OF), work.open_data(source, AS_OF, settings, out=tmp_path / "run"))
+    _same(churnlab.load_data(source, as_of=AS_OF), work.open_data(source, AS_OF, out=tmp_path / "run", settings=settings))
 
 
 def test_data_health_counts_a_table_on_disk_as_in_memory(tmp_path):

@@ -30,35 +30,35 @@ def test_a_saved_dataset_reads_back_identical_with_its_dtypes(small_demo, tmp_pa
 
 
 def test_open_data_validates_once_per_run_folder(small_demo, tmp_path, monkeypatch):
-    first = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    first = work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
     _same_dataset(first, churnlab.load_data(small_demo, as_of=AS_OF))
 
     def fail(*args, **kwargs):
         raise AssertionError("the data was read and validated again")
 
     monkeypatch.setattr(work, "open_source", fail)
-    _same_dataset(first, work.open_data(small_demo, AS_OF, Settings(), out=tmp_path))
+    _same_dataset(first, work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings()))
 
 
 def test_open_data_reads_the_source_again_for_another_date_or_changed_files(small_demo, tmp_path):
     source = tmp_path / "tables"
     shutil.copytree(small_demo, source)
     out = tmp_path / "run"
-    before = work.open_data(source, AS_OF, Settings(), out=out)
-    earlier = work.open_data(source, "2026-01-31", Settings(), out=out)
+    before = work.open_data(source, AS_OF, out=out, settings=Settings())
+    earlier = work.open_data(source, "2026-01-31", out=out, settings=Settings())
     assert earlier.as_of == pd.Timestamp("2026-01-31")
     assert len(earlier["customers"]) < len(before["customers"])
 
     customers = pd.read_parquet(source / "customers.parquet")
     customers.iloc[: len(customers) // 2].to_parquet(source / "customers.parquet", index=False)
-    after = work.open_data(source, AS_OF, Settings(), out=out)
+    after = work.open_data(source, AS_OF, out=out, settings=Settings())
     assert after.fingerprint != before.fingerprint
     assert len(after["customers"]) < len(before["customers"])
 
 
 def test_without_a_run_folder_nothing_is_kept(small_demo, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    dataset = work.open_data(small_demo, AS_OF, Settings(), out=None)
+    dataset = work.open_data(small_demo, AS_OF, out=None, settings=Settings())
     work.features_at(dataset, AS_OF, out=None)
     assert list(tmp_path.iterdir()) == []
 
@@ -84,27 +84,27 @@ def test_features_are_built_once_per_date_and_dataset(small_demo, tmp_path, monk
 
 def test_a_training_set_is_rebuilt_when_its_settings_change(small_demo, tmp_path):
     dataset = churnlab.load_data(small_demo, as_of=AS_OF)
-    six = work.training_set(dataset, AS_OF, Settings(models={"snapshots": 6}), out=tmp_path)
+    six = work.training_set(dataset, AS_OF, out=tmp_path, settings=Settings(models={"snapshots": 6}))
     assert six["snapshot"].nunique() == 6
     pd.testing.assert_frame_equal(six, churnlab.build_training_set(dataset, AS_OF, snapshots=6))
-    four = work.training_set(dataset, AS_OF, Settings(models={"snapshots": 4}), out=tmp_path)
+    four = work.training_set(dataset, AS_OF, out=tmp_path, settings=Settings(models={"snapshots": 4}))
     assert four["snapshot"].nunique() == 4
 
 
 def test_results_of_other_churnlab_code_are_not_served_back(small_demo, tmp_path, monkeypatch):
     """A copy made before the package's code changed (an upgrade, an edit of the feature engine)
     is rebuilt, not read back: the keys hold the code's fingerprint."""
-    dataset = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    dataset = work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
     work.features_at(dataset, AS_OF, out=tmp_path)
-    work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
+    work.training_set(dataset, AS_OF, out=tmp_path, settings=Settings(models={"snapshots": 3}))
     monkeypatch.setattr(work, "code_fingerprint", lambda: "another version of churnlab")
     calls = []
     for name in ("open_source", "build_features", "build_training_set"):
         real = getattr(work, name)
         monkeypatch.setattr(work, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
-    dataset = work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    dataset = work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
     work.features_at(dataset, AS_OF, out=tmp_path)
-    work.training_set(dataset, AS_OF, Settings(models={"snapshots": 3}), out=tmp_path)
+    work.training_set(dataset, AS_OF, out=tmp_path, settings=Settings(models={"snapshots": 3}))
     assert calls == ["open_source", "build_features", "build_training_set"]
 
 
@@ -128,12 +128,12 @@ def test_the_code_fingerprint_changes_with_any_file_of_the_package(tmp_path):
 
 @pytest.mark.parametrize("name", ["dataset.json", "source.key.json"])
 def test_a_copy_without_its_key_is_not_trusted(small_demo, tmp_path, monkeypatch, name):
-    work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
     (tmp_path / "work" / "shared" / "dataset" / name).unlink()
     calls = []
     real = work.open_source
     monkeypatch.setattr(work, "open_source", lambda *a, **k: calls.append(1) or real(*a, **k))
-    work.open_data(small_demo, AS_OF, Settings(), out=tmp_path)
+    work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
     assert calls == [1]
 
 
@@ -141,12 +141,12 @@ def test_a_lazily_read_table_is_refused_once_the_copy_was_replaced(small_demo, t
     source = tmp_path / "tables"
     shutil.copytree(small_demo, source)
     out = tmp_path / "run"
-    work.open_data(source, AS_OF, Settings(), out=out)
-    opened = work.open_data(source, AS_OF, Settings(), out=out)  # the copy, tables not read yet
+    work.open_data(source, AS_OF, out=out, settings=Settings())
+    opened = work.open_data(source, AS_OF, out=out, settings=Settings())  # the copy, tables not read yet
     assert isinstance(opened.tables, work.SavedTables)
     customers = opened["customers"]  # read now
     pd.read_parquet(source / "customers.parquet").iloc[:100].to_parquet(source / "customers.parquet", index=False)
-    work.open_data(source, AS_OF, Settings(), out=out)  # another notebook, other data: a new copy
+    work.open_data(source, AS_OF, out=out, settings=Settings())  # another notebook, other data: a new copy
     assert opened["customers"] is customers  # what was read stays
     with pytest.raises(RuntimeError, match="was replaced since it was opened"):
         opened["usage_events"]

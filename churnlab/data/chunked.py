@@ -395,7 +395,7 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     return read_dataset(folder, lazy=True)
 
 
-def open_source(data, as_of, settings: Settings | None = None, folder: str | Path | None = None) -> Dataset:
+def open_source(data, as_of, folder: str | Path | None = None, *, settings: Settings | None = None) -> Dataset:
     """The dataset of source ``data``, validated and cut at ``as_of``, as the ``settings`` ask
     (``validation.on_row_error``, ``validation.chunk_rows`` and ``mapping``; defaults without them).
 

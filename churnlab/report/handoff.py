@@ -95,7 +95,7 @@ def _source_key(data, as_of, settings: Settings) -> dict:
     }
 
 
-def open_data(data, as_of, settings: Settings | None = None, out: str | Path | None = None) -> Dataset:
+def open_data(data, as_of, out: str | Path | None = None, *, settings: Settings | None = None) -> Dataset:
     """The dataset as :func:`churnlab.load_data` gives it (validated, cut at ``as_of``), read and
     validated once per run: with ``out``, the first call keeps a copy under ``<out>/work/shared/``
     and later calls with the same source, fingerprint, as-of date and validation/mapping settings
@@ -104,7 +104,7 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     (:func:`churnlab.data.open_source` decides) and stay on disk until asked for as frames."""
     settings = settings or Settings()
     if out is None:
-        return open_source(data, as_of, settings)
+        return open_source(data, as_of, settings=settings)
     folder = _folder(out) / "dataset"
     key = _source_key(data, as_of, settings)
     if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
@@ -112,7 +112,7 @@ def open_data(data, as_of, settings: Settings | None = None, out: str | Path | N
     (folder / "source.key.json").unlink(missing_ok=True)
     (folder / "dataset.json").unlink(missing_ok=True)
     # tables too large for memory are validated chunk by chunk straight into the folder
-    dataset = open_source(data, as_of, settings, folder)
+    dataset = open_source(data, as_of, folder, settings=settings)
     if not (folder / "dataset.json").is_file():  # validated in memory: keep a copy
         save_dataset(dataset, folder)
     write_key(folder / "source.key.json", key)
@@ -151,8 +151,8 @@ def features_at(dataset: Dataset, date, out: str | Path | None = None) -> pd.Dat
     return _cached(out, f"features-{day.date().isoformat()}", key, lambda: build_features(dataset, day))
 
 
-def training_set(dataset: Dataset, as_of, settings: Settings | None = None,
-                 out: str | Path | None = None) -> pd.DataFrame:
+def training_set(dataset: Dataset, as_of, out: str | Path | None = None, *,
+                 settings: Settings | None = None) -> pd.DataFrame:
     """:func:`churnlab.build_training_set` of ``dataset`` with the run's settings (horizon,
     snapshots, churn definition), kept under ``out`` when given."""
     settings = settings or Settings()

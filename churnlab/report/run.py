@@ -68,6 +68,7 @@ def run_pipeline(
     data: str | Path,
     as_of: date,
     reports: str | Path = "reports",
+    *,
     settings: Settings | None = None,
     notebooks_dir: str | Path | None = None,
     console=None,
@@ -112,7 +113,7 @@ def run_pipeline(
         dataset: Dataset = steps.timed(
             "validate",
             # validated once: the notebooks read the copy kept under work/ (churnlab.report.handoff)
-            lambda: open_data(data_path, as_of, settings, out=staging),
+            lambda: open_data(data_path, as_of, staging, settings=settings),
             say,
         )
         _write_data_quality(dataset, staging / "data_quality.csv")
