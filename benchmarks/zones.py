@@ -5,7 +5,7 @@ horizon and a budget of contacting 5% of the active customers:
 
 * fits the churn models (:func:`churnlab.fit_models`, or loads ``--bundle``), scores the active
   customers, prices them (:func:`churnlab.decide.value.customer_value`), estimates P(save) from the
-  interventions history (:func:`churnlab.decide.zones.save_rates`) and zones them
+  interventions history (:func:`churnlab.decide.saveability.save_rates`) and zones them
   (:func:`churnlab.decide.zones.assign_zones`) with the default settings;
 * judges four contact lists of at most the budget against the truth
   (``<data>-truth/customers.parquet``), by the **expected value saved** = the sum over contacted
@@ -71,7 +71,8 @@ def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | N
     (``zones``: settings.zones fields to change, e.g. ``{"risk_threshold": 0.01}``)."""
     import churnlab
     from churnlab.decide.value import customer_value
-    from churnlab.decide.zones import assign_zones, save_rates
+    from churnlab.decide.saveability import save_rates
+    from churnlab.decide.zones import assign_zones
 
     settings = churnlab.Settings(seed=seed, zones=churnlab.settings.ZoneSettings(**(zones or {})))
     dataset = churnlab.load_data(folder, as_of=DATA_END)

@@ -13,7 +13,8 @@ from churnlab.models.bundle import ModelBundle, load_bundle, save_bundle
 from churnlab.models.fit import fit_models, score, survival_curves
 from churnlab.decide.value import customer_value
 from churnlab.decide.health import health_score
-from churnlab.decide.zones import assign_zones, save_rates, zone_frame
+from churnlab.decide.saveability import save_rates
+from churnlab.decide.zones import assign_zones, zone_frame
 from churnlab.decide.rules import (RuleError, RuleSet, check_rules, evaluate_rules, load_rules, rule_counts,
                             rules_not_evaluated)
 from churnlab.decide.segments import assign_segments

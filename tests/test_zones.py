@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from churnlab.settings import Settings, ZoneSettings
-from churnlab.decide.zones import ALL_SEGMENTS, MAX_SEGMENT_STRENGTH, assign_zones, save_rates
+from churnlab.decide.saveability import ALL_SEGMENTS, MAX_SEGMENT_STRENGTH, save_rates
+from churnlab.decide.zones import assign_zones
 
 AS_OF = "2025-12-31"
 
@@ -190,7 +191,7 @@ def test_timezone_aware_action_times_are_judged_in_utc():
 
 
 def test_an_empty_segment_column_falls_back_to_the_pooled_rate():
-    from churnlab.decide.zones import segment_of
+    from churnlab.decide.saveability import segment_of
 
     frame = pd.DataFrame({"customer_id": ["A", "B"], "company_size": [None, None]})
     by, seg = segment_of(frame)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import Literal, Sequence
 
 import duckdb
 import numpy as np
@@ -48,9 +48,10 @@ import pandas as pd
 from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES, window
 from churnlab.data.loading import Dataset, quiet_duckdb
 from churnlab.data.contract import CONTRACT
+from churnlab.features.sentiment import comment_sentiment
 from churnlab.features.usage_windows import usage_window_features
 
-__all__ = ["build_features", "build_training_set", "connect", "snapshot_dates", "comment_sentiment"]
+__all__ = ["build_features", "build_training_set", "connect", "snapshot_dates"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,19 +156,6 @@ def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
     if "customers" not in _tables(con):
         raise FileNotFoundError(f"{folder}: no customers table")
     return con
-
-
-def comment_sentiment(comments: Iterable[str]) -> pd.Series:
-    """VADER compound sentiment (-1..1) of each distinct comment, indexed by the comment.
-
-    VADER's lexicon ships inside the ``vaderSentiment`` package: nothing is downloaded.
-    """
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyzer = SentimentIntensityAnalyzer()
-    unique = pd.unique(pd.Series(list(comments), dtype=object).dropna())
-    return pd.Series([analyzer.polarity_scores(str(c))["compound"] for c in unique],
-                     index=pd.Index(unique, name="comment"), name="sentiment", dtype="float64")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,6 @@ Holds the design matrix (``design``), the survival models (``survival``), the cl
 model bundle (``bundle``), the one call that fits, chooses and scores (``fit``) and the plots of
 the models notebook (``plots``).
 
-May import: ``churnlab.data``, ``churnlab.features``, ``churnlab.settings`` and modules of this
+May import: ``churnlab.data``, ``churnlab.features``, ``churnlab.settings``, ``churnlab.plotting`` and modules of this
 package.
 """

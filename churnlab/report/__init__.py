@@ -5,5 +5,5 @@ keyed hand-off of results between notebooks (``handoff``), the published files (
 scores.csv, target lists, model bundle), the HTML index (``index``), the manifest
 (``manifest``) and the HTML templates of rendered notebooks (``templates/``).
 
-May import: every stage before it and ``churnlab.settings``.
+May import: every stage before it and ``churnlab.settings``, ``churnlab.plotting``.
 """
