@@ -1,6 +1,6 @@
 """How many Monte Carlo paths the as-of oracle needs, and what it costs.
 
-For each demo size and each number of paths: :func:`churnlab.demo.world.expected_hazard` as of
+For each demo size and each number of paths: :func:`churnlab.demo.oracle.expected_hazard` as of
 2025-06-30 with several seeds, the ROC AUC of its P(churn within 3 months) against what truly
 happened in the 90 days after, its concordance (cumulative hazard over 12 months against the
 churns up to the end of the data), the spread (max - min) of each across the seeds, and the
@@ -42,7 +42,7 @@ AS_OF, DATA_END, HORIZON_DAYS = "2025-06-30", "2026-06-30", 90
 
 
 def measure(folder: Path, draws: int, seeds: list[int]) -> dict:
-    from churnlab.demo.world import expected_hazard
+    from churnlab.demo.oracle import expected_hazard
     from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
@@ -72,22 +72,23 @@ def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     many of the 90-day churners were inside a disengagement at the as-of month."""
     import dataclasses
 
-    from churnlab.demo import world as demo
+    from churnlab.demo.oracle import as_of_state, path_hazard
+    from churnlab.demo.world import EPISODES
     from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")
     as_of = pd.Timestamp(AS_OF)
-    state = demo._as_of_state(truth, as_of, 3)
+    state = as_of_state(truth, as_of, 3)
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
     churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
     y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=HORIZON_DAYS))).astype(int).to_numpy()
     rng = np.random.default_rng(seed)
-    u = {kind: rng.random((1, draws, 3)) for kind in demo.EPISODES}
+    u = {kind: rng.random((1, draws, 3)) for kind in EPISODES}
     u_contact, u_accept = rng.random((1, draws, 3)), rng.random((1, draws))
 
     def auc(s) -> float:
-        future = {kind: u[kind] < s.rates[kind][:, None, None] for kind in demo.EPISODES}
-        hazard = demo._path_hazard(s, future, u_contact, u_accept)
+        future = {kind: u[kind] < s.rates[kind][:, None, None] for kind in EPISODES}
+        hazard = path_hazard(s, future, u_contact, u_accept)
         return round(roc_auc_score(y, 1 - np.cumprod(1 - hazard, axis=-1).mean(axis=1)[:, -1]), 4)
 
     no_episodes = dataclasses.replace(state, recent={k: np.zeros_like(v) for k, v in state.recent.items()},
@@ -113,12 +114,13 @@ def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws:
 
     import duckdb
     from churnlab.demo import world as demo
+    from churnlab.demo.oracle import as_of_state, expected_from_state
     truth = folder.with_name(folder.name + "-truth")
     as_of = pd.Timestamp(as_of)
-    state = demo._as_of_state(truth, as_of, 12)
+    state = as_of_state(truth, as_of, 12)
     spec = json.loads((truth / "world.json").read_text(encoding="utf-8"))
-    world = demo._World(pd.Timestamp(spec["start"]), pd.Timestamp(spec["end"]), width=5)
-    m = demo._month_index(world, as_of)
+    world = demo.World(pd.Timestamp(spec["start"]), pd.Timestamp(spec["end"]), width=5)
+    m = demo.month_index(world, as_of)
     L = demo.EPISODE_MONTHS["disengagement"]
     ids = pd.Index(state.customer_id)
 
@@ -172,7 +174,7 @@ def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws:
         log_w.append(prior + surv + like)
         hyp = dataclasses.replace(state, recent={**state.recent, "disengagement": onsets},
                                   depth=np.full(len(ids), 0.0 if k is None else k + 1.0))
-        out = demo._expected_from_state(hyp, (3, 12), draws, seed)
+        out = expected_from_state(hyp, (3, 12), draws, seed)
         p3.append(out["p_within_3m"].to_numpy())
         cum.append(np.exp(-out["cumulative_hazard"].to_numpy()))      # survival over 12 months
     log_w = np.array(log_w)
@@ -186,7 +188,7 @@ def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws:
 def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     """The as-of oracle that must infer the disengagement from usage (see the module docstring),
     judged as :func:`measure` judges the oracle, beside the full as-of oracle."""
-    from churnlab.demo import world as demo
+    from churnlab.demo.oracle import expected_from_state
     from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
@@ -196,7 +198,7 @@ def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     inferred, state = usage_limited_oracle(folder, as_of, draws, seed)
     p_usage, cum_usage = inferred["p_within_3m"].to_numpy(), inferred["cumulative_hazard"].to_numpy()
     w0 = inferred["posterior_no_disengagement"].to_numpy()
-    full = demo._expected_from_state(state, (3, 12), draws, seed)
+    full = expected_from_state(state, (3, 12), draws, seed)
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
     churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
     y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=HORIZON_DAYS))).astype(int).to_numpy()

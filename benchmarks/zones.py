@@ -197,7 +197,7 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, true: pd.DataFrame, e
       begun by the data end) x true p_save x true_value; the expected oracle (``oracle`` in the
       other figures) further knows the hazard path of the next 90 days.
     """
-    from churnlab.demo.world import expected_hazard
+    from churnlab.demo.oracle import expected_hazard
     from oracle import usage_limited_oracle
 
     ids = table["customer_id"]
