@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.demo.oracle import as_of_state, expected_hazard, path_hazard
+from churnlab.demo.oracle import as_of_state, expected_hazard, path_hazard, usage_limited_oracle
 from churnlab.demo.simulation import generate_demo_data
 from churnlab.demo.world import EPISODES
 
@@ -183,26 +183,14 @@ def test_a_truth_folder_without_the_oracle_files_names_what_is_missing(tmp_path)
         expected_hazard(truth, AS_OF)
 
 
-def _benchmark_oracle():
-    """``benchmarks/oracle.py``, loaded by path (benchmarks are scripts, not a package)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "oracle.py"
-    spec = importlib.util.spec_from_file_location("bench_oracle", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_usage_limited_oracle_infers_a_fade_from_usage_counts_but_not_all_of_it(tmp_path):
     """The oracle that must infer the disengagement from the usage counts (what bounds the
     Red Zone's figures in ``benchmarks/zones.py --bounds``) scores the customers the as-of oracle
     scores, in its order; it gives the accounts truly inside a disengagement a far higher
     posterior of one than the others, and a churn probability above the others' but below what
     the as-of oracle, which knows the episode, gives them."""
-    bench = _benchmark_oracle()
     generate_demo_data(tmp_path / "demo", customers=1000, seed=11)
-    inferred, state = bench.usage_limited_oracle(tmp_path / "demo", AS_OF, draws=100)
+    inferred, state = usage_limited_oracle(tmp_path / "demo", AS_OF, draws=100)
     full = expected_hazard(tmp_path / "demo-truth", AS_OF, months=(3,), draws=100)
     assert inferred["customer_id"].tolist() == full["customer_id"].tolist()
     assert inferred["p_within_3m"].between(0, 1).all() and (inferred["cumulative_hazard"] >= 0).all()
