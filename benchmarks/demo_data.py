@@ -19,7 +19,7 @@ from pathlib import Path
 
 _CHILD = """
 import json, sys
-from churnlab.demo.world import generate_demo_data
+from churnlab.demo.simulation import generate_demo_data
 s = generate_demo_data(sys.argv[1], customers=int(sys.argv[2]), seed=7)
 print(json.dumps({"rows": s.rows}))
 """

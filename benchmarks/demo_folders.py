@@ -12,7 +12,7 @@ def ensure_demo(root: Path, customers: int, seed: int = 7) -> Path:
     """``root/demo-<customers>`` (``-seed<seed>`` when not 7), generated first when incomplete."""
     folder = Path(root) / (f"demo-{customers}" if seed == 7 else f"demo-{customers}-seed{seed}")
     if not (folder.with_name(folder.name + "-truth") / "README.md").exists():
-        from churnlab.demo.world import generate_demo_data
+        from churnlab.demo.simulation import generate_demo_data
 
         print(f"generating {customers:,} demo customers (seed {seed}) into {folder} ...", flush=True)
         generate_demo_data(folder, customers=customers, seed=seed)

@@ -9,7 +9,7 @@ ends and a 90-day horizon:
   beside two oracles, each giving P(churn within the three months after the as-of month) for
   the ROC AUC and a cumulative hazard over the twelve months after it for concordance:
 
-  - the **as-of oracle** (``*_as_of``), :func:`churnlab.demo.world.expected_hazard`: the expected
+  - the **as-of oracle** (``*_as_of``), :func:`churnlab.demo.oracle.expected_hazard`: the expected
     churn given the complete latent state *as of the as-of month* (traits, episodes begun and
     how far into them, contract and renewal timing, a retention action already taken), with the
     onsets of later episodes and a later retention action integrated out. It is the best
@@ -75,8 +75,8 @@ def realised_oracle(truth: Path, customers: pd.Series, as_of: pd.Timestamp, hori
 def as_of_oracle(truth: Path, customers: pd.Series, as_of: pd.Timestamp, horizon_months: int, months: int,
                  draws: int = ORACLE_DRAWS, seed: int = 0) -> tuple:
     """(P(churn within the horizon), cumulative hazard over ``months``) from what the latent
-    state knows at the as-of date (:func:`churnlab.demo.world.expected_hazard`)."""
-    from churnlab.demo.world import expected_hazard
+    state knows at the as-of date (:func:`churnlab.demo.oracle.expected_hazard`)."""
+    from churnlab.demo.oracle import expected_hazard
 
     expected = expected_hazard(truth, as_of, months=(horizon_months, months), draws=draws, seed=seed)
     expected = expected.set_index("customer_id")

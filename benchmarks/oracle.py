@@ -1,6 +1,6 @@
 """How many Monte Carlo paths the as-of oracle needs, and what it costs.
 
-For each demo size and each number of paths: :func:`churnlab.demo.world.expected_hazard` as of
+For each demo size and each number of paths: :func:`churnlab.demo.oracle.expected_hazard` as of
 2025-06-30 with several seeds, the ROC AUC of its P(churn within 3 months) against what truly
 happened in the 90 days after, its concordance (cumulative hazard over 12 months against the
 churns up to the end of the data), the spread (max - min) of each across the seeds, and the
@@ -12,17 +12,10 @@ seconds of one call. The benchmark of the models (``benchmarks/models.py``) uses
 ``--what-it-knows`` also prints where the oracle's AUC comes from (its knowledge of the episodes
 begun by the as-of month, of the traits).
 
-``--usage-limited`` prints the **usage-limited oracle**: the as-of oracle made to *infer* the
-disengagement from the monthly usage counts in the data instead of knowing it. It still knows
-every trait (so each account's exact usage rate before the season) and every other episode, and
-it uses the generator's own formulas, so no model of the data can do better at seeing the
-disengagement; its ROC AUC and concordance bound what the data reveals. For each account it
-weighs seven histories of the last six months (no disengagement onset, or one onset 0-5 months
-before the as-of month) by prior (the account's onset rate), survival (an account deep in a
-disengagement would likely have churned already) and the Poisson likelihood of the usage counts
-of the last seven calendar months (season and exposure after signup included), and averages the
-as-of oracle's P(churn) and survival under each. Overlapping onsets and the hazard's age and
-renewal terms before the as-of month are left out of the weights (rare or shared by all seven).
+``--usage-limited`` prints the **usage-limited oracle**
+(:func:`churnlab.demo.oracle.usage_limited_oracle`): the as-of oracle made to *infer* the
+disengagement from the monthly usage counts in the data instead of knowing it; its ROC AUC and
+concordance, beside the full as-of oracle's, bound what the data reveals.
 """
 from __future__ import annotations
 
@@ -42,7 +35,7 @@ AS_OF, DATA_END, HORIZON_DAYS = "2025-06-30", "2026-06-30", 90
 
 
 def measure(folder: Path, draws: int, seeds: list[int]) -> dict:
-    from churnlab.demo.world import expected_hazard
+    from churnlab.demo.oracle import expected_hazard
     from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
@@ -72,22 +65,23 @@ def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     many of the 90-day churners were inside a disengagement at the as-of month."""
     import dataclasses
 
-    from churnlab.demo import world as demo
+    from churnlab.demo.oracle import as_of_state, path_hazard
+    from churnlab.demo.world import EPISODES
     from sklearn.metrics import roc_auc_score
 
     truth = folder.with_name(folder.name + "-truth")
     as_of = pd.Timestamp(AS_OF)
-    state = demo._as_of_state(truth, as_of, 3)
+    state = as_of_state(truth, as_of, 3)
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
     churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
     y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=HORIZON_DAYS))).astype(int).to_numpy()
     rng = np.random.default_rng(seed)
-    u = {kind: rng.random((1, draws, 3)) for kind in demo.EPISODES}
+    u = {kind: rng.random((1, draws, 3)) for kind in EPISODES}
     u_contact, u_accept = rng.random((1, draws, 3)), rng.random((1, draws))
 
     def auc(s) -> float:
-        future = {kind: u[kind] < s.rates[kind][:, None, None] for kind in demo.EPISODES}
-        hazard = demo._path_hazard(s, future, u_contact, u_accept)
+        future = {kind: u[kind] < s.rates[kind][:, None, None] for kind in EPISODES}
+        hazard = path_hazard(s, future, u_contact, u_accept)
         return round(roc_auc_score(y, 1 - np.cumprod(1 - hazard, axis=-1).mean(axis=1)[:, -1]), 4)
 
     no_episodes = dataclasses.replace(state, recent={k: np.zeros_like(v) for k, v in state.recent.items()},
@@ -99,94 +93,10 @@ def what_it_knows(folder: Path, draws: int = 400, seed: int = 0) -> dict:
             "disengaged_at_as_of_others": round(float((state.depth[y == 0] > 0).mean()), 3)}
 
 
-def usage_limited_oracle(folder: Path, as_of: str | pd.Timestamp = AS_OF, draws: int = 400,
-                         seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, object]:
-    """Per customer alive at ``as_of``: the usage-limited oracle's P(churn within 3 months) and
-    cumulative hazard over 12 (see the module docstring), the best churn probability any model of
-    the demo data could give.
-
-    Returns the frame (``customer_id``, ``p_within_3m``, ``cumulative_hazard``, and
-    ``posterior_no_disengagement``, the weight of the history without an onset) and the as-of
-    oracle's own state (what :func:`usage_limited` judges it against).
-    """
-    import dataclasses
-
-    import duckdb
-    from churnlab.demo import world as demo
-    truth = folder.with_name(folder.name + "-truth")
-    as_of = pd.Timestamp(as_of)
-    state = demo._as_of_state(truth, as_of, 12)
-    spec = json.loads((truth / "world.json").read_text(encoding="utf-8"))
-    world = demo._World(pd.Timestamp(spec["start"]), pd.Timestamp(spec["end"]), width=5)
-    m = demo._month_index(world, as_of)
-    L = demo.EPISODE_MONTHS["disengagement"]
-    ids = pd.Index(state.customer_id)
-
-    # the usage rate of every account before the season: traits, first subscription's seats, and
-    # the mean seats of its generation chunk
-    latent = pd.read_parquet(truth / "latent.parquet").sort_values("customer_id").reset_index(drop=True)
-    subs = pd.read_parquet(folder / "subscriptions.parquet", columns=["customer_id", "start_date", "seats"])
-    seats = subs.sort_values(["customer_id", "start_date"], kind="stable").groupby("customer_id")["seats"].first()
-    seats = latent["customer_id"].map(seats).to_numpy(dtype=np.float64)
-    chunk = np.arange(len(latent)) // demo.CHUNK
-    seat_mean = pd.Series(seats).groupby(chunk).transform("mean").to_numpy()
-    rate = demo.usage_rate(latent["engagement"], seats, seat_mean, latent["low_usage_loyal"].to_numpy())
-    rate = pd.Series(rate, index=latent["customer_id"]).reindex(ids).to_numpy()
-    signup = pd.to_datetime(latent.set_index("customer_id")["signup_date"].reindex(ids))
-
-    # usage counts of the last L + 1 calendar months, and the share of each month after signup
-    months = pd.date_range(end=as_of.to_period("M").to_timestamp(), periods=L + 1, freq="MS")
-    counts = duckdb.sql(f"""
-        SELECT customer_id, date_trunc('month', ts) AS month, count(*) AS n
-        FROM read_parquet('{folder / "usage_events.parquet"}')
-        WHERE ts >= TIMESTAMP '{months[0].date()}' AND ts < TIMESTAMP '{(as_of + pd.Timedelta(days=1)).date()}'
-        GROUP BY 1, 2""").df()
-    n = np.zeros((len(ids), L + 1))
-    row, col = ids.get_indexer(counts["customer_id"]), months.get_indexer(pd.to_datetime(counts["month"]))
-    ok = (row >= 0) & (col >= 0)
-    np.add.at(n, (row[ok], col[ok]), counts["n"].to_numpy()[ok])
-    starts = months.values.astype("datetime64[D]").astype(np.int64)
-    stops = (months + pd.offsets.MonthBegin(1)).values.astype("datetime64[D]").astype(np.int64)
-    first = signup.values.astype("datetime64[D]").astype(np.int64)
-    exposure = np.clip((stops[None, :] - np.maximum(starts[None, :], first[:, None])) / (stops - starts)[None, :], 0, 1)
-    lam = rate[:, None] * exposure * demo.usage_season(m - L + np.arange(L + 1))[None, :]
-
-    # seven histories: no onset in the last L months, or one k = 0..L-1 months before the as-of month
-    r = state.rates["disengagement"]
-    base_log_h = state.base + np.where(state.annual, np.log(0.12), 0.0)
-    log_w, p3, cum = [], [], []
-    for k in [None, *range(L)]:
-        onsets = np.zeros_like(state.recent["disengagement"])
-        depth_path = np.zeros(L + 1)                       # depth in each of the last L + 1 months
-        if k is not None:
-            onsets[:, L - 1 - k] = True
-            depth_path[L - k:] = np.arange(1, k + 2)
-        prior = np.log1p(-r) * L if k is None else np.log(r) + np.log1p(-r) * (L - 1)
-        # survival through the episode's months so far, against that of no episode
-        inside = depth_path[depth_path > 0]
-        h_in = 1 - np.exp(-np.exp(base_log_h[:, None] + 0.3 + 0.8 * inside[None, :]))
-        h_out = 1 - np.exp(-np.exp(base_log_h))[:, None]
-        surv = np.log1p(-np.minimum(h_in, demo.MAX_HAZARD)).sum(axis=1) - len(inside) * np.log1p(-h_out[:, 0])
-        fade = demo.usage_fade(depth_path)[None, :]
-        like = (n * np.log(fade) - lam * fade).sum(axis=1)
-        log_w.append(prior + surv + like)
-        hyp = dataclasses.replace(state, recent={**state.recent, "disengagement": onsets},
-                                  depth=np.full(len(ids), 0.0 if k is None else k + 1.0))
-        out = demo._expected_from_state(hyp, (3, 12), draws, seed)
-        p3.append(out["p_within_3m"].to_numpy())
-        cum.append(np.exp(-out["cumulative_hazard"].to_numpy()))      # survival over 12 months
-    log_w = np.array(log_w)
-    w = np.exp(log_w - log_w.max(axis=0))
-    w /= w.sum(axis=0)
-    return pd.DataFrame({"customer_id": state.customer_id, "p_within_3m": (w * np.array(p3)).sum(axis=0),
-                         "cumulative_hazard": -np.log((w * np.array(cum)).sum(axis=0)),
-                         "posterior_no_disengagement": w[0]}), state
-
-
 def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
-    """The as-of oracle that must infer the disengagement from usage (see the module docstring),
+    """The as-of oracle that must infer the disengagement from usage (``usage_limited_oracle``),
     judged as :func:`measure` judges the oracle, beside the full as-of oracle."""
-    from churnlab.demo import world as demo
+    from churnlab.demo.oracle import expected_from_state, usage_limited_oracle
     from churnlab.models.metrics import concordance
     from sklearn.metrics import roc_auc_score
 
@@ -196,7 +106,7 @@ def usage_limited(folder: Path, draws: int = 400, seed: int = 0) -> dict:
     inferred, state = usage_limited_oracle(folder, as_of, draws, seed)
     p_usage, cum_usage = inferred["p_within_3m"].to_numpy(), inferred["cumulative_hazard"].to_numpy()
     w0 = inferred["posterior_no_disengagement"].to_numpy()
-    full = demo._expected_from_state(state, (3, 12), draws, seed)
+    full = expected_from_state(state, (3, 12), draws, seed)
     true = pd.read_parquet(truth / "customers.parquet").set_index("customer_id")["true_churn_date"]
     churn = pd.to_datetime(pd.Series(state.customer_id).map(true))
     y = ((churn > as_of) & (churn <= as_of + pd.Timedelta(days=HORIZON_DAYS))).astype(int).to_numpy()

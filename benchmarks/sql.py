@@ -101,7 +101,7 @@ def main() -> None:
         if args.data:
             folders = [(len(pd.read_parquet(args.data / "customers.parquet")), args.data)]
         else:
-            from churnlab.demo.world import generate_demo_data
+            from churnlab.demo.simulation import generate_demo_data
 
             folders = []
             for n in sorted(args.sizes):

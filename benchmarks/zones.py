@@ -32,7 +32,7 @@ on average in that world, ``expected_ratio_oracle_vs_arr`` the best any list can
 **How far the data lets the ratio against ARR go.** ``--bounds`` also judges, in expectation,
 lists ranked by P(churn) x P(save) x value over all active customers (no at-risk gate): with
 churnlab's own estimates, with the churn probability of the usage-limited oracle
-(``benchmarks/oracle.py``), and with that probability times the truth's own p_save and
+(``churnlab.demo.oracle.usage_limited_oracle``), and with that probability times the truth's own p_save and
 true_value (``data_bound``; see :func:`bounds`), beside the as-of oracle's. It needs the truth
 folder of the current generator (``latent.parquet``, ``episodes.parquet``, ``world.json``).
 
@@ -188,7 +188,7 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, true: pd.DataFrame, e
 
     * ``no_gate``: churnlab's own estimates (the Red Zone's expected gain without the gate);
     * ``data_churn``: the churn probability replaced by the **usage-limited oracle**'s
-      (``benchmarks/oracle.py``: it knows every trait and every episode but must infer the
+      (``churnlab.demo.oracle.usage_limited_oracle``: it knows every trait and every episode but must infer the
       disengagement from the monthly usage counts), churnlab's P(save) and value kept;
     * ``data_bound``: the usage-limited oracle's churn probability x the truth's own p_save and
       true_value. It knows more than any data-driven list can (every trait, who is saveable with
@@ -198,8 +198,7 @@ def bounds(table: pd.DataFrame, folder: Path, truth: Path, true: pd.DataFrame, e
       begun by the data end) x true p_save x true_value; the expected oracle (``oracle`` in the
       other figures) further knows the hazard path of the next 90 days.
     """
-    from churnlab.demo.world import expected_hazard
-    from oracle import usage_limited_oracle
+    from churnlab.demo.oracle import expected_hazard, usage_limited_oracle
 
     ids = table["customer_id"]
     inferred, _ = usage_limited_oracle(folder, DATA_END, draws)

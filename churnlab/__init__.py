@@ -2,7 +2,7 @@
 
 What an analyst calls from a notebook is re-exported here; see README.md for the module map.
 """
-from churnlab.demo.world import DemoSummary, generate_demo_data
+from churnlab.demo.simulation import DemoSummary, generate_demo_data
 from churnlab.features.engine import build_features, build_training_set
 from churnlab.data.loading import Dataset, load_data, read_tables
 from churnlab.data.mapping import MappingError

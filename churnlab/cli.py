@@ -79,7 +79,7 @@ def demo_data(
     """Simulate a realistic SMB B2B SaaS customer base (every contract table) plus its ground truth."""
     if date.fromisoformat(end) <= date.fromisoformat(start):
         raise typer.BadParameter(f"must be after --start {start}, got {end}", param_hint="--end")
-    from churnlab.demo.world import generate_demo_data
+    from churnlab.demo.simulation import generate_demo_data
 
     with Progress(
         TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -14,7 +14,7 @@ SMALL_SEED = 11
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory) -> Path:
     """A 400-customer demo folder (its truth lies beside it as ``<folder>-truth``)."""
-    from churnlab.demo.world import generate_demo_data
+    from churnlab.demo.simulation import generate_demo_data
 
     out = tmp_path_factory.mktemp("demo") / "tables"
     generate_demo_data(out, customers=SMALL_CUSTOMERS, seed=SMALL_SEED)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.demo.world import TABLE_NAMES, generate_demo_data
+from churnlab.demo.simulation import TABLE_NAMES, generate_demo_data
 from churnlab.data.loading import load_data
 from churnlab.data.contract import CONTRACT
 

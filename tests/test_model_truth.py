@@ -1,7 +1,7 @@
 """The chosen models against the demo world's ground truth (what the benchmark prints at 5,000
 and 100,000 customers, asserted here on 2,000), judged against the as-of oracle: the best
 prediction the world's complete latent state allows at the as-of date
-(``churnlab.demo.world.expected_hazard``; see ``benchmarks/models.py`` for why it is the fair one).
+(``churnlab.demo.oracle.expected_hazard``; see ``benchmarks/models.py`` for why it is the fair one).
 
 The issue asks for AUC >= 0.95 x the oracle's and concordance >= 0.95 x the oracle's. On this
 2,000-customer world (seed 5, 1,123 customers alive at 2025-06-30, 53 churn within 90 days) the
@@ -22,7 +22,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "models.py"
 
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
-    from churnlab.demo.world import generate_demo_data
+    from churnlab.demo.simulation import generate_demo_data
 
     spec = importlib.util.spec_from_file_location("bench_models", BENCH)
     bench = importlib.util.module_from_spec(spec)

@@ -1,4 +1,4 @@
-"""The as-of oracle (``churnlab.demo.world.expected_hazard``): what the demo world's latent state knows
+"""The as-of oracle (``churnlab.demo.oracle.expected_hazard``): what the demo world's latent state knows
 at an as-of date, with later episodes integrated out.
 
 The hand-made worlds below are as of 2025-06-30 (the as-of month is June 2025, the horizons
@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.demo import world as demo
-from churnlab.demo.world import expected_hazard, generate_demo_data
+from churnlab.demo.oracle import as_of_state, expected_hazard, path_hazard, usage_limited_oracle
+from churnlab.demo.simulation import generate_demo_data
+from churnlab.demo.world import EPISODES
 
 AS_OF = "2025-06-30"
 BASE = 0.0035            # exp(log h) of a fit-0, engagement-0 customer in a quiet month
@@ -142,14 +143,14 @@ def test_fed_the_worlds_own_onsets_the_oracle_path_is_the_generated_hazard(tmp_p
     generate_demo_data(tmp_path / "demo", customers=300, seed=11)
     truth = tmp_path / "demo-truth"
     horizon = 12
-    state = demo._as_of_state(truth, pd.Timestamp(AS_OF), horizon)
+    state = as_of_state(truth, pd.Timestamp(AS_OF), horizon)
     rows = pd.Index(state.customer_id)
     month = lambda col: (pd.to_datetime(col).dt.year - 2025) * 12 + pd.to_datetime(col).dt.month - 6  # noqa: E731
     episodes = pd.read_parquet(truth / "episodes.parquet").assign(k=lambda f: month(f["month"]),
                                                                   row=lambda f: rows.get_indexer(f["customer_id"]))
     episodes = episodes[(episodes["row"] >= 0) & episodes["k"].between(1, horizon)]
     future = {}
-    for kind in demo.EPISODES:
+    for kind in EPISODES:
         grid = np.zeros((len(rows), 1, horizon), dtype=bool)
         e = episodes[episodes["episode"] == kind]
         grid[e["row"], 0, e["k"] - 1] = True
@@ -160,7 +161,7 @@ def test_fed_the_worlds_own_onsets_the_oracle_path_is_the_generated_hazard(tmp_p
     later = np.flatnonzero((k >= 1) & (k <= horizon))
     u_contact[later, 0, k[later].astype(int) - 1] = 0.0         # ... but in the month it came
     u_accept = np.where(latent["retention_accepted"].to_numpy(), 0.0, 1.0)[:, None]
-    path = demo._path_hazard(state, future, u_contact, u_accept)[:, 0, :]
+    path = path_hazard(state, future, u_contact, u_accept)[:, 0, :]
 
     hazard = pd.read_parquet(truth / "hazard.parquet").assign(k=lambda f: month(f["month"]),
                                                               row=lambda f: rows.get_indexer(f["customer_id"]))
@@ -182,26 +183,14 @@ def test_a_truth_folder_without_the_oracle_files_names_what_is_missing(tmp_path)
         expected_hazard(truth, AS_OF)
 
 
-def _benchmark_oracle():
-    """``benchmarks/oracle.py``, loaded by path (benchmarks are scripts, not a package)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "oracle.py"
-    spec = importlib.util.spec_from_file_location("bench_oracle", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_usage_limited_oracle_infers_a_fade_from_usage_counts_but_not_all_of_it(tmp_path):
     """The oracle that must infer the disengagement from the usage counts (what bounds the
     Red Zone's figures in ``benchmarks/zones.py --bounds``) scores the customers the as-of oracle
     scores, in its order; it gives the accounts truly inside a disengagement a far higher
     posterior of one than the others, and a churn probability above the others' but below what
     the as-of oracle, which knows the episode, gives them."""
-    bench = _benchmark_oracle()
     generate_demo_data(tmp_path / "demo", customers=1000, seed=11)
-    inferred, state = bench.usage_limited_oracle(tmp_path / "demo", AS_OF, draws=100)
+    inferred, state = usage_limited_oracle(tmp_path / "demo", AS_OF, draws=100)
     full = expected_hazard(tmp_path / "demo-truth", AS_OF, months=(3,), draws=100)
     assert inferred["customer_id"].tolist() == full["customer_id"].tolist()
     assert inferred["p_within_3m"].between(0, 1).all() and (inferred["cumulative_hazard"] >= 0).all()
