@@ -11,6 +11,8 @@ from churnlab.data.chunked import large_tables, load_data_chunked
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 
+from tests.helpers import assert_same_dataset
+
 AS_OF = "2024-03-31"
 
 
@@ -50,15 +52,6 @@ def _folder(tmp_path, **tables) -> str:
     return str(folder)
 
 
-def _same(a, b) -> None:
-    assert list(a.tables) == list(b.tables)
-    for name in a.tables:
-        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
-    pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
-    pd.testing.assert_frame_equal(a.missing, b.missing)
-    assert (a.source, a.fingerprint, a.as_of) == (b.source, b.fingerprint, b.as_of)
-
-
 def test_only_tables_above_the_chunk_size_and_never_customers_are_chunked(tmp_path):
     source = _folder(tmp_path, customers=_customers(), usage_events=_events(), touchpoints=_touchpoints())
     assert set(large_tables(source, chunk_rows=3)) == {"usage_events", "touchpoints"}
@@ -70,7 +63,7 @@ def test_only_tables_above_the_chunk_size_and_never_customers_are_chunked(tmp_pa
 def test_chunked_validation_gives_what_validation_in_memory_gives(tmp_path, as_of):
     source = _folder(tmp_path, customers=_customers(), usage_events=_events(), touchpoints=_touchpoints())
     chunked = load_data_chunked(source, as_of, tmp_path / "out", chunk_rows=3)
-    _same(churnlab.load_data(source, as_of=as_of), chunked)
+    assert_same_dataset(churnlab.load_data(source, as_of=as_of), chunked)
 
 
 def test_duplicates_are_found_across_chunks_and_the_first_row_kept(tmp_path):
@@ -147,7 +140,8 @@ def test_a_run_folder_validates_large_tables_in_chunks(tmp_path, monkeypatch):
                         else pytest.fail("validated in memory"))
     dataset = work.open_data(source, AS_OF, out=tmp_path / "run", settings=settings)
     assert dataset.file("usage_events") is not None
-    _same(churnlab.load_data(source, as_of=AS_OF), work.open_data(source, AS_OF, out=tmp_path / "run", settings=settings))
+    assert_same_dataset(churnlab.load_data(source, as_of=AS_OF),
+                        work.open_data(source, AS_OF, out=tmp_path / "run", settings=settings))
 
 
 def test_data_health_counts_a_table_on_disk_as_in_memory(tmp_path):
@@ -163,7 +157,8 @@ def test_rows_sharing_a_hash_are_compared_exactly_before_they_count_as_duplicate
     source = _folder(tmp_path, customers=_customers(), usage_events=_events(), touchpoints=_touchpoints())
     every_row_collides = lambda frame, index: pd.Series(0, index=frame.index, dtype="uint64")  # noqa: E731
     monkeypatch.setattr(chunked.pd.util, "hash_pandas_object", every_row_collides)
-    _same(churnlab.load_data(source, as_of=AS_OF), load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3))
+    assert_same_dataset(churnlab.load_data(source, as_of=AS_OF),
+                        load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=3))
 
 
 def test_asking_about_a_table_on_disk_never_reads_it(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab.report.run import RunFailed, run_pipeline
+from churnlab.report.run import NOTEBOOKS, RunFailed, run_pipeline
 
 from tests.conftest import REPORT_AS_OF as AS_OF
 
@@ -89,11 +89,58 @@ def test_manifest_records_settings_fingerprint_versions_and_timings(report):
     assert manifest["settings"]["validation"]["on_row_error"] == "quarantine"
 
 
+def _code_shown(html: str, notebook: Path) -> list[str]:
+    """The first line of each of ``notebook``'s code cells that the rendered page ``html`` shows.
+
+    Compared with the page's text (tags dropped, entities decoded): shown code is split into
+    syntax-highlighting spans, so its lines never appear in the markup itself.
+    """
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    page = Text()
+    page.feed(html)
+    text = "".join(page.parts)
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    firsts = [next(line.strip() for line in "".join(c["source"]).splitlines() if line.strip())
+              for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert firsts, f"{notebook.name} has no code to look for"
+    return [line for line in firsts if line in text]
+
+
 def test_html_hides_code_and_index_links_every_page(report):
-    html = (report / "html" / "01_data_health.html").read_text()
-    assert "churnlab.load_data" not in html
-    index = (report / "index.html").read_text()
-    assert 'href="html/01_data_health.html"' in index
+    pages = sorted((report / "html").glob("*.html"))
+    assert [p.stem for p in pages] == [n[:-len(".ipynb")] for n in NOTEBOOKS]
+    index = (report / "index.html").read_text(encoding="utf-8")
+    for page in pages:
+        # the executed notebook the page was rendered from, papermill's parameters cell included
+        notebook = report / "notebooks" / f"{page.stem}.ipynb"
+        assert _code_shown(page.read_text(encoding="utf-8"), notebook) == [], page.name
+        assert f'href="html/{page.name}"' in index
+
+
+def test_the_hidden_code_check_can_fail(report):
+    """Rendered with its code shown, a page fails the check above on every code cell."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    import churnlab.report
+
+    notebook = report / "notebooks" / "01_data_health.ipynb"
+    exporter = HTMLExporter(template_name="offline",
+                            extra_template_basedirs=[str(Path(churnlab.report.__file__).parent / "templates")],
+                            exclude_input=False)
+    shown, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert len(_code_shown(shown, notebook)) == len(cells)
 
 
 def test_same_inputs_give_byte_identical_csv(small_demo, report, tmp_path):

@@ -11,33 +11,26 @@ import churnlab
 from churnlab.report import handoff as work
 from churnlab.settings import Settings
 
+from tests.helpers import assert_same_dataset
+
 AS_OF = "2026-03-31"
-
-
-def _same_dataset(a, b) -> None:
-    assert list(a.tables) == list(b.tables)
-    for name in a.tables:
-        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_dtype=True)
-    pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
-    pd.testing.assert_frame_equal(a.missing, b.missing)
-    assert (a.source, a.fingerprint, a.as_of) == (b.source, b.fingerprint, b.as_of)
 
 
 def test_a_saved_dataset_reads_back_identical_with_its_dtypes(small_demo, tmp_path):
     dataset = churnlab.load_data(small_demo, as_of=AS_OF)
     work.save_dataset(dataset, tmp_path / "copy")
-    _same_dataset(dataset, work.read_dataset(tmp_path / "copy"))
+    assert_same_dataset(dataset, work.read_dataset(tmp_path / "copy"))
 
 
 def test_open_data_validates_once_per_run_folder(small_demo, tmp_path, monkeypatch):
     first = work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings())
-    _same_dataset(first, churnlab.load_data(small_demo, as_of=AS_OF))
+    assert_same_dataset(first, churnlab.load_data(small_demo, as_of=AS_OF))
 
     def fail(*args, **kwargs):
         raise AssertionError("the data was read and validated again")
 
     monkeypatch.setattr(work, "open_source", fail)
-    _same_dataset(first, work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings()))
+    assert_same_dataset(first, work.open_data(small_demo, AS_OF, out=tmp_path, settings=Settings()))
 
 
 def test_open_data_reads_the_source_again_for_another_date_or_changed_files(small_demo, tmp_path):

@@ -1,9 +1,10 @@
 """Stage 5, report: one scheduled run and the files it leaves behind.
 
-Holds the run itself (``run``: validate, execute the notebooks, publish the dated folder), the
-keyed hand-off of results between notebooks (``handoff``), the published files (``outputs``:
-scores.csv, target lists, model bundle), the HTML index (``index``), the manifest
-(``manifest``) and the HTML templates of rendered notebooks (``templates/``).
+Holds the run itself (``run``: validate, execute the notebooks, render them, publish the dated
+folder), the keyed hand-off of results between notebooks (``handoff``), the published files
+(``outputs``: scores.csv, target lists, model bundle, data_quality.csv), the HTML index
+(``index``: ``write_index``), the manifest (``manifest``: ``write_manifest``) and the HTML
+templates of rendered notebooks (``templates/``).
 
 May import: every stage before it and ``churnlab.settings``, ``churnlab.plotting``.
 """

@@ -2,10 +2,10 @@
 
 Notebooks hand their results to these functions instead of writing files themselves, so a
 notebook run by hand with ``out=...`` and a scheduled run produce the same files. Intermediate
-results pass between notebooks through :mod:`churnlab.report.handoff`; the published files (``scores.csv``,
-``model_metrics.json``, ``models/``) follow ``docs/run-outputs.md``. CSVs are sorted by
-``customer_id``, use ``\\n`` line ends and print floats with 6 decimals, so the same inputs and
-settings give byte-identical files.
+results pass between notebooks through :mod:`churnlab.report.handoff`; the published files
+(``scores.csv``, ``model_metrics.json``, ``models/``, ``targets/``, ``data_quality.csv``) follow
+``docs/run-outputs.md``. CSVs are sorted by ``customer_id``, use ``\\n`` line ends and print
+floats with 6 decimals, so the same inputs and settings give byte-identical files.
 """
 from __future__ import annotations
 
@@ -14,14 +14,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from churnlab.data.loading import Dataset
 from churnlab.models.bundle import ModelBundle, save_bundle
 from churnlab.report.handoff import Handoff
 
-__all__ = ["write_model_outputs", "write_scores_csv", "write_targets", "segments_with_symptoms", "SCORES_COLUMNS"]
+__all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "write_targets", "segments_with_symptoms",
+           "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
                   "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
+
+
+def write_data_quality(dataset: Dataset, out: str | Path) -> Path:
+    """Write ``<out>/data_quality.csv``: every input row ``dataset`` quarantined, with its table,
+    rule and reason, in the order validation found them."""
+    path = Path(out) / "data_quality.csv"
+    dataset.quarantine.to_csv(path, index=False, lineterminator="\n")
+    return path
 
 
 def write_model_outputs(bundle: ModelBundle, out: str | Path) -> None:

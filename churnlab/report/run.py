@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from importlib import metadata
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -25,19 +23,17 @@ from churnlab.decide.changes import previous_run, zone_changes
 from churnlab.data.loading import Dataset
 from churnlab.data.mapping import MappingError
 from churnlab.data.memory import release_memory
-from churnlab.report.outputs import write_scores_csv
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 from churnlab.data.sql import DataSourceError, is_database_url, without_password
 from churnlab.report.handoff import Handoff, handoff, open_data
+from churnlab.report.index import write_index
+from churnlab.report.manifest import write_manifest
+from churnlab.report.outputs import write_data_quality, write_scores_csv
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
                               "04_value_zones.ipynb", "05_campaigns.ipynb")
-
-#: Packages whose versions the manifest records.
-_VERSIONED = ("churnlab", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "scikit-learn",
-              "lifelines", "papermill", "nbconvert")
 
 
 class RunFailed(RuntimeError):
@@ -116,7 +112,7 @@ def run_pipeline(
             lambda: open_data(data_path, as_of, staging, settings=settings),
             say,
         )
-        _write_data_quality(dataset, staging / "data_quality.csv")
+        write_data_quality(dataset, staging)
         # the notebooks read the validated copy under work/: the run itself keeps only the row
         # counts and the customers its index and manifest need (a million customers' event log
         # is several GB that would otherwise sit in memory beside every notebook's kernel)
@@ -142,8 +138,9 @@ def run_pipeline(
         current = "render"
         steps.timed("render", lambda: _render_html(staging), say)
         current = "index"
-        _write_index(staging, dataset, as_of)
-        _write_manifest(staging, dataset, as_of, settings, steps, status="ok", rows=rows, previous=previous)
+        write_index(staging, dataset, as_of)
+        write_manifest(staging, dataset, as_of, settings, steps_seconds=steps.seconds, status="ok", rows=rows,
+                       previous=previous)
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
         failed = _keep_failed(staging, reports, stamp)
         reason = _describe(err)
@@ -264,109 +261,6 @@ def _render_html(staging: Path) -> None:
     for path in sorted((staging / "notebooks").glob("*.ipynb")):
         body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
         (staging / "html" / f"{path.stem}.html").write_text(body, encoding="utf-8")
-
-
-def _write_data_quality(dataset: Dataset, path: Path) -> None:
-    dataset.quarantine.to_csv(path, index=False, lineterminator="\n")
-
-
-def _headlines(staging: Path) -> list[tuple[str, str]]:
-    """The numbers a reader wants first, from the files of this run (those that exist)."""
-    import pandas as pd
-
-    rows: list[tuple[str, str]] = []
-    scores_path = staging / "scores.csv"
-    if scores_path.is_file():
-        scores = pd.read_csv(scores_path)
-        rows.append(("customers scored", f"{len(scores):,}"))
-        rows.append(("expected churners within the horizon",
-                     f"{scores['churn_probability'].sum():,.0f} ({scores['churn_probability'].mean():.1%})"))
-        if "zone" in scores:
-            for zone, label in (("red", "Red Zone: at risk and worth saving"),
-                                ("dead", "Dead Zone: at risk, not worth a rescue (exit interview)")):
-                mine = scores[scores["zone"] == zone]
-                worth = f", value {mine['value'].sum():,.0f}" if "value" in mine else ""
-                rows.append((label, f"{len(mine):,}{worth}"))
-    changes = staging / "changes.csv"
-    if changes.is_file():
-        moved = pd.read_csv(changes)
-        if len(moved):
-            entered = moved[(moved["change"] == "entered") & (moved["zone"] == "red")]
-            rows.append(("entered the Red Zone since the previous run", f"{len(entered):,}"))
-    for name in ("proactive", "reactive", "exit_interviews"):
-        path = staging / "targets" / f"{name}.csv"
-        if path.is_file():
-            rows.append((f"{name.replace('_', ' ')} list", f"{len(pd.read_csv(path)):,} rows"))
-    return rows
-
-
-def _write_index(staging: Path, dataset: Dataset, as_of: date) -> None:
-    from html import escape
-
-    customers = dataset.tables["customers"]
-    quarantined = len(dataset.quarantine)
-    pages = sorted(p.name for p in (staging / "html").glob("*.html"))
-    links = "\n".join(f'<li><a href="html/{escape(p)}">{escape(p[:-5])}</a> '
-                      f'(<a href="notebooks/{escape(p[:-5])}.ipynb">notebook</a>)</li>' for p in pages)
-    numbers = [("customers known at the as-of date", f"{len(customers):,}"), *_headlines(staging),
-               ("quarantined input rows", f"{quarantined:,}")]
-    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in numbers)
-    files = [("scores.csv", "one row per active customer: churn probability, expected lifetime, value, health, zone, "
-                            "segment, symptoms, reasons"),
-             ("targets/targets.xlsx", "the campaign lists, a sheet each, for the people who make the calls"),
-             ("targets/proactive.csv", "regular touches due this week, by value tier and channel"),
-             ("targets/reactive.csv", "actions on what fired since the previous run, with compensation caps"),
-             ("targets/exit_interviews.csv", "the Dead Zone: exit interviews, no compensation"),
-             ("changes.csv", "who entered or left each zone since the previous run, and why"),
-             ("model_metrics.json", "backtest figures of every model fitted in this run"),
-             ("data_quality.csv", "every quarantined input row with table, rule and reason"),
-             ("settings.yaml", "the settings of this run"),
-             ("manifest.json", "settings, input fingerprint, versions, step timings")]
-    file_list = "\n".join(f'<li><a href="{escape(f)}">{escape(f)}</a>: {escape(what)}</li>'
-                           for f, what in files if (staging / f).exists())
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>churnlab report {as_of}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}}
-td,th{{padding:.2rem .8rem;text-align:right}} th{{text-align:left}}</style></head>
-<body><h1>churnlab report, as of {as_of}</h1>
-<table>
-{table}
-</table>
-<h2>Notebooks</h2><ul>
-{links}
-</ul>
-<h2>Files</h2><ul>
-{file_list}
-</ul></body></html>
-"""
-    (staging / "index.html").write_text(html, encoding="utf-8")
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _write_manifest(staging: Path, dataset: Dataset, as_of: date, settings: Settings,
-                    steps: _Steps, status: str, rows: dict[str, int], previous: str | None = None) -> None:
-    manifest = {
-        "as_of": as_of.isoformat(),
-        "status": status,
-        "previous_run": previous,
-        "data": dataset.source,
-        "input_fingerprint": dataset.fingerprint,
-        "settings": settings.model_dump(mode="json"),
-        "versions": _versions(),
-        "steps_seconds": steps.seconds,
-        "rows": rows,
-        "quarantined_rows": int(len(dataset.quarantine)),
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
 def _publish(staging: Path, final: Path) -> None:

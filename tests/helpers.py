@@ -1,0 +1,16 @@
+"""Plain helpers shared by several test modules (fixtures live in ``conftest.py``)."""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def assert_same_dataset(a, b) -> None:
+    """``a`` and ``b`` are the same validated dataset: the same tables in the same order with
+    equal contents and dtypes, the same quarantined and missing rows, source, fingerprint and
+    as-of date."""
+    assert list(a.tables) == list(b.tables)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_dtype=True)
+    pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
+    pd.testing.assert_frame_equal(a.missing, b.missing)
+    assert (a.source, a.fingerprint, a.as_of) == (b.source, b.fingerprint, b.as_of)
