@@ -4,15 +4,18 @@ Exit codes: 0 ok, 1 data or run failure, 2 usage error (click's own code for bad
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,12 +35,31 @@ MAPPING_HELP = ("A mapping of the source's own tables and columns onto the data 
                 "name (telco) or a mapping YAML; overrides the settings' mapping.")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A Python warning as one readable line on the console: ``warning: <message>``; a warning
+    from outside churnlab also says its kind and where it came from."""
+    text = escape(" ".join(str(message).split()))
+    if not Path(filename).resolve().is_relative_to(Path(__file__).resolve().parent):
+        text += escape(f" ({category.__name__}, {Path(filename).name}:{lineno})")
+    console.print(f"[bold yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _warnings_shown():
+    """Python warnings raised inside (loading settings and mapping, validating, running) are
+    printed as they come, one ``warning: ...`` line each, instead of Python's two-line text."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
+
+
 def _settings(config: Optional[Path], mapping: Optional[str]):
     """The run's settings, or exit 1 with the reason (an unknown key, a mapping that is not shipped)."""
     from churnlab.settings import load_settings
 
     try:
-        return load_settings(config, mapping=mapping)
+        with _warnings_shown():
+            return load_settings(config, mapping=mapping)
     except (FileNotFoundError, ValueError) as err:  # pydantic's ValidationError is a ValueError
         _fail(str(err))
 
@@ -118,7 +140,7 @@ def validate(
     shown = redact(data)
     with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
         try:
-            with console.status("validating"):
+            with console.status("validating"), _warnings_shown():
                 # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
                 # their checked rows parked in a scratch folder removed afterwards
                 dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
@@ -173,14 +195,15 @@ def run(
     settings = _settings(config, mapping)
     data = _source(data, settings)
     try:
-        if since:
-            # the wall clock decides only how far a catch-up goes
-            done = catch_up(data, since=date.fromisoformat(since), until=date.today(), reports=reports,
-                            settings=settings, console=console)
-            out.print(f"[green]{len(done)} report(s) written[/]" + "".join(f"\n  {p}" for p in done))
-            return
-        when = _parse_date(as_of) or date.today()
-        result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
+        with _warnings_shown():
+            if since:
+                # the wall clock decides only how far a catch-up goes
+                done = catch_up(data, since=date.fromisoformat(since), until=date.today(), reports=reports,
+                                settings=settings, console=console)
+                out.print(f"[green]{len(done)} report(s) written[/]" + "".join(f"\n  {p}" for p in done))
+                return
+            when = _parse_date(as_of) or date.today()
+            result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
     except (RunFailed, ValueError) as err:
         _fail(str(err))
     out.print(f"[green]report written[/]: {result}")

@@ -6,12 +6,18 @@ notebook) calls :func:`load_settings` once and hands the result down.
 from __future__ import annotations
 
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class SettingsWarning(UserWarning):
+    """Settings that load but probably not as meant (an empty settings file gives the defaults).
+    The CLI prints these as ``warning: ...`` lines."""
 
 
 class _Strict(BaseModel):
@@ -387,10 +393,16 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def _read_yaml(path: Path, what: str) -> dict:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: {what} must be a YAML mapping, got {type(data).__name__}")
+def _read_yaml(path: Path, what: str) -> dict | None:
+    """The YAML mapping in ``path``; None when the file holds nothing (empty, only comments, ``null``).
+    Anything else than a mapping, and YAML that does not parse, is a ValueError naming the file."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: {what} file is not valid YAML: {err}") from None
+    if data is not None and not isinstance(data, dict):
+        shown = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__} {data!r})"
+        raise ValueError(f"{path}: {what} must be a YAML mapping (key: value lines), got {shown}")
     return data
 
 
@@ -415,7 +427,7 @@ def load_mapping(name_or_path: str | Path, relative_to: str | Path | None = None
         if not path.is_file():
             raise FileNotFoundError(
                 f"mapping {text!r} is neither a shipped mapping ({', '.join(shipped_mappings())}) nor a YAML file")
-    return MappingSettings.model_validate(_read_yaml(path, "a mapping"))
+    return MappingSettings.model_validate(_read_yaml(path, "a mapping") or {})
 
 
 def load_settings(path: str | Path | None = None, mapping: str | Path | None = None) -> Settings:
@@ -423,9 +435,15 @@ def load_settings(path: str | Path | None = None, mapping: str | Path | None = N
 
     ``mapping`` (a shipped mapping's name or a mapping file) replaces the file's ``mapping``. In
     the file, ``mapping:`` is the mapping itself, a shipped name or a path relative to the file.
-    Unknown keys and wrong types are refused with pydantic's message, which names the key.
+    Unknown keys and wrong types are refused with pydantic's message, which names the key; a file
+    that is not a mapping (a list, a single value) or not YAML is a ValueError naming it. An empty
+    file (or one holding only comments or ``null``) gives the defaults with a
+    :class:`SettingsWarning` saying so: it is more often a mistake than a wish.
     """
     data = {} if path is None else _read_yaml(Path(path), "settings")
+    if data is None:
+        warnings.warn(f"settings file {path} is empty: the defaults are used", SettingsWarning, stacklevel=2)
+        data = {}
     folder = None if path is None else Path(path).parent
     if mapping is not None:
         data["mapping"] = load_mapping(mapping).model_dump()

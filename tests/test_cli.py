@@ -94,3 +94,57 @@ def test_validate_in_chunks_reports_a_broken_large_table_and_exits_1(tmp_path):
     result = runner.invoke(app, ["validate", "--data", str(tmp_path), "--config", str(config)])
     assert result.exit_code == 1
     assert "usage_events" in result.output and "unparseable" in result.output
+
+
+# -- warnings: one readable line each, never lost -----------------------------------------------
+
+def _one_customer(folder):
+    folder.mkdir(exist_ok=True)
+    (folder / "customers.csv").write_text("customer_id,signup_date,churn_date\nC-1,2024-01-01,\n")
+    return folder
+
+
+def _warning_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "warning:" in line.lower()]
+
+
+@pytest.mark.parametrize("text", ["", "# all commented out\n# seed: 8\n", "null\n"])
+def test_an_empty_settings_file_is_said_in_one_warning_line(tmp_path, text):
+    config = tmp_path / "settings.yaml"
+    config.write_text(text)
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert _warning_lines(result.output) == [f"warning: settings file {config} is empty: the defaults are used"]
+    assert "SettingsWarning" not in result.output and "warnings.warn" not in result.output
+
+
+@pytest.mark.parametrize("text", ["- seed: 8\n", "42\n", "seed: [8\n"])
+def test_a_settings_file_that_is_not_settings_exits_1_naming_it(tmp_path, text):
+    config = tmp_path / "settings.yaml"
+    config.write_text(text)
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {config}: settings ")
+    assert "Traceback" not in result.output
+
+
+def test_warnings_while_validating_are_printed_one_line_each(tmp_path, monkeypatch):
+    import warnings
+
+    import churnlab.data
+
+    real = churnlab.data.open_source
+
+    def open_source_that_warns(*args, **kwargs):
+        warnings.warn("a column looks odd:\n  3 rows", UserWarning)
+        warnings.warn("a second, different problem", UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churnlab.data, "open_source", open_source_that_warns)
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data"))])
+    assert result.exit_code == 0, result.output
+    lines = _warning_lines(result.output)
+    assert len(lines) == 2, result.output
+    assert lines[0].startswith("warning: a column looks odd: 3 rows (UserWarning, test_cli.py:")
+    assert lines[1].startswith("warning: a second, different problem (UserWarning, test_cli.py:")
+    assert "warnings.warn(" not in result.output

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab.models.backtest import as_known_on, rolling_folds, rule_baseline_score
+import churnlab.models.bundle as bundle_module
 from churnlab.models.bundle import BundleError, ModelBundle, load_bundle, save_bundle
 from churnlab.models.classify import ChurnClassifier
 from churnlab.features.catalogue import split_columns
@@ -321,10 +322,18 @@ def test_bundle_with_changed_models_file_is_refused(saved):
         load_bundle(saved)
 
 
+def rewrite_meta(folder, change) -> None:
+    """Change bundle.json with ``change(meta)`` as a bundle written that way would read (its
+    checksum recomputed): what the checks after the checksum see."""
+    meta = json.loads((folder / "bundle.json").read_text())
+    change(meta)
+    if "bundle_sha256" in meta:
+        meta["bundle_sha256"] = bundle_module.metadata_sha256(meta)
+    (folder / "bundle.json").write_text(json.dumps(meta))
+
+
 def test_bundle_from_other_package_versions_is_refused(saved):
-    meta = json.loads((saved / "bundle.json").read_text())
-    meta["versions"]["scikit-learn"] = "0.1"
-    (saved / "bundle.json").write_text(json.dumps(meta))
+    rewrite_meta(saved, lambda meta: meta["versions"].update({"scikit-learn": "0.1"}))
     with pytest.raises(BundleError, match=r"scikit-learn 0\.1 \(installed"):
         load_bundle(saved)
 
@@ -337,3 +346,84 @@ def test_bundle_fitted_on_other_data_is_refused(saved):
 def test_bundle_refuses_features_that_lack_a_model_input(saved, train):
     with pytest.raises(BundleError, match="lacks 1 feature"):
         load_bundle(saved, features=train.drop(columns="noise"))
+
+
+def test_bundle_metadata_carries_a_checksum_of_both_files(saved):
+    meta = json.loads((saved / "bundle.json").read_text())
+    assert meta["format_version"] == bundle_module.FORMAT_VERSION == 2
+    assert meta["bundle_sha256"] == bundle_module.metadata_sha256(meta)
+    assert len(meta["models_sha256"]) == 64
+
+
+def refit_error(folder, file: str) -> str:
+    """The pattern of the one message a damaged bundle gives: the file, and refit."""
+    return rf"{folder / file}.*refit the models"
+
+
+@pytest.mark.parametrize("field, value", [("horizon_days", 30), ("features", ["tickets", "logins"]),
+                                          ("fingerprint", "fff000"), ("as_of", "2025-06-30")])
+def test_bundle_with_edited_metadata_is_refused(saved, field, value):
+    """bundle.json is covered by the checksum: an edited horizon or feature list does not load."""
+    meta = json.loads((saved / "bundle.json").read_text())
+    meta[field] = value
+    (saved / "bundle.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    with pytest.raises(BundleError, match=refit_error(saved, "bundle.json")) as err:
+        load_bundle(saved)
+    assert "bundle_sha256 differs" in str(err.value)
+
+
+def test_bundle_of_the_old_format_asks_for_a_refit(saved):
+    """A format 1 bundle (no checksum over bundle.json) is refused, not trusted."""
+    meta = json.loads((saved / "bundle.json").read_text())
+    meta.pop("bundle_sha256", None)
+    meta["format_version"] = 1
+    (saved / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match=r"bundle format 1 is older.*refit the models"):
+        load_bundle(saved)
+
+
+@pytest.mark.parametrize("text", ['{"format_version": 2, "features": [', "", "\x00\x01 not json",
+                                  '["a", "list"]', '"text"', "null", "42"])
+def test_bundle_with_malformed_metadata_gives_one_clear_error(saved, text):
+    (saved / "bundle.json").write_text(text)
+    with pytest.raises(BundleError, match=refit_error(saved, "bundle.json")):
+        load_bundle(saved)
+
+
+@pytest.mark.parametrize("field", ["features", "horizon_days", "versions", "models_sha256"])
+def test_bundle_metadata_missing_a_field_gives_one_clear_error(saved, train, field):
+    rewrite_meta(saved, lambda meta: meta.pop(field))
+    with pytest.raises(BundleError, match=refit_error(saved, "bundle.json")):
+        load_bundle(saved, features=train)
+
+
+@pytest.mark.parametrize("field, value", [("horizon_days", "ninety"), ("features", "tickets"),
+                                          ("training_window", [1]), ("features", [1, 2])])
+def test_bundle_metadata_of_the_wrong_type_gives_one_clear_error(saved, field, value):
+    rewrite_meta(saved, lambda meta: meta.update({field: value}))
+    with pytest.raises(BundleError, match=refit_error(saved, "bundle.json")):
+        load_bundle(saved)
+
+
+def _replace_models_file(folder, data: bytes) -> None:
+    """models.joblib replaced by ``data``, bundle.json updated to describe it (as if written so)."""
+    import hashlib
+    (folder / "models.joblib").write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    rewrite_meta(folder, lambda meta: meta.update({"models_sha256": sha}))
+
+
+def test_bundle_with_a_truncated_pickle_gives_one_clear_error(saved):
+    data = (saved / "models.joblib").read_bytes()
+    _replace_models_file(saved, data[: len(data) // 2])
+    with pytest.raises(BundleError, match=refit_error(saved, "models.joblib")):
+        load_bundle(saved)
+
+
+@pytest.mark.parametrize("obj", [[1, 2, 3], {"survival": None}, {"survival": "cox", "classifier": "logistic"}])
+def test_bundle_with_a_pickle_of_the_wrong_object_gives_one_clear_error(saved, tmp_path, obj):
+    import joblib
+    joblib.dump(obj, tmp_path / "other.joblib")
+    _replace_models_file(saved, (tmp_path / "other.joblib").read_bytes())
+    with pytest.raises(BundleError, match=refit_error(saved, "models.joblib")):
+        load_bundle(saved)

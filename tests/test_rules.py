@@ -1,12 +1,14 @@
 """Rules: the safe expression parser, its messages, and vectorised evaluation on hand-made frames."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+import churnlab.decide.rules as rules_module
 from churnlab.decide.rules import (RuleError, check_rules, evaluate_rules, load_rules, parse_rules, render_markdown,
                             rule_counts, rules_not_evaluated)
 from churnlab.settings import Settings
@@ -266,8 +268,53 @@ def test_a_comparison_with_a_missing_value_does_not_fire_even_under_not():
 
 def test_division_by_zero_is_missing_and_does_not_fire():
     feats = customers(events_30d=[1.0, 3.0], events_prior_30d=[0.0, 2.0])
-    result = evaluate_rules(ruleset(rule("ratio", "events_30d / events_prior_30d > 1")), feats)
+    with pytest.warns(UserWarning):
+        result = evaluate_rules(ruleset(rule("ratio", "events_30d / events_prior_30d > 1")), feats)
     assert fired(result, "ratio") == [False, True]  # 1/0 is missing, 3/2 = 1.5
+
+
+def test_a_division_by_zero_is_counted_and_said_not_silently_false():
+    """Missing inputs are unknown by design; a division by zero is an error the analyst must see."""
+    feats = customers(events_30d=[1.0, 3.0, None, 0.0, 5.0], events_prior_30d=[0.0, 2.0, 4.0, 0.0, 0.0],
+                      overdue_invoices=[0.0, 0.0, 0.0, 0.0, 1.0])
+    rs = ruleset(rule("ratio", "events_30d / events_prior_30d > 1"),                       # 1/0, 0/0 errored
+                 rule("ratio_or_overdue", "events_30d / events_prior_30d > 1 or overdue_invoices >= 1"),
+                 rule("guarded", "events_prior_30d > 0 and events_30d / events_prior_30d > 1"),
+                 rule("plain", "overdue_invoices >= 1"))
+    with pytest.warns(UserWarning) as caught:
+        result = evaluate_rules(rs, feats)
+    assert fired(result, "ratio") == [False, True, False, False, False]
+    # row 3 (missing events_30d) is unknown by design, not an error; row 5 fires through the "or"
+    assert result.attrs["errored"] == {"ratio": 3, "ratio_or_overdue": 2, "guarded": 0, "plain": 0}
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 2, texts
+    assert all(issubclass(w.category, rules_module.RuleWarning) for w in caught)
+    assert texts[0].startswith("rule ratio (test.yaml, line ") and "3 of 5 customers could not be evaluated" in texts[0]
+    assert "division by zero" in texts[0] and "events_30d / events_prior_30d > 1" in texts[0]
+    assert "rule ratio_or_overdue" in texts[1] and "2 of 5 customers" in texts[1]
+    counts = rule_counts(result, rs).set_index("rule")["errored"].to_dict()
+    assert counts == {"ratio": 3, "ratio_or_overdue": 2, "guarded": 0, "plain": 0}
+
+
+@pytest.mark.parametrize("when, errored", [("events_30d * 1e308 * 10 > 1", 2), ("events_30d * 1e308 > 1", 1),
+                                           ("events_30d > 1 / 0", 2), ("events_30d / 0 > 1", 2),
+                                           ("abs(events_30d / events_prior_30d) > 1", 1),
+                                           ("coalesce(events_30d, 0) / 2 > 1", 0)])
+def test_other_arithmetic_errors_from_finite_numbers_are_counted_too(when, errored):
+    feats = customers(events_30d=[1.0, 3.0], events_prior_30d=[0.0, 2.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = evaluate_rules(ruleset(rule("r", when)), feats)
+    assert result.attrs["errored"]["r"] == errored
+    assert len([w for w in caught if "could not be evaluated" in str(w.message)]) == (1 if errored else 0)
+
+
+def test_a_rule_without_arithmetic_errors_gives_no_warning():
+    feats = customers(events_30d=[1.0, None], events_prior_30d=[2.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = evaluate_rules(ruleset(rule("ratio", "events_30d / events_prior_30d > 0.4")), feats)
+    assert result.attrs["errored"] == {"ratio": 0}
 
 
 def test_min_max_abs_work_elementwise():
@@ -342,9 +389,9 @@ def test_a_previous_value_rule_without_a_window_is_reported_not_evaluated_not_fa
     counts = rule_counts(result, rs)
     assert counts.to_dict("records") == [
         {"rule": "payment_failed", "kind": "symptom", "severity": "recapitulative", "fired": 0, "share": 0.0,
-         "basis": "not evaluated"},
+         "basis": "not evaluated", "errored": 0},
         {"rule": "overdue", "kind": "risk_factor", "severity": "recapitulative", "fired": 1, "share": 0.5,
-         "basis": "current"},
+         "basis": "current", "errored": 0},
     ]
 
 

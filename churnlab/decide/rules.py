@@ -42,6 +42,14 @@ does not fire for a customer without an NPS answer either. A rule whose conditio
 does not fire. Arithmetic with a missing value is missing, and so is a division by zero.
 ``is_missing(x)`` tests for a missing value explicitly; ``coalesce(x, 0)`` replaces one.
 
+**Division by zero is said, not hidden.** A missing value is unknown by design; a division by zero
+(or any arithmetic that turns numbers into infinity or "not a number") is not, yet it leaves the
+rule unknown for that customer just the same. :func:`evaluate_rules` counts, per rule, the
+customers whose condition ended unknown because of such an error, keeps the counts in
+``result.attrs["errored"]`` (and :func:`rule_counts` in its ``errored`` column), and warns
+(:class:`RuleWarning`) naming the rule, the count and the expression. Guard the divisor
+(``y > 0 and x / y > 2``) to make the rule's intent explicit.
+
 **Previous values.** ``prev.<feature>`` reads the feature frame of the previous run or window
 (``previous=`` of :func:`evaluate_rules`, matched by ``customer_id``; a customer without a row
 there has missing previous values). Without a previous frame, a rule that reads ``prev.`` is
@@ -65,17 +73,19 @@ the checked tree is evaluated by this module, vectorised over pandas columns.
 
 Public surface: :func:`load_rules`, :func:`parse_rules`, :func:`check_rules`,
 :func:`evaluate_rules`, :func:`rules_not_evaluated`, :func:`rule_counts`,
-:func:`render_markdown`, and the models :class:`RuleSet`, :class:`Rule`, :class:`Alert` and the
-error :class:`RuleError` (with :class:`RuleProblem` items).
+:func:`render_markdown`, and the models :class:`RuleSet`, :class:`Rule`, :class:`Alert`, the
+error :class:`RuleError` (with :class:`RuleProblem` items) and the warning :class:`RuleWarning`.
 """
 from __future__ import annotations
 
 import ast
 import difflib
 import functools
+import math
 import operator
 import re
 import string
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -90,7 +100,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from churnlab.features.catalogue import FEATURES
 
 __all__ = [
-    "Alert", "Rule", "RuleError", "RuleProblem", "RuleSet", "RESULT_COLUMNS", "FUNCTIONS",
+    "Alert", "Rule", "RuleError", "RuleProblem", "RuleSet", "RuleWarning", "RESULT_COLUMNS", "FUNCTIONS",
     "load_rules", "parse_rules", "check_rules", "evaluate_rules", "rules_not_evaluated",
     "rule_counts", "render_markdown", "DEFAULT_RULES", "FLAGS",
 ]
@@ -216,6 +226,11 @@ class RuleError(ValueError):
 
 # --------------------------------------------------------------------------------------------
 # expressions: parse and check (no eval)
+
+
+class RuleWarning(UserWarning):
+    """A rule that could be evaluated for some customers only: a division by zero (or another
+    arithmetic error) left its condition unknown for the others."""
 
 
 class _ExprError(Exception):
@@ -697,6 +712,8 @@ class _NotEvaluable(Exception):
 class _Context:
     def __init__(self, current: pd.DataFrame, previous: pd.DataFrame | None):
         self.current, self.previous, self.n = current, previous, len(current)
+        #: rows where arithmetic of the expression being evaluated turned numbers into inf/nan
+        self.errored = np.zeros(self.n, dtype=bool)
 
     def column(self, name: str, prev: bool) -> pd.Series:
         frame = self.previous if prev else self.current
@@ -743,10 +760,14 @@ def _eval(node: ast.expr, ctx: _Context):
         left, right = _eval(node.left, ctx), _eval(node.right, ctx)
         _need_number(left, node.left)
         _need_number(right, node.right)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if isinstance(node.op, ast.Div) and not isinstance(left, pd.Series) and not isinstance(right, pd.Series):
-                return float("nan") if right == 0 else left / right
-            out = _ARITH[type(node.op)](left, right)
+                out = float("nan") if right == 0 else left / right
+            else:
+                out = _ARITH[type(node.op)](left, right)
+        # numbers in, no number out: a division by zero (or an overflow), not a missing value
+        bad = np.logical_and(np.logical_and(_finite(left), _finite(right)), np.logical_not(_finite(out)))
+        ctx.errored |= np.broadcast_to(bad, (ctx.n,))
         if isinstance(out, pd.Series):
             out = out.replace([np.inf, -np.inf], np.nan)
         return out
@@ -808,6 +829,16 @@ def _eval(node: ast.expr, ctx: _Context):
     raise _ExprError(f"{type(node).__name__} is not allowed in a rule", _col(node))  # pragma: no cover
 
 
+def _finite(v) -> np.ndarray | bool:
+    """Where ``v`` (a column or a constant) is a finite number."""
+    if isinstance(v, pd.Series):
+        return np.isfinite(pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
 def _all_missing(v) -> bool:
     return isinstance(v, pd.Series) and bool(v.isna().all())
 
@@ -853,10 +884,13 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     - ``not_worth_saving``: True when a rule with ``flag: not_worth_saving`` fired (read by
       :func:`churnlab.decide.zones.assign_zones` through :func:`churnlab.decide.zones.zone_frame`).
 
-    ``result.attrs`` holds ``rules_not_evaluated`` (names) and ``basis`` (rule name -> how it
+    ``result.attrs`` holds ``rules_not_evaluated`` (names), ``basis`` (rule name -> how it
     was evaluated: ``current``, ``previous``, ``window``, ``not evaluated``, or ``no data`` when
-    it reads a catalogue feature of a table the source does not have). An alert counts
-    the members that were evaluated; it is not evaluated itself when fewer than ``min`` were.
+    it reads a catalogue feature of a table the source does not have) and ``errored`` (rule or
+    alert name -> customers whose condition ended unknown because of a division by zero or
+    another arithmetic error; each rule with such customers also gives a :class:`RuleWarning`
+    naming the rule, the count and the expression). An alert counts the members that were
+    evaluated; it is not evaluated itself when fewer than ``min`` were.
 
     Raises :class:`RuleError` for unknown feature names (all at once, see :func:`check_rules`),
     a missing or duplicated ``customer_id``, or a comparison of text with a number.
@@ -888,6 +922,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
 
     fired: dict[str, pd.arrays.BooleanArray] = {}
     basis: dict[str, str] = {}
+    errored: dict[str, int] = {}
     problems: list[RuleProblem] = []
     for rule in ruleset.rules:
         expr, how = rule.when, ("previous" if rule.reads_previous() else "current")
@@ -896,16 +931,29 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         elif how == "previous" and prev_aligned is None:
             expr, how = (rule.without_previous, "window") if rule.without_previous else (None, "not evaluated")
         basis[rule.name] = how
+        errored[rule.name] = 0
         if expr is None:
             fired[rule.name] = _boolean(False, True, n)
             continue
+        field = "when" if expr == rule.when else "without_previous"
+        ctx.errored[:] = False
         try:
             value = _eval(_parse(expr).node, ctx)
         except _ExprError as exc:
-            field = "when" if expr == rule.when else "without_previous"
             problems.append(RuleProblem(ruleset.source, rule.name, field, ruleset.lines.get(f"{rule.name}.{field}"),
                                         exc.column, exc.message, expr.strip()))
             continue
+        if ctx.errored.any():
+            # only the customers the error left unknown: "x / y > 1 or z == 1" still fires where z == 1
+            unknown = np.asarray(pd.isna(pd.array(value, dtype="boolean")), dtype=bool)
+            errored[rule.name] = count = int((ctx.errored & unknown).sum())
+            if count:
+                line = ruleset.lines.get(f"{rule.name}.{field}")
+                where = f"{ruleset.source}" + (f", line {line}" if line else "")
+                warnings.warn(
+                    f"rule {rule.name} ({where}): {count:,} of {n:,} customers could not be evaluated, a division "
+                    f"by zero (or another arithmetic error) in {field}: {expr.strip()}; the rule does not fire "
+                    f"for them", RuleWarning, stacklevel=2)
         fired[rule.name] = value.fillna(False).astype("boolean") if hasattr(value, "fillna") else value
     if problems:
         raise RuleError(problems)
@@ -920,6 +968,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         count = np.sum([m.to_numpy(dtype=bool, na_value=False) for m in members], axis=0)
         alert_fired[alert.name] = _boolean(count >= alert.min, False, n)
         basis[alert.name] = "current"
+    errored |= {alert.name: 0 for alert in ruleset.alerts}
 
     out = pd.DataFrame({"customer_id": current["customer_id"].to_numpy()})
     for name, values in {**fired, **alert_fired}.items():
@@ -954,6 +1003,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         out[flag] = values
     out.attrs["rules_not_evaluated"] = [k for k, v in basis.items() if v in ("not evaluated", "no data")]
     out.attrs["basis"] = basis
+    out.attrs["errored"] = errored
     return out
 
 
@@ -1015,18 +1065,22 @@ def rule_counts(result: pd.DataFrame, ruleset: RuleSet | None = None) -> pd.Data
 
     Columns: ``rule``, ``fired`` (customers), ``share`` (of customers, 0..1), ``basis``
     (``current``, ``previous``, ``window`` or ``not evaluated``; missing when the result lost its
-    attrs), and with ``ruleset`` also ``kind`` (risk_factor, symptom or alert) and ``severity``.
+    attrs), ``errored`` (customers the rule could not be evaluated for because of a division by
+    zero or another arithmetic error; missing when the result lost its attrs), and with
+    ``ruleset`` also ``kind`` (risk_factor, symptom or alert) and ``severity``.
     One row per rule then alert, in file order.
     """
     columns = _rule_columns(result)
     basis = result.attrs.get("basis", {})
+    errored = result.attrs.get("errored")
     not_evaluated = set(rules_not_evaluated(result))
     rows = []
     for name in columns:
         fired = int(result[name].fillna(False).astype(bool).sum())
         rows.append({"rule": name, "fired": fired, "share": fired / len(result) if len(result) else 0.0,
-                     "basis": basis.get(name, "not evaluated" if name in not_evaluated else None)})
-    out = pd.DataFrame(rows, columns=["rule", "fired", "share", "basis"])
+                     "basis": basis.get(name, "not evaluated" if name in not_evaluated else None),
+                     "errored": None if errored is None else int(errored.get(name, 0))})
+    out = pd.DataFrame(rows, columns=["rule", "fired", "share", "basis", "errored"])
     if ruleset is not None:
         kinds = {r.name: (r.kind, r.severity) for r in ruleset.rules}
         kinds |= {a.name: ("alert", "recapitulative") for a in ruleset.alerts}

@@ -5,13 +5,18 @@ A bundle is a folder with two files:
 * ``models.joblib``: the fitted :class:`~churnlab.models.survival.SurvivalModel` and
   :class:`~churnlab.models.classify.ChurnClassifier` (joblib, i.e. pickle);
 * ``bundle.json``: readable metadata — the feature list, the training window, the backtest
-  figures, the chosen models, the package versions, the input fingerprint, the settings and the
-  sha256 of ``models.joblib``.
+  figures, the chosen models, the package versions, the input fingerprint, the settings, the
+  sha256 of ``models.joblib`` and ``bundle_sha256``, a sha256 over all of that (the metadata
+  without its own ``bundle_sha256``, as canonical JSON: see :func:`metadata_sha256`). An edited
+  horizon or feature list is therefore caught as surely as a changed ``models.joblib``.
 
-:func:`load_bundle` checks, before unpickling anything, that ``models.joblib`` is the file the
-metadata describes and that the installed package versions are the ones the models were fitted
-with; given a data fingerprint and a features frame, it also checks those. Any mismatch raises
-:class:`BundleError` saying what differs.
+:func:`load_bundle` checks, before unpickling anything, that ``bundle.json`` is the file that was
+written (its checksum), that ``models.joblib`` is the file the metadata describes and that the
+installed package versions are the ones the models were fitted with; given a data fingerprint and
+a features frame, it also checks those. Any mismatch, and any damaged bundle (a truncated pickle,
+malformed JSON, metadata of the wrong shape or with fields missing, a pickle holding something
+other than the models), raises one :class:`BundleError` naming the file and what to do.
+Format 1 bundles (whose ``bundle.json`` had no checksum) are refused with the advice to refit.
 
 **Trust boundary.** Unpickling runs code. The sha256 check guards against a file that changed by
 accident, not against an attacker who can rewrite both files: only load bundles that you (or your
@@ -28,11 +33,12 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-__all__ = ["ModelBundle", "BundleError", "save_bundle", "load_bundle", "package_versions"]
+__all__ = ["ModelBundle", "BundleError", "save_bundle", "load_bundle", "package_versions", "metadata_sha256"]
 
 MODELS_FILE = "models.joblib"
 META_FILE = "bundle.json"
-FORMAT_VERSION = 1
+#: 2: ``bundle_sha256`` covers bundle.json too (1: only models.joblib was checked).
+FORMAT_VERSION = 2
 _CHECKED_PACKAGES = ("churnlab", "scikit-learn", "lifelines", "pandas", "numpy", "scipy", "joblib")
 
 
@@ -84,6 +90,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def metadata_sha256(meta: dict) -> str:
+    """The checksum of a bundle's metadata: sha256 of ``meta`` without its ``bundle_sha256``, as
+    canonical JSON (sorted keys, no spaces). ``meta`` holds ``models_sha256``, so this one
+    figure covers both files of the bundle."""
+    body = {k: v for k, v in meta.items() if k != "bundle_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     """Write ``bundle`` into ``folder`` (created; existing bundle files replaced); returns it."""
     folder = Path(folder)
@@ -91,8 +106,69 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     joblib.dump({"survival": bundle.survival, "classifier": bundle.classifier}, folder / MODELS_FILE)
     meta = bundle.metadata()
     meta["models_sha256"] = _sha256(folder / MODELS_FILE)
-    (folder / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    # the checksum is taken over the metadata as it reads back (dates, paths as their text)
+    meta = json.loads(json.dumps(meta, default=str))
+    meta["bundle_sha256"] = metadata_sha256(meta)
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return folder
+
+
+#: bundle.json's fields besides the checksums, with the type each must have.
+_FIELDS = {"features": list, "horizon_days": int, "as_of": str, "training_window": dict, "chosen": dict,
+           "metrics": dict, "fingerprint": str, "versions": dict, "settings": dict}
+_REFIT = "refit the models (churnlab run writes a new bundle)"
+
+
+def _read_metadata(meta_path: Path) -> dict:
+    """bundle.json, checked for shape, format and checksum; BundleError naming it otherwise."""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BundleError(f"{meta_path}: not readable JSON ({err}); the bundle is damaged: {_REFIT}") from None
+    if not isinstance(meta, dict):
+        raise BundleError(f"{meta_path}: holds a JSON {type(meta).__name__}, not the bundle's metadata (an object); "
+                          f"the bundle is damaged: {_REFIT}")
+    found = meta.get("format_version")
+    if found != FORMAT_VERSION:
+        if isinstance(found, int) and not isinstance(found, bool) and found < FORMAT_VERSION:
+            why = f"bundle format {found} is older than the format {FORMAT_VERSION} this churnlab reads"
+        elif isinstance(found, int) and not isinstance(found, bool):
+            why = f"bundle format {found} is newer than the format {FORMAT_VERSION} this churnlab reads"
+        else:
+            why = f"no bundle format version (found {found!r}, this churnlab reads {FORMAT_VERSION})"
+        raise BundleError(f"{meta_path}: {why}; {_REFIT}")
+    if not isinstance(meta.get("bundle_sha256"), str) or metadata_sha256(meta) != meta["bundle_sha256"]:
+        raise BundleError(f"{meta_path}: its contents are not the ones written (bundle_sha256 differs or is "
+                          f"missing): it changed after it was written; {_REFIT}")
+    missing = [k for k in (*_FIELDS, "models_sha256") if k not in meta]
+    if missing:
+        raise BundleError(f"{meta_path}: lacks the field(s) {', '.join(missing)}; {_REFIT}")
+    wrong = [f"{k} ({type(meta[k]).__name__}, expected {t.__name__})" for k, t in _FIELDS.items()
+             if not isinstance(meta[k], t) or isinstance(meta[k], bool)]
+    if not wrong and not all(isinstance(f, str) for f in meta["features"]):
+        wrong = ["features (not a list of names)"]
+    if wrong:
+        raise BundleError(f"{meta_path}: field(s) of the wrong type: {', '.join(wrong)}; {_REFIT}")
+    return meta
+
+
+def _read_models(models_path: Path) -> dict:
+    """models.joblib unpickled and checked to hold the two models; BundleError naming it otherwise."""
+    try:
+        models = joblib.load(models_path)
+    except Exception as err:  # a damaged pickle raises whatever its bytes lead to
+        raise BundleError(f"{models_path}: cannot be unpickled ({type(err).__name__}: {err}); "
+                          f"the bundle is damaged: {_REFIT}") from None
+    if not isinstance(models, dict) or not {"survival", "classifier"} <= set(models):
+        raise BundleError(f"{models_path}: holds a {type(models).__name__}, not the survival model and classifier "
+                          f"of a bundle; {_REFIT}")
+    if not callable(getattr(models["survival"], "predict", None)):
+        raise BundleError(f"{models_path}: its survival model is a {type(models['survival']).__name__}, "
+                          f"which cannot predict; {_REFIT}")
+    if not callable(getattr(models["classifier"], "predict_proba", None)):
+        raise BundleError(f"{models_path}: its classifier is a {type(models['classifier']).__name__}, "
+                          f"which cannot predict probabilities; {_REFIT}")
+    return models
 
 
 def load_bundle(folder: str | Path, fingerprint: str | None = None,
@@ -115,10 +191,8 @@ def load_bundle(folder: str | Path, fingerprint: str | None = None,
     for path in (meta_path, models_path):
         if not path.is_file():
             raise BundleError(f"{folder}: not a model bundle ({path.name} is missing)")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise BundleError(f"{folder}: bundle format {meta.get('format_version')}, this churnlab reads {FORMAT_VERSION}")
-    if _sha256(models_path) != meta.get("models_sha256"):
+    meta = _read_metadata(meta_path)
+    if _sha256(models_path) != meta["models_sha256"]:
         raise BundleError(f"{folder}: {MODELS_FILE} is not the file {META_FILE} describes (sha256 differs): "
                           "it changed after it was written; refit the models")
     if check_versions:
@@ -136,7 +210,6 @@ def load_bundle(folder: str | Path, fingerprint: str | None = None,
         if missing:
             raise BundleError(f"{folder}: the features frame lacks {len(missing)} feature(s) the models read: "
                               f"{', '.join(missing[:8])}")
-    models = joblib.load(models_path)
-    fields = {k: meta[k] for k in ("features", "horizon_days", "as_of", "training_window", "chosen",
-                                   "metrics", "fingerprint", "versions", "settings")}
+    models = _read_models(models_path)
+    fields = {k: meta[k] for k in _FIELDS}
     return ModelBundle(survival=models["survival"], classifier=models["classifier"], **fields)
