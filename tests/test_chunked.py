@@ -175,3 +175,15 @@ def test_asking_about_a_table_on_disk_never_reads_it(tmp_path, monkeypatch):
     assert dataset.rows("usage_events") == 3 and dataset.file("usage_events").is_file()
     with churnlab.features.engine.connect(dataset) as con:
         assert con.execute("SELECT count(*) FROM usage_events").fetchone() == (3,)
+
+
+def test_a_large_table_whose_ids_mostly_miss_customers_stops_as_in_memory(tmp_path):
+    events = pd.DataFrame({"customer_id": ["C1"] * 3 + [f"c{i}" for i in range(9)], "ts": ["2024-01-05"] * 12,
+                           "event_type": [f"e{i}" for i in range(12)]})
+    source = _folder(tmp_path, customers=_customers(), usage_events=events)
+    with pytest.raises(DataContractError) as chunked:
+        load_data_chunked(source, AS_OF, tmp_path / "out", chunk_rows=5)
+    with pytest.raises(DataContractError) as in_memory:
+        churnlab.load_data(source, as_of=AS_OF)
+    assert str(chunked.value) == str(in_memory.value)
+    assert "9 of 12 rows (75%)" in str(chunked.value) and "mostly_unknown_customers" in str(chunked.value)

@@ -49,15 +49,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, empty_quarantine
+from churnlab.data.contract import (
+    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, empty_quarantine, is_orphan_table,
+)
 from churnlab.data.loading import (
     Dataset, as_of_date, contract_files, cut_table, load_data, point_in_time, quiet_duckdb, source_path,
 )
-from churnlab.data.messages import input_records, merge_violations, quarantine_frame, quarantine_reason, violation_at
+from churnlab.data.messages import (
+    input_records, merge_violations, orphan_violation, quarantine_frame, quarantine_reason, violation_at,
+)
 from churnlab.data.saved import read_dataset, save_dataset
 from churnlab.data.sql import is_database_url
 from churnlab.data.validation import (
-    check_table, convert_table, missing_values, quarantine_rows, with_final_dtypes,
+    check_table, convert_table, missing_values, quarantine_rows, unknown_customers, with_final_dtypes,
 )
 from churnlab.settings import Settings
 
@@ -301,12 +305,16 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
     rejected: list[Violation] = []  # row-level, with on_row_error="reject"
     parts: list[pd.DataFrame] = []
     hashes: list[np.ndarray] = []  # of each row's id, or of the whole typed row
+    orphans, naming, orphan_ids = 0, 0, []  # rows naming an unknown customer, rows naming one, examples
     try:
         for chunk in read_chunks(file, chunk_rows):
             typed, structural, failures = check_table(table, chunk, customer_ids, across_rows=False)
             problems += structural
             if typed is None:
                 break  # a missing column is missing from every chunk
+            unknown, with_customer, shown = unknown_customers(typed, failures)
+            orphans, naming = orphans + unknown, naming + with_customer
+            orphan_ids = list(dict.fromkeys(orphan_ids + shown))[:3]
             if problems:
                 continue  # nothing will be kept: go on only to find every structural problem
             quarantine, assigned = quarantine_rows({table: chunk}, {table: typed}, {table: failures})
@@ -321,6 +329,8 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
                 clean = cut_table(table, clean, stamp, known)
             kept.write(with_final_dtypes(table, clean))
         kept.close()
+        if is_orphan_table(orphans, naming):
+            problems.append(orphan_violation(table, orphans, naming, orphan_ids, customer_ids))
         if problems and not hashes:
             return None, merge_violations(problems)
         quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()

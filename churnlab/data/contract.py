@@ -11,6 +11,10 @@ Structural problems (raised together as one ``DataContractError``; fix them at t
     ``unparseable_date`` a date or timestamp that is not ISO (``YYYY-MM-DD[THH:MM:SS[+TZ]]``)
     ``wrong_type``      a value that cannot become the column's type (text in ``mrr``)
     ``duplicate_id``    two rows share a customer_id, subscription_id, ticket_id or invoice_id
+    ``mostly_unknown_customers`` more than ``ORPHAN_SHARE`` of a table's rows (of at least
+                        ``ORPHAN_MIN_ROWS`` rows with a customer_id) name a customer not in
+                        customers: the ids of the two tables most likely do not match (``"0012"``
+                        against ``12``), so quarantining the rows would be confidently wrong
     and every rule broken in ``customers`` (the backbone every other table hangs on):
     ``missing_value`` (customer_id, signup_date), ``churn_before_signup``, ``not_in_set``
     (preferred_channel), ``out_of_range`` (company_size: a whole number >= 0).
@@ -39,6 +43,9 @@ Decisions the contract leaves open (see ``CONTRACT`` for the full list):
       ``usage_events.quantity`` is added as 1.0.
     * Empty strings count as null. Enum values are matched exactly (case-sensitive).
     * Timestamps become naive UTC ``datetime64[ns]``; dates the same, normalized to midnight.
+      Ids (customer_id and each table's id column) are compared as text in every table: a
+      number becomes its digits and a whole number written as a float (``12.0``, ``"12.0"``)
+      loses its fraction, so customer 12 is ``"12"`` however a table stores it.
       Ids and text become Python strings (object columns); whole-number columns become
       ``Int64``, flags ``boolean``, other numbers ``float64``.
     * Extra columns are kept; on customers, an extra column whose every value is a number
@@ -54,7 +61,7 @@ import pandas as pd
 __all__ = [
     "TABLES", "CONTRACT", "ROW_RULES", "STRUCTURAL_RULES", "ORDERING_RULES", "SCORE_RANGES", "ColumnSpec",
     "TableSpec", "Violation", "DataContractError", "QUARANTINE_COLUMNS", "ValidationResult", "empty_quarantine",
-    "quarantine_summary", "is_structural",
+    "quarantine_summary", "is_structural", "ORPHAN_SHARE", "ORPHAN_MIN_ROWS", "is_orphan_table",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -214,6 +221,7 @@ SCORE_RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces
 #: Rules that always stop validation, in any table.
 STRUCTURAL_RULES: tuple[str, ...] = (
     "missing_table", "missing_column", "unparseable_date", "wrong_type", "duplicate_id",
+    "mostly_unknown_customers",
 )
 #: Row-level rules, in the order that decides which one a row is quarantined under.
 ROW_RULES: tuple[str, ...] = (
@@ -222,6 +230,20 @@ ROW_RULES: tuple[str, ...] = (
 )
 #: Rules broken by a row whose later event comes before its earlier one (``TableSpec.orderings``).
 ORDERING_RULES: tuple[str, ...] = ("churn_before_signup", "end_before_start", "closed_before_opened")
+
+
+#: A table whose rows name unknown customers more often than this share (of the rows that name
+#: one) stops validation (``mostly_unknown_customers``): the ids do not match, the rows are not dirt.
+ORPHAN_SHARE = 0.5
+#: ... once it has at least this many rows naming a customer: a handful of stray rows in a tiny
+#: table are quarantined like any others.
+ORPHAN_MIN_ROWS = 10
+
+
+def is_orphan_table(unknown: int, with_customer: int) -> bool:
+    """True when ``unknown`` of the ``with_customer`` rows naming a customer make the table's ids
+    look unrelated to customers' (see ``ORPHAN_SHARE``, ``ORPHAN_MIN_ROWS``)."""
+    return with_customer >= ORPHAN_MIN_ROWS and unknown > ORPHAN_SHARE * with_customer
 
 
 def is_structural(table: str, rule: str) -> bool:

@@ -18,7 +18,7 @@ from churnlab.data.contract import CONTRACT, ORDERING_RULES, QUARANTINE_COLUMNS,
 
 __all__ = [
     "input_records", "quarantine_reason", "quarantine_frame", "violation_of", "violation_at",
-    "merge_violations", "missing_column_violation", "missing_table_violation",
+    "merge_violations", "missing_column_violation", "missing_table_violation", "orphan_violation",
 ]
 
 
@@ -199,3 +199,17 @@ def missing_table_violation(found: list[str]) -> Violation:
     text = ("customers: the required customers table is missing (missing_table); "
             f"tables found: {', '.join(found) or 'none'}")
     return Violation("customers", None, "missing_table", 0, [], text)
+
+
+def orphan_violation(table: str, unknown: int, with_customer: int, unknown_ids, customer_ids) -> Violation:
+    """``mostly_unknown_customers``: ``unknown`` of the ``with_customer`` rows of ``table`` name a
+    customer_id not in customers; a few of those ids (``unknown_ids``) are shown beside a few of
+    customers' (``customer_ids``), so a mismatch of type or format ("0012" against "12") shows."""
+    share = unknown / with_customer if with_customer else 0.0
+    theirs = ", ".join(repr(str(v)) for v in list(unknown_ids)[:3])
+    ours = ", ".join(repr(str(v)) for v in list(customer_ids)[:3]) or "none"
+    text = (f"{table}.customer_id: {unknown:,} of {with_customer:,} rows ({share:.0%}) reference a customer_id "
+            f"not in customers (mostly_unknown_customers): {table} has e.g. {theirs}, customers has e.g. {ours}; "
+            f"the ids of the two tables do not seem to match (check their type and format, e.g. leading "
+            f"zeros or prefixes)")
+    return Violation(table, "customer_id", "mostly_unknown_customers", unknown, [], text)

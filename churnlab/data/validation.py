@@ -24,15 +24,16 @@ from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from churnlab.data.contract import (
     CONTRACT, ROW_RULES, SCORE_RANGES, TABLES, ColumnSpec, DataContractError, ValidationResult, Violation,
-    empty_quarantine, is_structural,
+    empty_quarantine, is_orphan_table, is_structural,
 )
 from churnlab.data.messages import (
-    input_records, missing_column_violation, missing_table_violation, quarantine_frame, violation_at,
+    input_records, missing_column_violation, missing_table_violation, orphan_violation, quarantine_frame,
+    violation_at,
 )
 
 __all__ = [
     "raw_schema", "table_schema", "validate_tables", "check_table", "CheckFailure", "convert_table",
-    "with_final_dtypes", "quarantine_rows", "missing_values",
+    "with_final_dtypes", "quarantine_rows", "missing_values", "unknown_customers",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +101,29 @@ def _to_text(s: pd.Series) -> pd.Series:
     s = _blank_to_na(s)
     if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         s = s.where(s.isna(), s.astype(str))
+    return s
+
+
+_WHOLE_TEXT = r"^[+-]?\d+\.0*$"
+
+
+def _to_id(s: pd.Series) -> pd.Series:
+    """Ids as text, compared as the same type in every table: a number becomes its digits and a
+    whole number written as a float (``12.0``, or the text ``"12.0"`` a float column leaves in a
+    CSV file) loses its fraction, value by value, so customer 12 is ``"12"`` whether a table holds
+    it as an integer, a float or text. Other text is kept as it is (``"0012"`` stays ``"0012"``)."""
+    mixed = s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty")
+    if pd.api.types.is_float_dtype(s.dtype) or mixed:
+        s = s.astype(object)
+        floats = s.map(lambda v: isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer())
+        if floats.any():
+            s = s.mask(floats, s[floats].map(lambda v: str(int(v))))
+    s = _to_text(s)
+    if s.dtype == object:
+        text = s.notna()
+        whole = text & s.where(text, "").astype(str).str.match(_WHOLE_TEXT)
+        if whole.any():
+            s = s.mask(whole, s[whole].str.replace(r"\.0*$", "", regex=True))
     return s
 
 
@@ -261,7 +285,8 @@ def convert_table(table: str, raw: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in spec.columns:
         if col.name in raw.columns:
-            out[col.name] = _CONVERT[col.kind](raw[col.name])
+            convert = _to_id if col.name in ("customer_id", spec.id_column) else _CONVERT[col.kind]
+            out[col.name] = convert(raw[col.name])
         else:
             out[col.name] = _empty(col, raw.index)
     for name in raw.columns:
@@ -347,6 +372,10 @@ def validate_tables(raw: dict[str, pd.DataFrame],
         typed[table], row_failures[table] = checked, failures
         if table == "customers":
             customer_ids = checked["customer_id"].dropna().unique()
+        elif customer_ids is not None:
+            unknown, with_customer, shown = unknown_customers(checked, failures)
+            if is_orphan_table(unknown, with_customer):
+                structural.append(orphan_violation(table, unknown, with_customer, shown, customer_ids))
 
     quarantine, assigned = quarantine_rows(frames, typed, row_failures)
     row_violations = []
@@ -397,6 +426,18 @@ def check_table(table: str, frame: pd.DataFrame, customer_ids=None,
         else:
             row_failures.append(f)
     return typed, structural, row_failures
+
+
+def unknown_customers(typed: pd.DataFrame, failures: list[CheckFailure]) -> tuple[int, int, list]:
+    """Of a typed non-customers table (or chunk) and its row failures: how many rows name a
+    customer not in customers, how many name one at all, and up to three of the unknown ids
+    (for ``mostly_unknown_customers``, see ``churnlab.data.contract.is_orphan_table``)."""
+    masks = [f.mask for f in failures if f.rule == "unknown_customer"]
+    ids = typed["customer_id"]
+    if not masks:
+        return 0, int(ids.notna().sum()), []
+    unknown = masks[0]
+    return int(unknown.sum()), int(ids.notna().sum()), list(pd.unique(ids[unknown].to_numpy()))[:3]
 
 
 def quarantine_rows(frames: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
