@@ -427,3 +427,50 @@ def test_a_few_unknown_customers_are_still_quarantined_not_structural():
     raw = pd.DataFrame({"customer_id": ["C-1"] * 6 + ["C-9"] * 5, "ts": ["2024-03-01"] * 11,
                         "event_type": [f"e{i}" for i in range(11)]})
     assert quarantined({"customers": customers(), "usage_events": raw})["rule"].tolist() == ["unknown_customer"] * 5
+
+
+# --- numbers that cannot be right ------------------------------------------------------------
+
+@pytest.mark.parametrize("value, rule, reason", [
+    ("inf", "not_finite", "quantity inf is not a finite number"),
+    ("-inf", "not_finite", "quantity -inf is not a finite number"),
+    ("1e308", "implausible", "quantity 1e308 is outside the plausible range -1,000,000,000..1,000,000,000"),
+])
+def test_an_infinite_or_absurd_number_is_quarantined_with_its_reason(value, rule, reason):
+    raw = events(quantity=["1", value, "2.5"])
+    result = validate_tables({"customers": customers(), "usage_events": raw})
+    q = result.quarantine
+    assert q[["table", "rule", "column", "row"]].values.tolist() == [["usage_events", rule, "quantity", 1]]
+    assert q["reason"].tolist() == [reason]
+    assert json.loads(q["record"].iloc[0])["quantity"] == value
+    assert result.tables["usage_events"]["quantity"].tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("table, frame, column", [
+    ("subscriptions", subscriptions, "mrr"), ("subscriptions", subscriptions, "seats"),
+])
+def test_every_number_column_is_checked_for_finite_and_plausible_values(table, frame, column):
+    for value, rule in (("inf", "not_finite"), ("1e300", "implausible")):
+        raw = frame(**{column: [value, "3"]})
+        q = quarantined({"customers": customers(), table: raw})
+        assert q[["rule", "column", "row"]].values.tolist() == [[rule, column, 0]], (value, q)
+
+
+def test_an_infinite_survey_score_or_sentiment_is_not_finite():
+    surveys = pd.DataFrame({"customer_id": ["C-1", "C-2"], "responded_at": ["2024-03-01"] * 2,
+                            "kind": ["nps", "csat"], "score": [float("inf"), 4.0]})
+    q = quarantined({"customers": customers(), "surveys": surveys})
+    assert q[["rule", "column", "row"]].values.tolist() == [["not_finite", "score", 0]]
+
+
+def test_an_infinite_company_size_is_structural():
+    err = structural_error({"customers": customers(company_size=["10", "inf", "1e12"])})
+    assert {v.rule for v in err.violations} == {"not_finite", "implausible"}
+
+
+def test_a_header_only_customers_table_is_a_contract_error():
+    err = structural_error({"customers": pd.DataFrame(columns=["customer_id", "signup_date", "churn_date"]),
+                            "usage_events": events()})
+    v = only(err, "no_rows")
+    assert v.table == "customers"
+    assert "customers has no rows" in str(err)

@@ -19,6 +19,7 @@ from churnlab.data.contract import CONTRACT, ORDERING_RULES, QUARANTINE_COLUMNS,
 __all__ = [
     "input_records", "quarantine_reason", "quarantine_frame", "violation_of", "violation_at",
     "merge_violations", "missing_column_violation", "missing_table_violation", "orphan_violation",
+    "no_rows_violation",
 ]
 
 
@@ -74,6 +75,12 @@ def _wording(table: str, rule: str, column: str | None, record: dict | None = No
     if rule == "not_in_set":
         return (f"{column} {value!r} is not one of {', '.join(spec.column(column).allowed)}" if row
                 else f"have {_a(column)} not in {{{', '.join(col.allowed)}}}")
+    if rule == "not_finite":
+        return f"{column} {value} is not a finite number" if row else f"have {_a(column)} that is not a finite number"
+    if rule == "implausible":
+        lo, hi = (col or spec.column(column)).plausible
+        bounds = f"the plausible range {lo:,.0f}..{hi:,.0f}"
+        return f"{column} {value} is outside {bounds}" if row else f"have {_a(column)} outside {bounds}"
     if rule == "out_of_range":
         if table == "surveys" and column == "score":
             if row:
@@ -213,3 +220,10 @@ def orphan_violation(table: str, unknown: int, with_customer: int, unknown_ids, 
             f"the ids of the two tables do not seem to match (check their type and format, e.g. leading "
             f"zeros or prefixes)")
     return Violation(table, "customer_id", "mostly_unknown_customers", unknown, [], text)
+
+
+def no_rows_violation(table: str, raw: pd.DataFrame) -> Violation:
+    """``no_rows``: ``table`` (customers) has columns but no rows, e.g. a header-only file."""
+    have = ", ".join(map(str, raw.columns)) or "none"
+    text = f"{table}: {table} has no rows (no_rows): the file has only its header ({have}); export the data again"
+    return Violation(table, None, "no_rows", 0, [], text)

@@ -27,7 +27,7 @@ from churnlab.data.contract import (
     empty_quarantine, is_orphan_table, is_structural,
 )
 from churnlab.data.messages import (
-    input_records, missing_column_violation, missing_table_violation, orphan_violation, quarantine_frame,
+    input_records, missing_column_violation, missing_table_violation, no_rows_violation, orphan_violation, quarantine_frame,
     violation_at,
 )
 
@@ -170,6 +170,10 @@ def _isin(allowed):
     return lambda s: s.isin(values)
 
 
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(s.to_numpy(dtype="float64")), index=s.index)
+
+
 def _in_range(low, high, whole):
     def check(s: pd.Series) -> pd.Series:
         ok = pd.Series(True, index=s.index)
@@ -179,7 +183,7 @@ def _in_range(low, high, whole):
             ok &= s <= high
         if whole:
             ok &= (s % 1) == 0
-        return ok
+        return ok | ~_finite(s)  # an infinite value breaks not_finite, not this rule
     return check
 
 
@@ -193,7 +197,7 @@ def _score_in_range(df: pd.DataFrame) -> pd.Series:
     low = df["kind"].map({k: r[0] for k, r in SCORE_RANGES.items()})
     high = df["kind"].map({k: r[1] for k, r in SCORE_RANGES.items()})
     # an unknown kind is reported as not_in_set, not here
-    return df["score"].isna() | low.isna() | df["score"].between(low, high)
+    return df["score"].isna() | low.isna() | ~_finite(df["score"]) | df["score"].between(low, high)
 
 
 def _not_duplicated(df: pd.DataFrame) -> pd.Series:
@@ -221,9 +225,13 @@ def table_schema(table: str, customer_ids=None, across_rows: bool = True) -> pa.
             checks.append(_check(lambda s: ~s.duplicated(keep=False), "duplicate_id", col.name))
         if col.allowed is not None:
             checks.append(_check(_isin(col.allowed), "not_in_set", col.name))
+        if col.kind in ("float", "int"):
+            checks.append(_check(_finite, "not_finite", col.name))
         if col.low is not None or col.high is not None or col.kind == "int":
             checks.append(_check(_in_range(col.low, col.high, col.kind == "int"),
                                  "out_of_range", col.name))
+        if col.plausible is not None:
+            checks.append(_check(_in_range(*col.plausible, False), "implausible", col.name))
         columns[col.name] = pa.Column(checks=checks, nullable=True, required=True)
     frame_checks = []
     if spec.id_column is None and across_rows:
@@ -360,6 +368,8 @@ def validate_tables(raw: dict[str, pd.DataFrame],
     structural: list[Violation] = []
     if "customers" not in frames:
         structural.append(missing_table_violation(sorted(map(str, raw))))
+    elif frames["customers"].empty:
+        structural.append(no_rows_violation("customers", frames["customers"]))
 
     typed: dict[str, pd.DataFrame] = {}
     row_failures: dict[str, list[CheckFailure]] = {}
