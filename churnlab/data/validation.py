@@ -33,7 +33,7 @@ from churnlab.data.messages import (
 
 __all__ = [
     "raw_schema", "table_schema", "validate_tables", "check_table", "CheckFailure", "convert_table",
-    "with_final_dtypes", "quarantine_rows", "missing_values", "unknown_customers",
+    "with_final_dtypes", "quarantine_rows", "missing_values", "unknown_customers", "utc_offsets",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -63,6 +63,33 @@ def _to_time(s: pd.Series) -> pd.Series:
     s = _blank_to_na(s)
     out = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
     return out.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+_OFFSET = r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-](?!00:?00$)\d{2}:?\d{2}$"  # not +00:00
+
+
+def utc_offsets(table: str, raw: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """The date and timestamp columns of ``raw`` (a table as read) whose values carry a UTC
+    offset other than zero (``2024-03-01T10:00:00+02:00``, or a timezone-aware column in a zone
+    other than UTC): (column, how many values, the first such value), in contract order. Such
+    values are converted to UTC, as the data contract says; the count goes to the dataset's
+    warnings."""
+    out = []
+    for col in CONTRACT[table].columns:
+        if col.kind not in ("date", "timestamp") or col.name not in raw:
+            continue
+        s = raw[col.name]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            if str(s.dtype.tz) in ("UTC", "utc", "Etc/UTC") or not s.notna().any():
+                continue
+            offset = s.notna() & (s.dt.tz_localize(None) != s.dt.tz_convert("UTC").dt.tz_localize(None))
+        elif s.dtype == object:
+            offset = s.fillna("").astype(str).str.contains(_OFFSET, regex=True)
+        else:
+            continue
+        if offset.any():
+            out.append((col.name, int(offset.sum()), str(s[offset].iloc[0])))
+    return out
 
 
 def _to_date(s: pd.Series) -> pd.Series:
