@@ -167,6 +167,13 @@ def _show_dataset(dataset, shown: str) -> None:
         out.print(t)
     else:
         out.print("no quarantined rows")
+    if len(dataset.accounting):
+        t = Table(title="where every input row went (not yet customers: signed up after the as-of date)")
+        for col in dataset.accounting.columns:
+            t.add_column(col.replace("_", " "), justify="left" if col == "table" else "right")
+        for rec in dataset.accounting.itertuples(index=False):
+            t.add_row(rec[0], *(f"{n:,}" for n in rec[1:]))
+        out.print(t)
     if len(dataset.missing):
         t = Table(title="missing optional values")
         for col in ("table", "column", "count"):
@@ -174,6 +181,8 @@ def _show_dataset(dataset, shown: str) -> None:
         for rec in dataset.missing.itertuples(index=False):
             t.add_row(rec.table, rec.column, f"{rec.count:,}")
         out.print(t)
+    for warning in dataset.warnings:
+        out.print(f"[yellow]warning[/]: {warning}", highlight=False)
     out.print(f"[green]ok[/]: {shown} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
 
 

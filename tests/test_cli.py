@@ -148,3 +148,23 @@ def test_warnings_while_validating_are_printed_one_line_each(tmp_path, monkeypat
     assert lines[0].startswith("warning: a column looks odd: 3 rows (UserWarning, test_cli.py:")
     assert lines[1].startswith("warning: a second, different problem (UserWarning, test_cli.py:")
     assert "warnings.warn(" not in result.output
+
+
+def test_validate_prints_where_every_row_went_and_the_warnings(tmp_path):
+    (tmp_path / "customers.csv").write_text("customer_id,signup_date\nC-1,2024-01-01\nC-2,2025-01-01\n")
+    (tmp_path / "usage_events.csv").write_text(
+        "customer_id,ts,event_type\nC-1,2024-02-01T10:00:00+02:00,login\nC-2,2024-02-02,login\nC-1,2024-09-01,login\n")
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path), "--as-of", "2024-06-30"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "where every input row went" in text
+    assert "usage_events │ 3 │ 1 │ 0 │ 1 │ 1" in text
+    assert "usage_events.ts: 1 value with a UTC offset" in text
+    assert "the newest data is from 2024-02-01, 150 days before the as-of date 2024-06-30" in text
+
+
+def test_validate_refuses_a_header_only_customers_file(tmp_path):
+    (tmp_path / "customers.csv").write_text("customer_id,signup_date,churn_date\n")
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "customers has no rows" in result.output

@@ -184,3 +184,48 @@ def test_rows_after_as_of_do_not_change_the_dataset(source, tmp_path):
     for name in a.tables:
         pd.testing.assert_frame_equal(a[name], b[name])
     pd.testing.assert_frame_equal(a.missing, b.missing)
+
+
+# --- every input row accounted for, and what the user must see --------------------------------
+
+def test_every_input_row_is_kept_quarantined_or_reported_per_table(tmp_path):
+    events = pd.concat([EVENTS, pd.DataFrame({  # C-3 signs up after the as-of date: its earlier rows
+        "customer_id": ["C-3", "C-3"], "ts": ["2024-06-15T10:00:00", "2024-06-16T10:00:00"],
+        "event_type": ["login", "login"]})], ignore_index=True)
+    ds = load_data(write_folder(tmp_path / "d", {"customers": CUSTOMERS, "usage_events": events}), as_of=AS_OF)
+    acc = ds.accounting.set_index("table")
+    assert list(ds.accounting.columns) == ["table", "input_rows", "kept", "quarantined", "not_yet_customers",
+                                           "after_as_of"]
+    assert acc.loc["customers"].tolist() == [3, 2, 0, 1, 0]
+    assert acc.loc["usage_events"].tolist() == [6, 2, 1, 2, 1]  # C-404 quarantined, C-2 on 2024-07-01 after
+    for table, rec in acc.iterrows():
+        assert rec["input_rows"] == rec["kept"] + rec["quarantined"] + rec["not_yet_customers"] + rec["after_as_of"]
+        assert rec["kept"] == len(ds[table])
+
+
+def test_accounting_and_warnings_are_kept_with_a_saved_dataset(source, tmp_path):
+    from churnlab.data.saved import read_dataset, save_dataset
+
+    ds = load_data(source, as_of="2025-06-30")
+    assert ds.warnings and "days before the as-of date" in ds.warnings[0]
+    save_dataset(ds, tmp_path / "saved")
+    back = read_dataset(tmp_path / "saved", lazy=True)
+    pd.testing.assert_frame_equal(back.accounting, ds.accounting)
+    assert back.warnings == ds.warnings
+
+
+def test_an_as_of_date_long_after_the_newest_data_is_a_warning(source):
+    assert load_data(source, as_of=AS_OF).warnings == []
+    assert load_data(source, as_of="2024-08-29").warnings == []  # 58 days after the ticket of 2024-07-02
+    (warning,) = load_data(source, as_of="2024-12-31").warnings
+    assert warning == ("the newest data is from 2024-07-02, 182 days before the as-of date 2024-12-31: "
+                       "is the export current?")
+
+
+def test_timestamps_with_a_utc_offset_are_converted_and_counted_in_a_warning(tmp_path):
+    events = EVENTS.assign(ts=["2024-06-30T23:59:00+02:00", "2024-07-01T00:00:00Z", "2024-05-01T10:00:00-05:00",
+                               "2024-05-01T10:00:00+00:00"])
+    ds = load_data(write_folder(tmp_path / "d", {"customers": CUSTOMERS, "usage_events": events}), as_of=AS_OF)
+    assert ds.warnings == ["usage_events.ts: 2 values with a UTC offset (e.g. 2024-06-30T23:59:00+02:00) were "
+                           "converted to UTC, as the data contract says"]
+    assert ds["usage_events"]["ts"].astype(str).tolist() == ["2024-06-30 21:59:00", "2024-05-01 15:00:00"]

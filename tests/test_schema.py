@@ -394,3 +394,83 @@ def test_examples_are_at_most_five_rows():
         validate_tables({"customers": customers(), "usage_events": raw}, on_row_error="reject")
     v = only(info.value, "unknown_customer")
     assert v.count == 8 and len(v.examples) == 5
+
+
+# --- ids across tables -----------------------------------------------------------------------
+
+def test_ids_compare_as_text_whatever_type_each_table_stores_them_as():
+    # customers as integers, the events as text a float column left in a CSV, and as floats
+    raw_customers = pd.DataFrame({"customer_id": [12, 13, 14], "signup_date": ["2024-01-01"] * 3})
+    as_text = events(customer_id=["12.0", "13", "14.0"])
+    as_floats = pd.DataFrame({"customer_id": [12.0, 13.0, None], "responded_at": ["2024-03-01"] * 3,
+                              "kind": ["nps"] * 3, "score": [9, 7, 8]})
+    result = validate_tables({"customers": raw_customers, "usage_events": as_text, "surveys": as_floats})
+    assert result.tables["customers"]["customer_id"].tolist() == ["12", "13", "14"]
+    assert result.tables["usage_events"]["customer_id"].tolist() == ["12", "13", "14"]
+    assert result.tables["surveys"]["customer_id"].tolist() == ["12", "13"]
+    assert result.quarantine[["table", "rule"]].values.tolist() == [["surveys", "missing_value"]]
+
+
+def test_a_table_whose_ids_mostly_miss_customers_stops_with_examples_from_both_sides():
+    raw_customers = pd.DataFrame({"customer_id": list(range(1, 21)), "signup_date": ["2024-01-01"] * 20})
+    ids = [f"{i:04d}" for i in range(1, 13)]  # "0001": the same customers, written otherwise
+    raw = pd.DataFrame({"customer_id": ids, "ts": ["2024-03-01"] * 12, "event_type": ["login"] * 12})
+    err = structural_error({"customers": raw_customers, "usage_events": raw})
+    v = only(err, "mostly_unknown_customers")
+    assert (v.table, v.column, v.count) == ("usage_events", "customer_id", 12)
+    text = str(err)
+    assert "usage_events.customer_id: 12 of 12 rows (100%) reference a customer_id not in customers" in text
+    assert "usage_events has e.g. '0001', '0002', '0003', customers has e.g. '1', '2', '3'" in text
+
+
+def test_a_few_unknown_customers_are_still_quarantined_not_structural():
+    raw = pd.DataFrame({"customer_id": ["C-1"] * 6 + ["C-9"] * 5, "ts": ["2024-03-01"] * 11,
+                        "event_type": [f"e{i}" for i in range(11)]})
+    assert quarantined({"customers": customers(), "usage_events": raw})["rule"].tolist() == ["unknown_customer"] * 5
+
+
+# --- numbers that cannot be right ------------------------------------------------------------
+
+@pytest.mark.parametrize("value, rule, reason", [
+    ("inf", "not_finite", "quantity inf is not a finite number"),
+    ("-inf", "not_finite", "quantity -inf is not a finite number"),
+    ("1e308", "implausible", "quantity 1e308 is outside the plausible range -1,000,000,000..1,000,000,000"),
+])
+def test_an_infinite_or_absurd_number_is_quarantined_with_its_reason(value, rule, reason):
+    raw = events(quantity=["1", value, "2.5"])
+    result = validate_tables({"customers": customers(), "usage_events": raw})
+    q = result.quarantine
+    assert q[["table", "rule", "column", "row"]].values.tolist() == [["usage_events", rule, "quantity", 1]]
+    assert q["reason"].tolist() == [reason]
+    assert json.loads(q["record"].iloc[0])["quantity"] == value
+    assert result.tables["usage_events"]["quantity"].tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("table, frame, column", [
+    ("subscriptions", subscriptions, "mrr"), ("subscriptions", subscriptions, "seats"),
+])
+def test_every_number_column_is_checked_for_finite_and_plausible_values(table, frame, column):
+    for value, rule in (("inf", "not_finite"), ("1e300", "implausible")):
+        raw = frame(**{column: [value, "3"]})
+        q = quarantined({"customers": customers(), table: raw})
+        assert q[["rule", "column", "row"]].values.tolist() == [[rule, column, 0]], (value, q)
+
+
+def test_an_infinite_survey_score_or_sentiment_is_not_finite():
+    surveys = pd.DataFrame({"customer_id": ["C-1", "C-2"], "responded_at": ["2024-03-01"] * 2,
+                            "kind": ["nps", "csat"], "score": [float("inf"), 4.0]})
+    q = quarantined({"customers": customers(), "surveys": surveys})
+    assert q[["rule", "column", "row"]].values.tolist() == [["not_finite", "score", 0]]
+
+
+def test_an_infinite_company_size_is_structural():
+    err = structural_error({"customers": customers(company_size=["10", "inf", "1e12"])})
+    assert {v.rule for v in err.violations} == {"not_finite", "implausible"}
+
+
+def test_a_header_only_customers_table_is_a_contract_error():
+    err = structural_error({"customers": pd.DataFrame(columns=["customer_id", "signup_date", "churn_date"]),
+                            "usage_events": events()})
+    v = only(err, "no_rows")
+    assert v.table == "customers"
+    assert "customers has no rows" in str(err)

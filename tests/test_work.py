@@ -43,7 +43,8 @@ def test_open_data_reads_the_source_again_for_another_date_or_changed_files(smal
     assert len(earlier["customers"]) < len(before["customers"])
 
     customers = pd.read_parquet(source / "customers.parquet")
-    customers.iloc[: len(customers) // 2].to_parquet(source / "customers.parquet", index=False)
+    # a changed export: a few customers fewer (their rows become unknown customers, quarantined)
+    customers.iloc[:-10].to_parquet(source / "customers.parquet", index=False)
     after = work.open_data(source, AS_OF, out=out, settings=Settings())
     assert after.fingerprint != before.fingerprint
     assert len(after["customers"]) < len(before["customers"])
@@ -138,7 +139,7 @@ def test_a_lazily_read_table_is_refused_once_the_copy_was_replaced(small_demo, t
     opened = work.open_data(source, AS_OF, out=out, settings=Settings())  # the copy, tables not read yet
     assert isinstance(opened.tables, work.SavedTables)
     customers = opened["customers"]  # read now
-    pd.read_parquet(source / "customers.parquet").iloc[:100].to_parquet(source / "customers.parquet", index=False)
+    pd.read_parquet(source / "customers.parquet").iloc[:-10].to_parquet(source / "customers.parquet", index=False)
     work.open_data(source, AS_OF, out=out, settings=Settings())  # another notebook, other data: a new copy
     assert opened["customers"] is customers  # what was read stays
     with pytest.raises(RuntimeError, match="was replaced since it was opened"):

@@ -49,15 +49,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, DataContractError, Violation, empty_quarantine
-from churnlab.data.loading import (
-    Dataset, as_of_date, contract_files, cut_table, load_data, point_in_time, quiet_duckdb, source_path,
+from churnlab.data.contract import (
+    CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, TABLES, DataContractError, Violation, empty_quarantine, is_orphan_table,
 )
-from churnlab.data.messages import input_records, merge_violations, quarantine_frame, quarantine_reason, violation_at
+from churnlab.data.loading import (
+    ACCOUNTING_COLUMNS, ROW_TIME, Dataset, as_of_date, contract_files, cut_table, load_data, newest_row,
+    offset_warnings, point_in_time, quiet_duckdb, row_accounting, source_path, stale_warning,
+)
+from churnlab.data.messages import (
+    input_records, merge_violations, orphan_violation, quarantine_frame, quarantine_reason, violation_at,
+)
 from churnlab.data.saved import read_dataset, save_dataset
 from churnlab.data.sql import is_database_url
 from churnlab.data.validation import (
-    check_table, convert_table, missing_values, quarantine_rows, with_final_dtypes,
+    check_table, convert_table, missing_values, quarantine_rows, unknown_customers, utc_offsets, with_final_dtypes,
 )
 from churnlab.settings import Settings
 
@@ -153,11 +158,16 @@ class _Writer:
 @dataclass(frozen=True)
 class ChunkedTable:
     """What validating one table in chunks left: its quarantined rows (``QUARANTINE_COLUMNS``),
-    the missing values of the kept rows (table, column, count) and the number of rows kept."""
+    the missing values of the kept rows (table, column, count) and the number of rows kept;
+    its row of ``Dataset.accounting`` (a dict of ``ACCOUNTING_COLUMNS``), its values with a UTC
+    offset (column, count, first value) and the time of its newest kept row."""
 
     quarantine: pd.DataFrame
     missing: pd.DataFrame
     rows: int
+    accounting: dict
+    offsets: list
+    newest: pd.Timestamp | None
 
 
 def _sql(path: Path) -> str:
@@ -301,12 +311,22 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
     rejected: list[Violation] = []  # row-level, with on_row_error="reject"
     parts: list[pd.DataFrame] = []
     hashes: list[np.ndarray] = []  # of each row's id, or of the whole typed row
+    orphans, naming, orphan_ids = 0, 0, []  # rows naming an unknown customer, rows naming one, examples
+    input_rows, after, not_yet = 0, 0, 0  # rows read, cut as dated after the as-of date, as not yet customers'
+    offsets: dict[str, list] = {}  # column -> [count, first value]
+    end = None if stamp is None else stamp + pd.Timedelta(days=1)
     try:
         for chunk in read_chunks(file, chunk_rows):
+            input_rows += len(chunk)
+            for column, count, example in utc_offsets(table, chunk):
+                offsets.setdefault(column, [0, example])[0] += count
             typed, structural, failures = check_table(table, chunk, customer_ids, across_rows=False)
             problems += structural
             if typed is None:
                 break  # a missing column is missing from every chunk
+            unknown, with_customer, shown = unknown_customers(typed, failures)
+            orphans, naming = orphans + unknown, naming + with_customer
+            orphan_ids = list(dict.fromkeys(orphan_ids + shown))[:3]
             if problems:
                 continue  # nothing will be kept: go on only to find every structural problem
             quarantine, assigned = quarantine_rows({table: chunk}, {table: typed}, {table: failures})
@@ -318,9 +338,14 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
             clean = typed.drop(index=assigned.get(table, []))
             clean = clean.assign(**{_ROW: clean.index.to_numpy()})
             if stamp is not None:
+                later = int((clean[ROW_TIME[table]] >= end).sum())
+                before = len(clean)
                 clean = cut_table(table, clean, stamp, known)
+                after, not_yet = after + later, not_yet + before - later - len(clean)
             kept.write(with_final_dtypes(table, clean))
         kept.close()
+        if is_orphan_table(orphans, naming):
+            problems.append(orphan_violation(table, orphans, naming, orphan_ids, customer_ids))
         if problems and not hashes:
             return None, merge_violations(problems)
         quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
@@ -330,6 +355,12 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
             problems.append(violation_at(raw, table, "duplicate_id", spec.id_column, failing))
         elif len(failing):
             duplicates = failing
+            if stamp is not None:  # a duplicate cut from the kept rows was counted as cut: it is quarantined
+                new = np.setdiff1d(duplicates, quarantine["row"].to_numpy(dtype="int64"))
+                typed_new = convert_table(table, raw.loc[new])
+                later = typed_new[ROW_TIME[table]] >= end
+                unknown = ~typed_new["customer_id"].isin(known) if known is not None else pd.Series(False, index=later.index)
+                after, not_yet = after - int(later.sum()), not_yet - int((~later & unknown).sum())
             quarantine = _with_duplicates(table, quarantine, duplicates, raw)
             if on_row_error == "reject":
                 rejected.append(violation_at(raw, table, "duplicate_row", None, duplicates))
@@ -338,7 +369,12 @@ def validate_in_chunks(table: str, file: Path, customers: pd.DataFrame, as_of, d
         rows = _copy_without(kept_file, dest, duplicates) if kept_file.exists() else _empty_table(table, dest)
         with quiet_duckdb() as con:
             missing = _missing(con, table, dest)
-        return ChunkedTable(quarantine=quarantine, missing=missing, rows=rows), []
+            newest = con.execute(f"SELECT max({_quote(ROW_TIME[table])}) FROM read_parquet('{_sql(dest)}')").fetchone()[0]
+        accounting = {"table": table, "input_rows": input_rows, "kept": rows, "quarantined": len(quarantine),
+                      "not_yet_customers": not_yet, "after_as_of": after}
+        return ChunkedTable(quarantine=quarantine, missing=missing, rows=rows, accounting=accounting,
+                            offsets=[(c, n, e) for c, (n, e) in offsets.items()],
+                            newest=None if newest is None else pd.Timestamp(newest)), []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -377,6 +413,11 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dataset.json").unlink(missing_ok=True)
     quarantine, missing, problems = [whole.quarantine], [missing_values(tables)], []
+    input_rows = dict(zip(whole.accounting["table"], whole.accounting["input_rows"]))
+    accounting = {r["table"]: r for r in row_accounting(input_rows, whole.tables, tables, whole.quarantine,
+                                                        stamp).to_dict("records")}
+    offsets = list(whole.warnings)  # as_of None: only the offsets of the tables read whole
+    newest = [newest_row(t, f) for t, f in tables.items() if t != "customers"]
     for name, file in big.items():
         result, found = validate_in_chunks(name, file, whole["customers"], stamp, folder / f"{name}.parquet",
                                            chunk_rows, on_row_error)
@@ -384,14 +425,22 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
         if result is not None:
             quarantine.append(result.quarantine)
             missing.append(result.missing)
+            accounting[name] = result.accounting
+            offsets += offset_warnings([(name, *o) for o in result.offsets])
+            newest.append(result.newest)
     if problems:
         raise DataContractError(problems)
+    order = {t: i for i, t in enumerate(TABLES)}
+    offsets.sort(key=lambda w: order.get(w.split(".", 1)[0], len(order)))  # by table, as in memory
+    accounting = pd.DataFrame.from_records([accounting[t] for t in TABLES if t in accounting], columns=ACCOUNTING_COLUMNS)
+    accounting = accounting.astype({c: "int64" for c in ACCOUNTING_COLUMNS[1:]})
     quarantine = pd.concat([q for q in quarantine if len(q)] or quarantine[:1], ignore_index=True)
     quarantine = quarantine.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
     missing = pd.concat([m for m in missing if len(m)] or missing[:1], ignore_index=True)
     missing = missing.sort_values(["table", "column"], kind="stable").reset_index(drop=True)
     save_dataset(Dataset(tables=tables, quarantine=quarantine, missing=missing, source=whole.source,
-                         fingerprint=whole.fingerprint, as_of=stamp), folder, written=list(big))
+                         fingerprint=whole.fingerprint, as_of=stamp, accounting=accounting,
+                         warnings=offsets + stale_warning(newest, stamp)), folder, written=list(big))
     return read_dataset(folder, lazy=True)
 
 

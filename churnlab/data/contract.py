@@ -11,9 +11,15 @@ Structural problems (raised together as one ``DataContractError``; fix them at t
     ``unparseable_date`` a date or timestamp that is not ISO (``YYYY-MM-DD[THH:MM:SS[+TZ]]``)
     ``wrong_type``      a value that cannot become the column's type (text in ``mrr``)
     ``duplicate_id``    two rows share a customer_id, subscription_id, ticket_id or invoice_id
+    ``mostly_unknown_customers`` more than ``ORPHAN_SHARE`` of a table's rows (of at least
+                        ``ORPHAN_MIN_ROWS`` rows with a customer_id) name a customer not in
+                        customers: the ids of the two tables most likely do not match (``"0012"``
+                        against ``12``), so quarantining the rows would be confidently wrong
     and every rule broken in ``customers`` (the backbone every other table hangs on):
     ``missing_value`` (customer_id, signup_date), ``churn_before_signup``, ``not_in_set``
-    (preferred_channel), ``out_of_range`` (company_size: a whole number >= 0).
+    (preferred_channel), ``out_of_range`` (company_size: a whole number >= 0), ``not_finite`` and
+    ``implausible`` (company_size).
+    ``no_rows``         the customers table has no rows (a header-only file)
 
 Row-level problems (quarantined, or raised with ``on_row_error="reject"``), in ``ROW_RULES``
 order. A row breaking several rules is quarantined once, under the first rule of that
@@ -26,9 +32,14 @@ order (and, within a rule, the first failing column in contract order), so count
     ``closed_before_opened`` support_tickets.closed_at < opened_at
     ``not_in_set``           billing_period, severity, kind, status, department,
                              direction, outcome outside their allowed values
+    ``not_finite``           a number that is infinite (``inf``, ``-inf``) in any number column
     ``out_of_range``         mrr, amount, cost >= 0; seats, reach whole numbers >= 0;
                              sentiment in [-1, 1]; rating, csat in 1..5;
                              surveys.score by kind (nps 0..10, csat 1..5, ces 1..7)
+    ``implausible``          a number beyond the generous bound ``ColumnSpec.plausible`` of a
+                             column the contract leaves open above (quantity, mrr, seats, amount,
+                             cost, reach, company_size): garbage such as ``1e308``, not business
+                             judgement (see ``PLAUSIBLE``)
 
 Decisions the contract leaves open (see ``CONTRACT`` for the full list):
     * Required columns are those whose absence would silently change meaning: the ids,
@@ -39,6 +50,9 @@ Decisions the contract leaves open (see ``CONTRACT`` for the full list):
       ``usage_events.quantity`` is added as 1.0.
     * Empty strings count as null. Enum values are matched exactly (case-sensitive).
     * Timestamps become naive UTC ``datetime64[ns]``; dates the same, normalized to midnight.
+      Ids (customer_id and each table's id column) are compared as text in every table: a
+      number becomes its digits and a whole number written as a float (``12.0``, ``"12.0"``)
+      loses its fraction, so customer 12 is ``"12"`` however a table stores it.
       Ids and text become Python strings (object columns); whole-number columns become
       ``Int64``, flags ``boolean``, other numbers ``float64``.
     * Extra columns are kept; on customers, an extra column whose every value is a number
@@ -46,7 +60,7 @@ Decisions the contract leaves open (see ``CONTRACT`` for the full list):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -54,7 +68,7 @@ import pandas as pd
 __all__ = [
     "TABLES", "CONTRACT", "ROW_RULES", "STRUCTURAL_RULES", "ORDERING_RULES", "SCORE_RANGES", "ColumnSpec",
     "TableSpec", "Violation", "DataContractError", "QUARANTINE_COLUMNS", "ValidationResult", "empty_quarantine",
-    "quarantine_summary", "is_structural",
+    "quarantine_summary", "is_structural", "PLAUSIBLE", "ORPHAN_SHARE", "ORPHAN_MIN_ROWS", "is_orphan_table",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -72,6 +86,8 @@ class ColumnSpec:
     ``nullable``: a null value is allowed (else ``missing_value``).
     ``meaningful_null``: a null says something (``churn_date`` null = active), so it is not
     counted as a missing value in ``ValidationResult.missing``.
+    ``plausible``: (low, high) bounds of a number column beyond which a value is garbage
+    (``implausible``), for the columns whose contract range is open (see ``PLAUSIBLE``).
     """
 
     name: str
@@ -83,6 +99,7 @@ class ColumnSpec:
     high: float | None = None
     default: Any = None
     meaningful_null: bool = False
+    plausible: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +134,30 @@ def _req(name: str, kind: Kind = "text", **kw: Any) -> ColumnSpec:
     return ColumnSpec(name, kind, required=True, **kw)
 
 
+#: Generous plausible bounds of the number columns whose contract range is open, to catch garbage
+#: (``1e308``, a timestamp or a card number pasted into a number), not to judge the business:
+#: 100 million employees or seats, a billion per subscription's MRR, a usage event's quantity or
+#: an intervention's cost, ten billion per invoice or audience reached.
+PLAUSIBLE: dict[tuple[str, str], tuple[float, float]] = {
+    ("customers", "company_size"): (0, 1e8),
+    ("subscriptions", "mrr"): (0, 1e9),
+    ("subscriptions", "seats"): (0, 1e8),
+    ("usage_events", "quantity"): (-1e9, 1e9),
+    ("invoices", "amount"): (0, 1e10),
+    ("advocacy", "reach"): (0, 1e10),
+    ("interventions", "cost"): (0, 1e9),
+}
+
 _CUSTOMER = _req("customer_id")
 _SENTIMENT = _c("sentiment", "float", low=-1, high=1)
 
-CONTRACT: dict[str, TableSpec] = {t.name: t for t in (
+def _plausible(spec: TableSpec) -> TableSpec:
+    """``spec`` with the ``PLAUSIBLE`` bounds of its columns set."""
+    columns = tuple(replace(c, plausible=PLAUSIBLE.get((spec.name, c.name))) for c in spec.columns)
+    return replace(spec, columns=columns)
+
+
+CONTRACT: dict[str, TableSpec] = {t.name: _plausible(t) for t in (
     TableSpec("customers", (
         _req("customer_id"),
         _req("signup_date", "date"),
@@ -214,14 +251,29 @@ SCORE_RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces
 #: Rules that always stop validation, in any table.
 STRUCTURAL_RULES: tuple[str, ...] = (
     "missing_table", "missing_column", "unparseable_date", "wrong_type", "duplicate_id",
+    "mostly_unknown_customers", "no_rows",
 )
 #: Row-level rules, in the order that decides which one a row is quarantined under.
 ROW_RULES: tuple[str, ...] = (
     "missing_value", "unknown_customer", "duplicate_row", "end_before_start",
-    "closed_before_opened", "not_in_set", "out_of_range",
+    "closed_before_opened", "not_in_set", "not_finite", "out_of_range", "implausible",
 )
 #: Rules broken by a row whose later event comes before its earlier one (``TableSpec.orderings``).
 ORDERING_RULES: tuple[str, ...] = ("churn_before_signup", "end_before_start", "closed_before_opened")
+
+
+#: A table whose rows name unknown customers more often than this share (of the rows that name
+#: one) stops validation (``mostly_unknown_customers``): the ids do not match, the rows are not dirt.
+ORPHAN_SHARE = 0.5
+#: ... once it has at least this many rows naming a customer: a handful of stray rows in a tiny
+#: table are quarantined like any others.
+ORPHAN_MIN_ROWS = 10
+
+
+def is_orphan_table(unknown: int, with_customer: int) -> bool:
+    """True when ``unknown`` of the ``with_customer`` rows naming a customer make the table's ids
+    look unrelated to customers' (see ``ORPHAN_SHARE``, ``ORPHAN_MIN_ROWS``)."""
+    return with_customer >= ORPHAN_MIN_ROWS and unknown > ORPHAN_SHARE * with_customer
 
 
 def is_structural(table: str, rule: str) -> bool:

@@ -13,7 +13,7 @@ names and columns of its own (files only, for now). ``load_data`` reads it, vali
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Literal
 
@@ -22,13 +22,14 @@ import pandas as pd
 
 from churnlab.data.mapping import MappedTables, apply_mapping, resolve_sources
 from churnlab.data.contract import CONTRACT, TABLES, DataContractError, Violation, empty_quarantine, quarantine_summary
-from churnlab.data.validation import missing_values, validate_tables
+from churnlab.data.validation import missing_values, utc_offsets, validate_tables
 from churnlab.settings import MappingSettings
 from churnlab.data.sql import is_database_url, read_database, redact
 
 __all__ = [
     "Dataset", "read_tables", "load_data", "dataset_from_frames", "fingerprint", "point_in_time", "cut_table",
-    "as_of_date", "source_path", "contract_files", "quiet_duckdb",
+    "as_of_date", "source_path", "contract_files", "quiet_duckdb", "ACCOUNTING_COLUMNS", "STALE_DAYS",
+    "empty_accounting", "row_accounting", "offset_warnings", "stale_warning", "newest_row",
 ]
 
 DUCKDB_SUFFIXES = (".duckdb", ".db")
@@ -57,6 +58,19 @@ LATER_EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+#: The columns of ``Dataset.accounting``: per table, where every input row went.
+ACCOUNTING_COLUMNS = ["table", "input_rows", "kept", "quarantined", "not_yet_customers", "after_as_of"]
+
+#: An as-of date more than this many days after the newest dated row of the tables other than
+#: customers gets a warning: the export may be stale.
+STALE_DAYS = 60
+
+
+def empty_accounting() -> pd.DataFrame:
+    """An accounting (``ACCOUNTING_COLUMNS``) with no rows: table as object, the counts int64."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c == "table" else "int64") for c in ACCOUNTING_COLUMNS})
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated tables of one source, as known on ``as_of`` (all of it when ``as_of`` is None).
@@ -66,6 +80,14 @@ class Dataset:
     the quarantine also holds the rows the mapping set aside and ``row`` numbers the source
     table's data rows, and ``missing`` also counts empty cells of the extra customer columns.
     ``source``: where the data came from; ``fingerprint``: sha256 of the input files.
+    ``accounting``: where every input row went, one row per table read (``ACCOUNTING_COLUMNS``):
+    ``input_rows`` = ``kept`` (in ``tables``) + ``quarantined`` (in ``quarantine``) +
+    ``not_yet_customers`` (rows of customers who signed up after the as-of date, and on
+    customers those customers themselves) + ``after_as_of`` (rows dated after the as-of date,
+    cut by the point-in-time view). A database source is read only up to the as-of date (and a
+    day), so its later rows are neither read nor counted.
+    ``warnings``: what the user must see although nothing broke the contract (timestamps with a
+    UTC offset converted to UTC, an as-of date far after the newest data), one sentence each.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -74,6 +96,8 @@ class Dataset:
     source: str
     fingerprint: str
     as_of: pd.Timestamp | None = None
+    accounting: pd.DataFrame = field(default_factory=empty_accounting)
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
@@ -319,6 +343,54 @@ def _known_rows(name: str, frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFra
     return frame
 
 
+def row_accounting(input_rows: dict[str, int], validated: dict[str, pd.DataFrame],
+                   tables: dict[str, pd.DataFrame], quarantine: pd.DataFrame, as_of) -> pd.DataFrame:
+    """``Dataset.accounting`` of tables read in memory: ``input_rows`` by table (as read),
+    ``validated`` (quarantined rows removed, not yet cut), ``tables`` (cut at ``as_of`` by
+    :func:`point_in_time`, or ``validated`` when ``as_of`` is None) and the ``quarantine``."""
+    quarantined = quarantine["table"].value_counts()
+    end = None if as_of is None else as_of_date(as_of) + pd.Timedelta(days=1)
+    records = []
+    for name in [t for t in TABLES if t in input_rows]:
+        kept = len(tables[name]) if name in tables else 0
+        cut = (len(validated[name]) if name in validated else 0) - kept
+        after = 0 if end is None or name not in validated else int((validated[name][ROW_TIME[name]] >= end).sum())
+        if name == "customers":  # a customer signed up after the as-of date is not yet one
+            after = 0
+        records.append({"table": name, "input_rows": int(input_rows[name]), "kept": kept,
+                        "quarantined": int(quarantined.get(name, 0)), "not_yet_customers": cut - after,
+                        "after_as_of": after})
+    return pd.DataFrame.from_records(records, columns=ACCOUNTING_COLUMNS).astype(
+        {c: "int64" for c in ACCOUNTING_COLUMNS[1:]}) if records else empty_accounting()
+
+
+def offset_warnings(offsets: list[tuple[str, str, int, str]]) -> list[str]:
+    """The warnings of timestamps converted to UTC: ``offsets`` as (table, column, count, example)."""
+    return [f"{table}.{column}: {count:,} value{'s' if count != 1 else ''} with a UTC offset (e.g. {example}) "
+            f"{'were' if count != 1 else 'was'} converted to UTC, as the data contract says"
+            for table, column, count, example in offsets]
+
+
+def newest_row(name: str, frame: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest row time (``ROW_TIME``) of one table, None when it has none."""
+    newest = frame[ROW_TIME[name]].max() if len(frame) else pd.NaT
+    return None if pd.isna(newest) else pd.Timestamp(newest)
+
+
+def stale_warning(newest: list[pd.Timestamp | None], as_of) -> list[str]:
+    """A warning when ``as_of`` is more than ``STALE_DAYS`` after the latest of ``newest`` (the
+    newest row of each table other than customers); no warning without such rows or as-of date."""
+    dates = [d for d in newest if d is not None]
+    if as_of is None or not dates:
+        return []
+    latest = max(dates).normalize()
+    days = (as_of_date(as_of) - latest).days
+    if days <= STALE_DAYS:
+        return []
+    return [f"the newest data is from {latest:%Y-%m-%d}, {days} days before the as-of date "
+            f"{as_of_date(as_of):%Y-%m-%d}: is the export current?"]
+
+
 def load_data(source, as_of=None,
               on_row_error: Literal["quarantine", "reject"] = "quarantine",
               mapping: MappingSettings | None = None, exclude: Collection[str] = ()) -> Dataset:
@@ -344,6 +416,10 @@ def load_data(source, as_of=None,
     result = validate_tables(mapped.tables, on_row_error=on_row_error)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
     quarantine = _source_rows(result.quarantine, mapped) if mapping is not None else result.quarantine
+    set_aside = mapped.quarantine["table"].value_counts()
+    input_rows = {t: len(f) + int(set_aside.get(t, 0)) for t, f in mapped.tables.items() if t in CONTRACT}
+    accounting = row_accounting(input_rows, result.tables, tables, quarantine, stamp)
+    warnings = _warnings(mapped.tables, tables, stamp)
     missing = missing_values(tables)
     if mapping is not None:
         missing = _with_extra_missing(missing, tables, mapping)
@@ -352,7 +428,14 @@ def load_data(source, as_of=None,
     else:
         name, digest = str(source), fingerprint(source, mapping)
     return Dataset(tables=tables, quarantine=quarantine, missing=missing,
-                   source=name, fingerprint=digest, as_of=stamp)
+                   source=name, fingerprint=digest, as_of=stamp, accounting=accounting, warnings=warnings)
+
+
+def _warnings(raw: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], as_of) -> list[str]:
+    """Offsets converted to UTC (in the input ``raw``), then a stale export (in the kept ``tables``)."""
+    offsets = [(t, *found) for t in TABLES if t in raw for found in utc_offsets(t, raw[t])]
+    newest = [newest_row(t, f) for t, f in tables.items() if t != "customers"]
+    return offset_warnings(offsets) + stale_warning(newest, as_of)
 
 
 def _source_rows(quarantine: pd.DataFrame, mapped: MappedTables) -> pd.DataFrame:
@@ -404,8 +487,12 @@ def dataset_from_frames(raw: dict[str, pd.DataFrame], as_of=None,
     result = validate_tables(raw, on_row_error=on_row_error)
     stamp = as_of_date(as_of)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
+    contract = {t: f for t, f in raw.items() if t in CONTRACT}
+    accounting = row_accounting({t: len(f) for t, f in contract.items()}, result.tables, tables,
+                                result.quarantine, stamp)
     return Dataset(tables=tables, quarantine=result.quarantine, missing=missing_values(tables),
-                   source="in-memory", fingerprint=_frames_fingerprint(raw), as_of=stamp)
+                   source="in-memory", fingerprint=_frames_fingerprint(raw), as_of=stamp,
+                   accounting=accounting, warnings=_warnings(contract, tables, stamp))
 
 
 def _frames_fingerprint(raw: dict[str, pd.DataFrame]) -> str:

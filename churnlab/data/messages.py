@@ -18,7 +18,8 @@ from churnlab.data.contract import CONTRACT, ORDERING_RULES, QUARANTINE_COLUMNS,
 
 __all__ = [
     "input_records", "quarantine_reason", "quarantine_frame", "violation_of", "violation_at",
-    "merge_violations", "missing_column_violation", "missing_table_violation",
+    "merge_violations", "missing_column_violation", "missing_table_violation", "orphan_violation",
+    "no_rows_violation",
 ]
 
 
@@ -74,6 +75,12 @@ def _wording(table: str, rule: str, column: str | None, record: dict | None = No
     if rule == "not_in_set":
         return (f"{column} {value!r} is not one of {', '.join(spec.column(column).allowed)}" if row
                 else f"have {_a(column)} not in {{{', '.join(col.allowed)}}}")
+    if rule == "not_finite":
+        return f"{column} {value} is not a finite number" if row else f"have {_a(column)} that is not a finite number"
+    if rule == "implausible":
+        lo, hi = (col or spec.column(column)).plausible
+        bounds = f"the plausible range {lo:,.0f}..{hi:,.0f}"
+        return f"{column} {value} is outside {bounds}" if row else f"have {_a(column)} outside {bounds}"
     if rule == "out_of_range":
         if table == "surveys" and column == "score":
             if row:
@@ -199,3 +206,24 @@ def missing_table_violation(found: list[str]) -> Violation:
     text = ("customers: the required customers table is missing (missing_table); "
             f"tables found: {', '.join(found) or 'none'}")
     return Violation("customers", None, "missing_table", 0, [], text)
+
+
+def orphan_violation(table: str, unknown: int, with_customer: int, unknown_ids, customer_ids) -> Violation:
+    """``mostly_unknown_customers``: ``unknown`` of the ``with_customer`` rows of ``table`` name a
+    customer_id not in customers; a few of those ids (``unknown_ids``) are shown beside a few of
+    customers' (``customer_ids``), so a mismatch of type or format ("0012" against "12") shows."""
+    share = unknown / with_customer if with_customer else 0.0
+    theirs = ", ".join(repr(str(v)) for v in list(unknown_ids)[:3])
+    ours = ", ".join(repr(str(v)) for v in list(customer_ids)[:3]) or "none"
+    text = (f"{table}.customer_id: {unknown:,} of {with_customer:,} rows ({share:.0%}) reference a customer_id "
+            f"not in customers (mostly_unknown_customers): {table} has e.g. {theirs}, customers has e.g. {ours}; "
+            f"the ids of the two tables do not seem to match (check their type and format, e.g. leading "
+            f"zeros or prefixes)")
+    return Violation(table, "customer_id", "mostly_unknown_customers", unknown, [], text)
+
+
+def no_rows_violation(table: str, raw: pd.DataFrame) -> Violation:
+    """``no_rows``: ``table`` (customers) has columns but no rows, e.g. a header-only file."""
+    have = ", ".join(map(str, raw.columns)) or "none"
+    text = f"{table}: {table} has no rows (no_rows): the file has only its header ({have}); export the data again"
+    return Violation(table, None, "no_rows", 0, [], text)

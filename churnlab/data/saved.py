@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from churnlab.data.loading import Dataset
+from churnlab.data.loading import Dataset, empty_accounting
 from churnlab.data.contract import TABLES
 
 __all__ = ["save_dataset", "read_dataset", "SavedTables", "write_parquet", "write_key", "read_key"]
@@ -45,7 +45,8 @@ def read_key(path: Path) -> dict | None:
 # -- the dataset -----------------------------------------------------------------------------
 def save_dataset(dataset: Dataset, folder: str | Path, written: Sequence[str] = ()) -> None:
     """Write a :class:`~churnlab.data.loading.Dataset` to ``folder``: one Parquet file per table, the
-    quarantine and missing counts, and ``dataset.json`` (source, fingerprint, as-of date, tables),
+    quarantine, missing counts and row accounting (``_accounting.parquet``), and ``dataset.json``
+    (source, fingerprint, as-of date, tables, warnings),
     written last so that a folder with ``dataset.json`` is complete. ``written``: tables already
     in the folder as ``<table>.parquet`` (``churnlab.data.chunked`` writes them chunk by chunk)."""
     folder = Path(folder)
@@ -55,7 +56,9 @@ def save_dataset(dataset: Dataset, folder: str | Path, written: Sequence[str] = 
             write_parquet(frame, folder / f"{name}.parquet")
     write_parquet(dataset.quarantine, folder / "_quarantine.parquet")
     write_parquet(dataset.missing, folder / "_missing.parquet")
+    write_parquet(dataset.accounting, folder / "_accounting.parquet")
     write_key(folder / "dataset.json", {
+        "warnings": list(dataset.warnings),
         "source": dataset.source, "fingerprint": dataset.fingerprint,
         "as_of": None if dataset.as_of is None else dataset.as_of.isoformat(),
         "tables": [t for t in TABLES if t in dataset.tables or t in written] if written else list(dataset.tables)})
@@ -115,7 +118,10 @@ def read_dataset(folder: str | Path, lazy: bool = False) -> Dataset:
     tables = SavedTables(folder, meta["tables"], meta["fingerprint"])
     if not lazy:
         tables = {name: tables[name] for name in meta["tables"]}
+    accounting = folder / "_accounting.parquet"  # absent from a folder saved before it was kept
     return Dataset(tables=tables, quarantine=pd.read_parquet(folder / "_quarantine.parquet"),
                    missing=pd.read_parquet(folder / "_missing.parquet"), source=meta["source"],
                    fingerprint=meta["fingerprint"],
-                   as_of=None if meta["as_of"] is None else pd.Timestamp(meta["as_of"]))
+                   as_of=None if meta["as_of"] is None else pd.Timestamp(meta["as_of"]),
+                   accounting=pd.read_parquet(accounting) if accounting.is_file() else empty_accounting(),
+                   warnings=list(meta.get("warnings", [])))

@@ -24,15 +24,16 @@ from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from churnlab.data.contract import (
     CONTRACT, ROW_RULES, SCORE_RANGES, TABLES, ColumnSpec, DataContractError, ValidationResult, Violation,
-    empty_quarantine, is_structural,
+    empty_quarantine, is_orphan_table, is_structural,
 )
 from churnlab.data.messages import (
-    input_records, missing_column_violation, missing_table_violation, quarantine_frame, violation_at,
+    input_records, missing_column_violation, missing_table_violation, no_rows_violation, orphan_violation, quarantine_frame,
+    violation_at,
 )
 
 __all__ = [
     "raw_schema", "table_schema", "validate_tables", "check_table", "CheckFailure", "convert_table",
-    "with_final_dtypes", "quarantine_rows", "missing_values",
+    "with_final_dtypes", "quarantine_rows", "missing_values", "unknown_customers", "utc_offsets",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -62,6 +63,33 @@ def _to_time(s: pd.Series) -> pd.Series:
     s = _blank_to_na(s)
     out = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
     return out.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+_OFFSET = r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-](?!00:?00$)\d{2}:?\d{2}$"  # not +00:00
+
+
+def utc_offsets(table: str, raw: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """The date and timestamp columns of ``raw`` (a table as read) whose values carry a UTC
+    offset other than zero (``2024-03-01T10:00:00+02:00``, or a timezone-aware column in a zone
+    other than UTC): (column, how many values, the first such value), in contract order. Such
+    values are converted to UTC, as the data contract says; the count goes to the dataset's
+    warnings."""
+    out = []
+    for col in CONTRACT[table].columns:
+        if col.kind not in ("date", "timestamp") or col.name not in raw:
+            continue
+        s = raw[col.name]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            if str(s.dtype.tz) in ("UTC", "utc", "Etc/UTC") or not s.notna().any():
+                continue
+            offset = s.notna() & (s.dt.tz_localize(None) != s.dt.tz_convert("UTC").dt.tz_localize(None))
+        elif s.dtype == object:
+            offset = s.fillna("").astype(str).str.contains(_OFFSET, regex=True)
+        else:
+            continue
+        if offset.any():
+            out.append((col.name, int(offset.sum()), str(s[offset].iloc[0])))
+    return out
 
 
 def _to_date(s: pd.Series) -> pd.Series:
@@ -100,6 +128,29 @@ def _to_text(s: pd.Series) -> pd.Series:
     s = _blank_to_na(s)
     if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         s = s.where(s.isna(), s.astype(str))
+    return s
+
+
+_WHOLE_TEXT = r"^[+-]?\d+\.0*$"
+
+
+def _to_id(s: pd.Series) -> pd.Series:
+    """Ids as text, compared as the same type in every table: a number becomes its digits and a
+    whole number written as a float (``12.0``, or the text ``"12.0"`` a float column leaves in a
+    CSV file) loses its fraction, value by value, so customer 12 is ``"12"`` whether a table holds
+    it as an integer, a float or text. Other text is kept as it is (``"0012"`` stays ``"0012"``)."""
+    mixed = s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty")
+    if pd.api.types.is_float_dtype(s.dtype) or mixed:
+        s = s.astype(object)
+        floats = s.map(lambda v: isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer())
+        if floats.any():
+            s = s.mask(floats, s[floats].map(lambda v: str(int(v))))
+    s = _to_text(s)
+    if s.dtype == object:
+        text = s.notna()
+        whole = text & s.where(text, "").astype(str).str.match(_WHOLE_TEXT)
+        if whole.any():
+            s = s.mask(whole, s[whole].str.replace(r"\.0*$", "", regex=True))
     return s
 
 
@@ -146,6 +197,10 @@ def _isin(allowed):
     return lambda s: s.isin(values)
 
 
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(s.to_numpy(dtype="float64")), index=s.index)
+
+
 def _in_range(low, high, whole):
     def check(s: pd.Series) -> pd.Series:
         ok = pd.Series(True, index=s.index)
@@ -155,7 +210,7 @@ def _in_range(low, high, whole):
             ok &= s <= high
         if whole:
             ok &= (s % 1) == 0
-        return ok
+        return ok | ~_finite(s)  # an infinite value breaks not_finite, not this rule
     return check
 
 
@@ -169,7 +224,7 @@ def _score_in_range(df: pd.DataFrame) -> pd.Series:
     low = df["kind"].map({k: r[0] for k, r in SCORE_RANGES.items()})
     high = df["kind"].map({k: r[1] for k, r in SCORE_RANGES.items()})
     # an unknown kind is reported as not_in_set, not here
-    return df["score"].isna() | low.isna() | df["score"].between(low, high)
+    return df["score"].isna() | low.isna() | ~_finite(df["score"]) | df["score"].between(low, high)
 
 
 def _not_duplicated(df: pd.DataFrame) -> pd.Series:
@@ -197,9 +252,13 @@ def table_schema(table: str, customer_ids=None, across_rows: bool = True) -> pa.
             checks.append(_check(lambda s: ~s.duplicated(keep=False), "duplicate_id", col.name))
         if col.allowed is not None:
             checks.append(_check(_isin(col.allowed), "not_in_set", col.name))
+        if col.kind in ("float", "int"):
+            checks.append(_check(_finite, "not_finite", col.name))
         if col.low is not None or col.high is not None or col.kind == "int":
             checks.append(_check(_in_range(col.low, col.high, col.kind == "int"),
                                  "out_of_range", col.name))
+        if col.plausible is not None:
+            checks.append(_check(_in_range(*col.plausible, False), "implausible", col.name))
         columns[col.name] = pa.Column(checks=checks, nullable=True, required=True)
     frame_checks = []
     if spec.id_column is None and across_rows:
@@ -261,7 +320,8 @@ def convert_table(table: str, raw: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in spec.columns:
         if col.name in raw.columns:
-            out[col.name] = _CONVERT[col.kind](raw[col.name])
+            convert = _to_id if col.name in ("customer_id", spec.id_column) else _CONVERT[col.kind]
+            out[col.name] = convert(raw[col.name])
         else:
             out[col.name] = _empty(col, raw.index)
     for name in raw.columns:
@@ -335,6 +395,8 @@ def validate_tables(raw: dict[str, pd.DataFrame],
     structural: list[Violation] = []
     if "customers" not in frames:
         structural.append(missing_table_violation(sorted(map(str, raw))))
+    elif frames["customers"].empty:
+        structural.append(no_rows_violation("customers", frames["customers"]))
 
     typed: dict[str, pd.DataFrame] = {}
     row_failures: dict[str, list[CheckFailure]] = {}
@@ -347,6 +409,10 @@ def validate_tables(raw: dict[str, pd.DataFrame],
         typed[table], row_failures[table] = checked, failures
         if table == "customers":
             customer_ids = checked["customer_id"].dropna().unique()
+        elif customer_ids is not None:
+            unknown, with_customer, shown = unknown_customers(checked, failures)
+            if is_orphan_table(unknown, with_customer):
+                structural.append(orphan_violation(table, unknown, with_customer, shown, customer_ids))
 
     quarantine, assigned = quarantine_rows(frames, typed, row_failures)
     row_violations = []
@@ -397,6 +463,18 @@ def check_table(table: str, frame: pd.DataFrame, customer_ids=None,
         else:
             row_failures.append(f)
     return typed, structural, row_failures
+
+
+def unknown_customers(typed: pd.DataFrame, failures: list[CheckFailure]) -> tuple[int, int, list]:
+    """Of a typed non-customers table (or chunk) and its row failures: how many rows name a
+    customer not in customers, how many name one at all, and up to three of the unknown ids
+    (for ``mostly_unknown_customers``, see ``churnlab.data.contract.is_orphan_table``)."""
+    masks = [f.mask for f in failures if f.rule == "unknown_customer"]
+    ids = typed["customer_id"]
+    if not masks:
+        return 0, int(ids.notna().sum()), []
+    unknown = masks[0]
+    return int(unknown.sum()), int(ids.notna().sum()), list(pd.unique(ids[unknown].to_numpy()))[:3]
 
 
 def quarantine_rows(frames: dict[str, pd.DataFrame], typed: dict[str, pd.DataFrame],
