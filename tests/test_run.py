@@ -87,6 +87,13 @@ def test_manifest_records_settings_fingerprint_versions_and_timings(report):
     assert manifest["versions"]["pandas"] == pd.__version__
     assert {"validate", "notebook 01_data_health.ipynb", "render"} <= set(manifest["steps_seconds"])
     assert manifest["settings"]["validation"]["on_row_error"] == "quarantine"
+    # where every input row went, per table, and the data warnings (none on the demo)
+    accounting = {row["table"]: row for row in manifest["input_accounting"]}
+    assert set(accounting) == set(manifest["rows"])
+    for row in accounting.values():
+        assert row["input_rows"] == row["kept"] + row["quarantined"] + row["not_yet_customers"] + row["after_as_of"]
+    assert accounting["usage_events"]["after_as_of"] > 0     # the demo runs on past its as-of date
+    assert manifest["data_warnings"] == []
 
 
 def _code_shown(html: str, notebook: Path) -> list[str]:

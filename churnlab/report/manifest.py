@@ -44,7 +44,8 @@ def write_manifest(folder: str | Path, dataset: Dataset, as_of: date, settings: 
     Parameters
     ----------
     folder : the run's report folder.
-    dataset : the validated input (its source, fingerprint and quarantined rows are recorded).
+    dataset : the validated input (its source, fingerprint, quarantined rows, where every input
+        row went and its data warnings are recorded).
     as_of : the run's snapshot date.
     settings : the run's settings, recorded in full.
     steps_seconds : wall time of each step, in the order they ran.
@@ -63,6 +64,8 @@ def write_manifest(folder: str | Path, dataset: Dataset, as_of: date, settings: 
         "steps_seconds": steps_seconds,
         "rows": rows,
         "quarantined_rows": int(len(dataset.quarantine)),
+        "input_accounting": dataset.accounting.to_dict(orient="records"),
+        "data_warnings": list(dataset.warnings),
     }
     path = Path(folder) / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

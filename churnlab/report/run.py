@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import yaml
+from rich.markup import escape
 
 from churnlab.decide.changes import previous_run, zone_changes
 from churnlab.data.loading import Dataset
@@ -113,6 +114,8 @@ def run_pipeline(
             say,
         )
         write_data_quality(dataset, staging)
+        for warning in dataset.warnings:  # also in notebook 01 and manifest.json
+            say(f"[yellow]warning[/]: {escape(warning)}")
         # the notebooks read the validated copy under work/: the run itself keeps only the row
         # counts and the customers its index and manifest need (a million customers' event log
         # is several GB that would otherwise sit in memory beside every notebook's kernel)
