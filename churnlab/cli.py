@@ -133,7 +133,7 @@ def validate(
     from churnlab.data import open_source
     from churnlab.data.mapping import MappingError
     from churnlab.data.contract import DataContractError
-    from churnlab.data.sql import DataSourceError, redact
+    from churnlab.data.sql import DataSourceError, redact, redact_text
 
     settings = _settings(config, mapping)
     data = _source(data, settings)
@@ -145,7 +145,7 @@ def validate(
                 # their checked rows parked in a scratch folder removed afterwards
                 dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
         except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
-            _fail(str(err))
+            _fail(redact_text(str(err), data))
         _show_dataset(dataset, shown)
 
 
@@ -197,7 +197,8 @@ def run(
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
 ) -> None:
     """Run the scheduled pipeline for one as-of date (or catch up weekly) and write REPORTS/<as-of>/."""
-    from churnlab.report.run import RunFailed, catch_up, run_pipeline
+    from churnlab.data.sql import redact_text
+    from churnlab.report.run import RunFailed, RunInterrupted, catch_up, run_pipeline
 
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
@@ -213,8 +214,11 @@ def run(
                 return
             when = _parse_date(as_of) or date.today()
             result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
+    except RunInterrupted as err:  # killed: the shell's convention, 128 + the signal's number
+        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        raise typer.Exit(128 + err.signum)
     except (RunFailed, ValueError) as err:
-        _fail(str(err))
+        _fail(redact_text(str(err), data))
     out.print(f"[green]report written[/]: {result}")
 
 

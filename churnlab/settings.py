@@ -362,6 +362,15 @@ class SqlSettings(_Strict):
         None, description="Name of an environment variable holding the database URL (wins over url).")
 
 
+class RunSettings(_Strict):
+    """How ``churnlab run`` shares its reports folder and what it keeps of failed runs."""
+
+    lock_wait_seconds: float = Field(
+        0, ge=0, description="How long a run waits for another run on the same reports folder to finish; "
+                             "0 (the default, what a cron job wants) exits 1 at once naming the other run.")
+    keep_failed: int = Field(3, ge=1, description="How many failed or killed runs REPORTS/.failed/ keeps (the newest).")
+
+
 class Settings(_Strict):
     """Everything a run needs besides the data and the as-of date."""
 
@@ -379,6 +388,7 @@ class Settings(_Strict):
     segments: SegmentSettings = SegmentSettings()
     campaigns: CampaignSettings = CampaignSettings()
     sql: SqlSettings = SqlSettings()
+    run: RunSettings = RunSettings()
 
 
 class _Loader(yaml.SafeLoader):

@@ -6,15 +6,18 @@ them on a developer machine.
 """
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
 
 from churnlab.data.loading import load_data
-from tests.postgres_server import PASSWORD, load_tables
+from tests.postgres_server import PASSWORD, USER, load_tables
 
 #: The demo's last day: nothing is dated later, so both sources hold exactly the same rows.
 AS_OF = "2026-06-30"
@@ -124,3 +127,90 @@ def test_postgres_cut_at_the_end_of_the_as_of_day_in_utc(tricky):
     # ... and then cut: it happened on 2024-07-01 in UTC
     events = load_data(tricky, as_of="2024-06-30")["usage_events"]
     assert events["ts"].tolist() == [pd.Timestamp("2024-06-30 20:00"), pd.Timestamp("2024-03-01 10:00")]
+
+
+#: A password with the characters that break a URL unencoded; each piece is distinctive, so a
+#: piece that leaks past a redaction that cut the URL at the wrong "@", ":" or "/" is found too.
+ODD_PASSWORD = "Kx9Fjord@Lm4Plume:Qv7Tarn/Wz2Brisk"
+SSL_PASSWORD = "Sslpw-Tq8Mirth"
+
+
+@pytest.fixture(scope="module")
+def analyst(loaded, postgres) -> str:
+    """A second login whose password holds "@", ":" and "/"; the server's URL without a user."""
+    import psycopg
+
+    with psycopg.connect(loaded, autocommit=True) as con:
+        con.execute(f"CREATE ROLE analyst LOGIN PASSWORD '{ODD_PASSWORD}'")
+        con.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO analyst")
+    return f"127.0.0.1:{postgres.port}"
+
+
+def _forms(where: str, database: str) -> dict[str, tuple[str, list[str]]]:
+    """Form -> (URL, the secrets it carries)."""
+    return {
+        "userinfo": (f"postgresql://{USER}:{PASSWORD}@{where}/{database}", [PASSWORD]),
+        "query": (f"postgresql://{USER}@{where}/{database}?password={PASSWORD}&application_name=x", [PASSWORD]),
+        "unencoded": (f"postgresql://analyst:{ODD_PASSWORD}@{where}/{database}?sslpassword={SSL_PASSWORD}",
+                      [ODD_PASSWORD, SSL_PASSWORD]),
+        "encoded": (f"postgres://analyst:{quote(ODD_PASSWORD, safe='')}@{where}/{database}", [ODD_PASSWORD]),
+        "query-only": (f"postgresql://{where}/{database}?user=analyst&password={quote(ODD_PASSWORD, safe='')}",
+                       [ODD_PASSWORD]),
+    }
+
+
+def _leaks(secrets: list[str], reports: Path, proc: subprocess.CompletedProcess) -> list[str]:
+    """Where any secret, or any piece of one between "@", ":" and "/", shows."""
+    pieces = set()
+    for secret in secrets:
+        pieces |= {secret, quote(secret, safe=""), *re.split(r"[@:/]", secret)}
+    found = [f"output: {p}" for p in pieces if p in proc.stdout + proc.stderr]
+    for path in (p for p in reports.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path.relative_to(reports)}: {p}" for p in pieces if p.encode() in data]
+    return found
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query", "unencoded", "encoded", "query-only"])
+def test_a_failing_run_shows_no_password(analyst, light_config, tmp_path, form):
+    url, secrets = _forms(analyst, "no_such_database")[form]
+    reports = tmp_path / "reports"
+    proc = _run(url, reports, light_config)
+    assert proc.returncode == 1
+    assert "step 'validate' failed" in proc.stderr and "no_such_database" in proc.stderr
+    assert (reports / ".failed").is_dir()
+    assert _leaks(secrets, reports, proc) == []
+
+
+def test_a_run_at_a_wrong_host_shows_no_password(light_config, tmp_path):
+    url, secrets = _forms(f"127.0.0.2:{_free_port()}", "churnlab")["unencoded"]
+    proc = _run(url, tmp_path / "reports", light_config)
+    assert proc.returncode == 1 and "127.0.0.2" in proc.stderr
+    assert _leaks(secrets, tmp_path / "reports", proc) == []
+
+
+@pytest.mark.parametrize("form", ["query", "unencoded"])
+def test_a_successful_run_shows_no_password(analyst, light_config, tmp_path, form):
+    url, secrets = _forms(analyst, "churnlab")[form]
+    reports = tmp_path / "reports"
+    proc = _run(url, reports, light_config)
+    assert proc.returncode == 0, proc.stderr
+    assert (reports / AS_OF / "scores.csv").is_file()
+    assert _leaks(secrets, reports, proc) == []
+    manifest = json.loads((reports / AS_OF / "manifest.json").read_text())
+    assert "***" in manifest["data"]
+
+
+@pytest.fixture(scope="module")
+def light_config(tmp_path_factory) -> Path:
+    config = tmp_path_factory.mktemp("settings") / "light.yaml"
+    config.write_text(LIGHT_SETTINGS)
+    return config
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -151,6 +151,12 @@ def test_unsupported_database_type_lists_the_supported_ones():
     ("postgresql://ana:hunter2@db:5432/shop", "postgresql://ana:***@db:5432/shop"),
     ("postgresql://ana@db/shop", "postgresql://ana@db/shop"),
     ("postgresql://ana:hunter2@db:port/shop", "postgresql://ana:***@db:port/shop"),  # unparseable
+    ("postgresql://ana@db/shop?password=hunter2&sslmode=require", "postgresql://ana@db/shop?password=***&sslmode=require"),
+    ("postgresql://ana@db/shop?sslpassword=hunter2", "postgresql://ana@db/shop?sslpassword=***"),
+    ("postgresql://ana:hun@ter:2/x@db/shop", "postgresql://ana:***@db/shop"),  # unencoded "@", ":", "/"
+    ("postgresql://ana@db/shop?password=hun&ter2&port=5", "postgresql://ana@db/shop?password=***&port=5"),
+    ("postgres://db/shop?user=ana@corp&PASSWORD=hunter2", "postgres://db/shop?user=ana@corp&PASSWORD=***"),
+    ("sqlite:///data/a@b/x.db", "sqlite:///data/a@b/x.db"),
 ])
 def test_redact_replaces_the_password(url, shown):
     assert redact(url) == shown
@@ -159,6 +165,10 @@ def test_redact_replaces_the_password(url, shown):
 def test_without_password_splits_the_password_off():
     assert without_password("postgresql://ana:p%40ss@db/shop") == ("postgresql://ana@db/shop", "p@ss")
     assert without_password("sqlite:///x.db") == ("sqlite:///x.db", None)
+    # query-parameter passwords go to PGPASSWORD too; other secrets are left out of the URL
+    assert without_password("postgresql://ana@db/shop?password=p%40ss&sslpassword=k&sslmode=require") == (
+        "postgresql://ana@db/shop?sslmode=require", "p@ss")
+    assert without_password("postgresql://ana:p@ss:w/rd@db/shop") == ("postgresql://ana@db/shop", "p@ss:w/rd")
 
 
 def test_is_database_url_tells_urls_from_paths():

@@ -42,15 +42,13 @@ from sqlalchemy.engine import URL, make_url
 
 from churnlab.data.contract import CONTRACT, TABLES, DataContractError, Violation
 
-__all__ = ["DataSourceError", "is_database_url", "redact", "read_database", "resolve_source",
-           "without_password", "SUPPORTED_DIALECTS"]
+__all__ = ["DataSourceError", "is_database_url", "redact", "redact_text", "read_database", "resolve_source",
+           "without_password", "SUPPORTED_DIALECTS", "SECRET_PARAMETERS"]
 
 #: URL schemes (the part before ``+driver``) that can be read.
 SUPPORTED_DIALECTS: tuple[str, ...] = ("postgresql", "duckdb", "sqlite")
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-#: ``scheme://user:password@`` as written in a URL that make_url cannot parse.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*):[^@]*@")
 
 
 class DataSourceError(RuntimeError):
@@ -69,30 +67,154 @@ def is_database_url(source) -> bool:
     return isinstance(source, str) and bool(_SCHEME.match(source))
 
 
+#: libpq connection parameters whose values are secrets: never shown, never handed to a notebook.
+SECRET_PARAMETERS: frozenset[str] = frozenset({"password", "sslpassword", "oauth_client_secret"})
+
+#: Every connection parameter libpq knows (PostgreSQL 18): a query parameter after a secret one
+#: that is not among these is taken as part of the secret (an unencoded ``&`` in a password).
+_LIBPQ_KEYWORDS = frozenset("""
+    host hostaddr port dbname user password passfile require_auth channel_binding connect_timeout
+    client_encoding options application_name fallback_application_name keepalives keepalives_idle
+    keepalives_interval keepalives_count tcp_user_timeout replication gssencmode sslmode
+    sslnegotiation sslcompression sslcert sslkey sslkeylogfile sslpassword sslcertmode sslrootcert
+    sslcrl sslcrldir sslsni requirepeer ssl_min_protocol_version ssl_max_protocol_version
+    min_protocol_version max_protocol_version krbsrvname gsslib gssdelegation service
+    target_session_attrs load_balance_hosts oauth_issuer oauth_client_id oauth_client_secret
+    oauth_scope""".split())
+
+#: What follows the ``@`` that ends a URL's user part: a host list (maybe empty), then ``/``, ``?`` or the end.
+_HOST = re.compile(r"[A-Za-z0-9.\-_%,:\[\]]*(?=[/?#]|$)")
+_SHOWN = "***"
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A database URL cut into its parts as written (nothing decoded)."""
+
+    scheme: str  # "postgresql://"
+    user: str | None  # the user part before ":" (None: no user part)
+    password: str | None  # as written, possibly with unencoded "@", ":", "/", "?" (None: none given)
+    where: str  # host(s), port and database: what follows the user part, up to "?"
+    query: tuple[tuple[str, str | None], ...]  # (key, value as written; None without "=")
+
+    def secrets(self) -> dict[str, str]:
+        """Secret query parameters (lower-case name -> decoded value) and ``password``; the query's
+        wins over the user part's, as in libpq."""
+        from urllib.parse import unquote
+
+        found = {}
+        if self.password is not None:
+            found["password"] = unquote(self.password)
+        for key, value in self.query:
+            name = unquote(key).strip().lower()
+            if name in SECRET_PARAMETERS and value is not None:
+                found[name] = unquote(value)
+        return found
+
+    def render(self, secrets: str = "hide") -> str:
+        """The URL again: ``secrets`` "hide" shows each secret as ``***``, "drop" leaves them out."""
+        text = self.scheme
+        if self.user is not None and self.password is not None and secrets == "hide":
+            text += f"{self.user}:{_SHOWN}@"
+        elif self.user is not None and (self.user or secrets == "hide"):
+            text += f"{self.user}@"
+        text += self.where
+        query = []
+        for key, value in self.query:
+            if _is_secret(key):
+                if secrets == "drop":
+                    continue
+                value = _SHOWN
+            query.append(key if value is None else f"{key}={value}")
+        return text + ("?" + "&".join(query) if query else "")
+
+
+def _is_secret(key: str) -> bool:
+    from urllib.parse import unquote
+
+    return unquote(key).strip().lower() in SECRET_PARAMETERS
+
+
+def _split(url: str) -> _Split | None:
+    """``url`` cut into parts, or None when it is no ``scheme://`` URL.
+
+    Generous where libpq is strict, so that no part of a secret shows: the user part ends at the
+    last ``@`` followed by something that looks like a host, so a password may hold unencoded
+    ``@``, ``:``, ``/`` or ``?``; a secret query value runs on over ``&`` up to the next parameter
+    libpq knows. A file URL (``sqlite:///...``, ``duckdb:///...``) has no user part.
+    """
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return None
+    body = url[scheme.end():]
+    user = password = None
+    if not body.startswith("/"):
+        for at in reversed([i for i, c in enumerate(body) if c == "@"]):
+            if _HOST.match(body, at + 1):
+                user, colon, rest = body[:at].partition(":")
+                password = rest if colon else None
+                body = body[at + 1:]
+                break
+    where, mark, raw_query = body.partition("?")
+    query: list[tuple[str, str | None]] = []
+    if mark:
+        for piece in raw_query.split("&"):
+            key, eq, value = piece.partition("=")
+            name = key.strip().lower()
+            if query and _is_secret(query[-1][0]) and not (eq and name in _LIBPQ_KEYWORDS):
+                last_key, last_value = query[-1]  # an unencoded "&" inside the secret
+                query[-1] = (last_key, f"{last_value or ''}&{piece}")
+                continue
+            query.append((key, value if eq else None))
+    return _Split(scheme.group(0), user, password, where, tuple(query))
+
+
 def redact(url: str | URL) -> str:
-    """The URL as text with its password replaced by ``***`` (unchanged when it has none)."""
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-    except Exception:  # noqa: BLE001 - an unparseable URL is still redacted by hand
-        return _USERINFO.sub(r"\1:***@", str(url))
-    return parsed.render_as_string(hide_password=True)
+    """The URL as text with every secret replaced by ``***`` (unchanged when it has none).
+
+    The one way a database URL is shown (messages, logs, the manifest, the notebooks): the
+    password of the user part (``user:secret@``, even with unencoded ``@``, ``:`` or ``/`` in it)
+    and the secret query parameters of :data:`SECRET_PARAMETERS` (``?password=...``,
+    ``?sslpassword=...``) are hidden.
+    """
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else str(url)
+    parts = _split(text)
+    return text if parts is None or not parts.secrets() else parts.render("hide")
+
+
+def redact_text(text: str, url: str | URL | None) -> str:
+    """``text`` (an error message, a log line) with every secret of ``url`` replaced by ``***``,
+    as written in the URL and decoded: what a driver or a library may have echoed."""
+    from urllib.parse import quote
+
+    if url is None:
+        return text
+    raw = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    parts = _split(raw)
+    if parts is None:
+        return text
+    values = set(parts.secrets().values())
+    if parts.password:
+        values.add(parts.password)
+    values |= {value for key, value in parts.query if value and _is_secret(key)}
+    values |= {quote(v, safe="") for v in list(values)}
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        text = text.replace(value, _SHOWN)
+    return text
 
 
 def without_password(url: str) -> tuple[str, str | None]:
-    """``(url without its password, the password or None)``.
+    """``(url without any secret, the password or None)``.
 
-    A run hands the first to its notebooks and the password to their kernel as ``PGPASSWORD``,
-    so the password is never written into an executed notebook.
+    A run hands the first to its notebooks and the password (of the user part or of a
+    ``password=`` query parameter) to their kernel as ``PGPASSWORD``, so no secret is ever
+    written into an executed notebook. Other secret parameters (``sslpassword``) are left out:
+    the notebooks read the copy the run validated and need no connection of their own.
     """
-    try:
-        parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - reading it fails later with a clear message
-        return redact(url), None
-    if parsed.password is None:
+    parts = _split(url)
+    if parts is None or not parts.secrets():
         return url, None
-    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host,
-                      port=parsed.port, database=parsed.database, query=parsed.query)
-    return bare.render_as_string(hide_password=False), str(parsed.password)
+    return parts.render("drop"), parts.secrets().get("password")
 
 
 def resolve_source(data: str | None, url: str | None, url_env: str | None,
@@ -120,12 +242,20 @@ def resolve_source(data: str | None, url: str | None, url_env: str | None,
 
 
 def _parse(url: str) -> URL:
+    parts = _split(url)
+    secrets = parts.secrets() if parts is not None else {}
     try:
-        parsed = make_url(url)
+        # parsed without its secrets (an unencoded "@" in a password would mislead make_url, and
+        # its error would quote the URL); they are put back as values below
+        parsed = make_url(parts.render("drop") if secrets else url)
     except Exception as err:  # noqa: BLE001 - SQLAlchemy raises several types for bad URLs
         raise DataSourceError(f"{redact(url)} is not a database URL SQLAlchemy can read ({err}); "
                               f"write it as postgresql://user@host:5432/dbname, "
                               f"duckdb:///path/file.duckdb or sqlite:///path/file.db") from None
+    if "password" in secrets:
+        parsed = parsed.set(password=secrets.pop("password"))
+    if secrets:
+        parsed = parsed.update_query_dict(secrets)
     backend = parsed.get_backend_name()
     if backend == "postgres":  # the old spelling many hosts still print
         parsed = parsed.set(drivername="postgresql")

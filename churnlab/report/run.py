@@ -2,11 +2,20 @@
 
 The report folder appears whole or not at all: every file is written into a staging folder next
 to it and moved into place in one rename at the end. A run that fails keeps its partial work under
-``REPORTS/.failed/<as-of>-<time>/``, leaves earlier reports untouched and raises
-:class:`RunFailed` naming the step (and, for a notebook, the cell) that failed.
+``REPORTS/.failed/<as-of>-<time>/`` with a ``reason.txt``, leaves earlier reports untouched and
+raises :class:`RunFailed` naming the step (and, for a notebook, the cell) that failed.
+
+One run per reports folder at a time (:mod:`churnlab.report.guard`): a second run waits up to
+``run.lock_wait_seconds`` for the lock, else fails at once naming the run that holds it. Each run
+stages in a folder of its own (``.staging-<as-of>-<pid>-<time>``) and publishes only that. SIGTERM
+and SIGINT stop the notebooks' kernels and every other child process, keep the partial work in
+``.failed/`` with the reason and raise :class:`RunInterrupted`. SIGKILL cannot be caught: the next
+run on the folder moves the staging folder such a run left to ``.failed/`` (the lock of a dead
+process is released by the kernel). ``.failed/`` keeps the newest ``run.keep_failed`` runs.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -26,7 +35,8 @@ from churnlab.data.mapping import MappingError
 from churnlab.data.memory import release_memory
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
-from churnlab.data.sql import DataSourceError, is_database_url, without_password
+from churnlab.data.sql import DataSourceError, is_database_url, redact_text, without_password
+from churnlab.report.guard import Interrupted, ReportsBusy, interrupted, reports_lock, signals_blocked, stop_children
 from churnlab.report.handoff import Handoff, handoff, open_data
 from churnlab.report.index import write_index
 from churnlab.report.manifest import write_manifest
@@ -41,6 +51,14 @@ class RunFailed(RuntimeError):
     """A run step failed; the message names the step and the cause."""
 
 
+class RunInterrupted(RunFailed):
+    """The run received SIGTERM or SIGINT (``signum``) and stopped; its partial work is kept."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
 def default_notebooks_dir() -> Path:
     """The ``notebooks/`` folder of the source tree this package was installed from."""
     return Path(__file__).resolve().parents[2] / "notebooks"
@@ -51,8 +69,11 @@ class _Steps:
     """Wall time of each step, in the order they ran."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the step running now (or the last one), named when the run fails or is killed
+    current: str = "validate"
 
     def timed(self, name: str, fn: Callable[[], object], say: Callable[[str], None]) -> object:
+        self.current = name
         say(name)
         started = time.perf_counter()
         try:
@@ -93,63 +114,87 @@ def run_pipeline(
         data_path = notebook_data = str(Path(data).resolve())
         password = None
     stamp = as_of.isoformat()
+    try:
+        with reports_lock(reports, stamp, settings.run.lock_wait_seconds):
+            _clean_stale(reports, settings.run.keep_failed)
+            return _run_locked(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir, console)
+    except ReportsBusy as err:
+        raise RunFailed(str(err)) from None
+
+
+def _run_locked(data_path: str, notebook_data: str, password: str | None, as_of: date, reports: Path,
+                settings: Settings, notebooks_dir: Path, console) -> Path:
+    """:func:`run_pipeline` once it holds the reports folder's lock."""
+    stamp = as_of.isoformat()
     final = reports / stamp
-    staging = reports / f".staging-{stamp}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    (staging / "notebooks").mkdir(parents=True)
-    (staging / "html").mkdir()
+    staging = reports / f"{_STAGING}{stamp}-{os.getpid()}-{datetime.now():%H%M%S}"
     steps = _Steps()
 
     def say(step: str) -> None:
         if console is not None:
             console.print(f"[bold]{stamp}[/] {step}", highlight=False)
 
-    current = "validate"
     try:
-        dataset: Dataset = steps.timed(
-            "validate",
-            # validated once: the notebooks read the copy kept under work/ (churnlab.report.handoff)
-            lambda: open_data(data_path, as_of, staging, settings=settings),
-            say,
-        )
-        write_data_quality(dataset, staging)
-        for warning in dataset.warnings:  # also in notebook 01 and manifest.json
-            say(f"[yellow]warning[/]: {escape(warning)}")
-        # the notebooks read the validated copy under work/: the run itself keeps only the row
-        # counts and the customers its index and manifest need (a million customers' event log
-        # is several GB that would otherwise sit in memory beside every notebook's kernel)
-        rows = {name: dataset.rows(name) for name in dataset.tables}
-        dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
-        release_memory()
-        # the notebooks read the run's settings from the copy kept with the report
-        config = staging / "settings.yaml"
-        config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        before = previous_run(reports, as_of)
-        params = {"data": notebook_data, "as_of": stamp, "config": str(config), "out": str(staging),
-                  "previous_scores": str(before / "scores.csv") if before else None}
-        with _kernel_password(password):
-            for name in NOTEBOOKS:
-                current = f"notebook {name}"
-                steps.timed(current, lambda name=name: _execute(notebooks_dir / name, staging, params), say)
-        hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
-        current = "scores"
-        steps.timed("scores", lambda: write_scores_csv(hand), say)
-        current = "changes"
-        previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
-        shutil.rmtree(staging / "work", ignore_errors=True)
-        current = "render"
-        steps.timed("render", lambda: _render_html(staging), say)
-        current = "index"
-        write_index(staging, dataset, as_of)
-        write_manifest(staging, dataset, as_of, settings, steps_seconds=steps.seconds, status="ok", rows=rows,
-                       previous=previous)
+        with interrupted():
+            (staging / "notebooks").mkdir(parents=True)
+            (staging / "html").mkdir()
+            _work(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir, staging, steps, say)
+    except Interrupted as err:
+        stopped = set(err.stopped) | set(stop_children())
+        reason = (f"killed by {err.name} during step '{steps.current}'; stopped "
+                  f"{len(stopped)} child process(es) (notebook kernels, model workers)")
+        failed = _keep_failed(staging, reports, stamp, settings.run.keep_failed, reason)
+        raise RunInterrupted(f"run {reason}\npartial run kept in {failed}", err.signum) from None
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
-        failed = _keep_failed(staging, reports, stamp)
-        reason = _describe(err)
-        raise RunFailed(f"step '{current}' failed: {reason}\npartial run kept in {failed}") from err
-    _publish(staging, final)
+        reason = redact_text(f"step '{steps.current}' failed: {_describe(err)}", data_path)
+        failed = _keep_failed(staging, reports, stamp, settings.run.keep_failed, reason)
+        raise RunFailed(f"{reason}\npartial run kept in {failed}") from err
+    with signals_blocked():  # the old report goes and the new one comes, both or neither
+        _publish(staging, final)
     return final
+
+
+#: The prefix of a run's staging folder; the as-of date, pid and start time follow.
+_STAGING = ".staging-"
+
+
+def _work(data_path: str, notebook_data: str, password: str | None, as_of: date, reports: Path,
+          settings: Settings, notebooks_dir: Path, staging: Path, steps: _Steps, say) -> None:
+    """Every step of a run, written into ``staging``."""
+    stamp = as_of.isoformat()
+    dataset: Dataset = steps.timed(
+        "validate",
+        # validated once: the notebooks read the copy kept under work/ (churnlab.report.handoff)
+        lambda: open_data(data_path, as_of, staging, settings=settings),
+        say,
+    )
+    write_data_quality(dataset, staging)
+    for warning in dataset.warnings:  # also in notebook 01 and manifest.json
+        say(f"[yellow]warning[/]: {escape(warning)}")
+    # the notebooks read the validated copy under work/: the run itself keeps only the row
+    # counts and the customers its index and manifest need (a million customers' event log
+    # is several GB that would otherwise sit in memory beside every notebook's kernel)
+    rows = {name: dataset.rows(name) for name in dataset.tables}
+    dataset = replace(dataset, tables={"customers": dataset.tables["customers"]})
+    release_memory()
+    # the notebooks read the run's settings from the copy kept with the report
+    config = staging / "settings.yaml"
+    config.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    before = previous_run(reports, as_of)
+    params = {"data": notebook_data, "as_of": stamp, "config": str(config), "out": str(staging),
+              "previous_scores": str(before / "scores.csv") if before else None}
+    with _kernel_password(password):
+        for name in NOTEBOOKS:
+            steps.timed(f"notebook {name}", lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+    hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
+    steps.timed("scores", lambda: write_scores_csv(hand), say)
+    previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
+    shutil.rmtree(staging / "work", ignore_errors=True)
+    steps.timed("render", lambda: _render_html(staging), say)
+    steps.current = "index"
+    write_index(staging, dataset, as_of)
+    write_manifest(staging, dataset, as_of, settings, steps_seconds=steps.seconds, status="ok", rows=rows,
+                   previous=previous)
 
 
 def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "reports",
@@ -278,15 +323,50 @@ def _publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _keep_failed(staging: Path, reports: Path, stamp: str) -> Path:
+def _keep_failed(staging: Path, reports: Path, stamp: str, keep: int, reason: str) -> Path:
+    """Move ``staging`` to ``.failed/<as-of>-<time>/`` with ``reason.txt``; keep the newest ``keep``."""
     # The failed folder's name carries the wall-clock time so repeated failures never collide.
     target = reports / ".failed" / f"{stamp}-{datetime.now():%H%M%S}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if staging.exists():
-        staging.rename(target)
-    else:
-        target.mkdir()
+    if target.exists():
+        target = target.with_name(f"{target.name}-{os.getpid()}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if staging.exists():
+            staging.rename(target)
+        else:
+            target.mkdir()
+        (target / "reason.txt").write_text(reason + "\n", encoding="utf-8")
+    except OSError:  # a full disk: the message still says what happened
+        pass
+    _prune_failed(reports / ".failed", keep)
     return target
+
+
+def _prune_failed(folder: Path, keep: int) -> None:
+    """Remove all but the newest ``keep`` runs in ``.failed/``."""
+    try:
+        runs = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for old in runs[:-keep] if keep > 0 else runs:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_stale(reports: Path, keep: int) -> None:
+    """What runs ended by SIGKILL (or a power cut) left behind; called holding the lock, so no
+    other run is at work in ``reports``: their staging folders go to ``.failed/``, and a report
+    caught half-way through its publish is put back."""
+    for old in reports.glob(".old-*"):
+        final = reports / old.name[len(".old-"):]
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(final)
+    for stale in sorted(reports.glob(f"{_STAGING}*")):
+        if stale.is_dir():
+            _keep_failed(stale, reports, stale.name[len(_STAGING):][:10], keep,
+                         f"stale: {stale.name} was left by a run that ended without cleaning up "
+                         f"(SIGKILL or a power cut); found by the run of pid {os.getpid()}")
 
 
 def _describe(err: BaseException) -> str:
@@ -296,12 +376,17 @@ def _describe(err: BaseException) -> str:
         PapermillExecutionError = ()  # type: ignore[assignment]
     if isinstance(err, PapermillExecutionError):
         first_line = (err.source or "").strip().splitlines()[:1]
+        if "Errno 28" in (err.evalue or "") or "No space left on device" in (err.evalue or ""):
+            return (f"the disk is full: cell {err.cell_index} ({first_line[0] if first_line else ''!s}) raised "
+                    f"{err.ename}: {err.evalue}")
         return (f"cell {err.cell_index} ({first_line[0] if first_line else ''!s}) raised "
                 f"{err.ename}: {err.evalue}")
     if isinstance(err, DataContractError):
         return f"the data breaks the contract:\n{err}"
     if isinstance(err, MappingError):
         return f"the mapping does not fit the data: {err}"
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return f"the disk is full (no space left on device) writing {err.filename or 'the run folder'}: {err}"
     if isinstance(err, (DataSourceError, FileNotFoundError, KernelDied)):
         return str(err)
     return f"{type(err).__name__}: {err}"
