@@ -262,3 +262,16 @@ def test_second_weekly_run_lists_who_entered_and_left_each_zone(small_demo, repo
         assert rec.zone == (was if rec.change == "left" else now), rec
         assert isinstance(rec.reason, str) and rec.reason
     assert json.loads((second / "manifest.json").read_text())["previous_run"] == AS_OF
+
+
+def test_rules_that_errored_in_notebook_04_are_said_in_the_runs_output(tmp_path):
+    from churnlab.report.handoff import Handoff
+    from churnlab.report.run import rule_warnings
+
+    hand = Handoff(tmp_path, {"as_of": "2026-06-30", "fingerprint": "f", "settings": "s"})
+    assert rule_warnings(hand) == []                      # nothing handed over: nothing to say
+    fired = pd.DataFrame({"customer_id": ["C1", "C2"], "ratio_rule": [pd.NA, True], "symptoms": ["", "ratio_rule"]})
+    fired.attrs["errored"] = {"ratio_rule": 1, "calm_rule": 0}
+    hand.put("rules", fired)
+    assert rule_warnings(hand) == ["rule 'ratio_rule' could not be evaluated for 1 customer(s): a division by "
+                                   "zero or another arithmetic error left it unknown there (see notebook 04)"]

@@ -187,6 +187,8 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
         for name in NOTEBOOKS:
             steps.timed(f"notebook {name}", lambda name=name: _execute(notebooks_dir / name, staging, params), say)
     hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
+    for warning in rule_warnings(hand):  # notebook 04 warned too; the run's output must say it
+        say(f"[yellow]warning[/]: {escape(warning)}")
     steps.timed("scores", lambda: write_scores_csv(hand), say)
     previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
     shutil.rmtree(staging / "work", ignore_errors=True)
@@ -216,6 +218,18 @@ def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "
             done.append(run_pipeline(data, as_of=day, reports=reports, **kwargs))
         day = date.fromordinal(day.toordinal() + every_days)
     return done
+
+
+def rule_warnings(hand: Handoff) -> list[str]:
+    """One line per rule that notebook 04 could not evaluate for some customers (a division by
+    zero or another arithmetic error left its result unknown there), from the fired rules it
+    handed over; empty when none or when the rules were not handed over."""
+    if not hand.has("rules"):
+        return []
+    errored = hand.take("rules").attrs.get("errored", {})
+    return [f"rule '{name}' could not be evaluated for {count:,} customer(s): a division by zero or "
+            "another arithmetic error left it unknown there (see notebook 04)"
+            for name, count in errored.items() if count]
 
 
 def _write_changes(hand: Handoff, reports: Path, as_of: date) -> str | None:
