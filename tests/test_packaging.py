@@ -43,3 +43,34 @@ def test_environment_yml_mirrors_pyproject():
 
 def test_lifelines_is_kept_on_pandas_2():
     assert "<3" in _pyproject_requirements()["pandas"]
+
+
+def _imported_modules(folder: Path) -> set[str]:
+    """The top-level modules imported anywhere under ``folder`` (inside functions too)."""
+    import ast
+
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_imported_package_is_declared():
+    """A package churnlab imports but does not declare works only where something else happened
+    to install it (joblib, nbformat and nbclient did, through scikit-learn and papermill)."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    third_party = _imported_modules(ROOT / "churnlab") - set(sys.stdlib_module_names) - {"churnlab"}
+    providers = packages_distributions()
+    declared = {name.replace("_", "-") for name in _pyproject_requirements()}
+    undeclared = {}
+    for module in sorted(third_party):
+        dists = {d.lower().replace("_", "-") for d in providers.get(module, [module])}
+        if not dists & declared:
+            undeclared[module] = sorted(dists)
+    assert not undeclared, f"imported by churnlab but not in pyproject.toml's dependencies: {undeclared}"
