@@ -1,4 +1,5 @@
-"""pyproject.toml declares the dependencies once; environment.yml must mirror it."""
+"""pyproject.toml declares the dependencies once: requirements.lock pins versions within its
+bounds, environment.yml and the Makefile install from those two and list nothing by hand."""
 from __future__ import annotations
 
 import re
@@ -8,8 +9,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# conda-forge names that differ from PyPI's.
-CONDA_NAMES = {"duckdb": "python-duckdb", "psycopg-binary": "psycopg-c"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -25,20 +24,55 @@ def _pyproject_requirements() -> dict[str, str]:
     return dict(_split(r) for r in reqs)
 
 
-def _conda_requirements() -> dict[str, str]:
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pairs = [_split(d) for d in env["dependencies"] if isinstance(d, str)]
-    return {name: spec for name, spec in pairs if name not in {"python", "pip"}}
-
-
 def test_every_dependency_has_a_pinned_lower_bound():
     for name, spec in _pyproject_requirements().items():
         assert ">=" in spec, f"pyproject.toml: {name} has no pinned lower bound"
 
 
-def test_environment_yml_mirrors_pyproject():
-    expected = {CONDA_NAMES.get(name, name): spec for name, spec in _pyproject_requirements().items()}
-    assert _conda_requirements() == expected
+def _locked() -> dict[str, list[tuple[str, str]]]:
+    """requirements.lock as name -> [(version, environment marker or "")]."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-")):
+            pin, _, marker = line.partition(";")
+            name, _, version = pin.strip().partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            pins.setdefault(re.sub(r"[-_.]+", "-", name.lower()), []).append((version, marker.strip()))
+    return pins
+
+
+def test_the_lock_pins_every_dependency_within_pyprojects_bounds():
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = _locked()
+    for text in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        req = Requirement(text)
+        name = re.sub(r"[-_.]+", "-", req.name.lower())
+        assert name in locked, f"{name} is in pyproject.toml but not in requirements.lock: run make lock"
+        for version, marker in locked[name]:
+            assert req.specifier.contains(version, prereleases=True), \
+                f"requirements.lock pins {name}=={version} ({marker or 'everywhere'}) outside {req.specifier}: run make lock"
+
+
+def test_environment_yml_installs_from_pyproject_and_the_lock():
+    """No hand-copied list: conda gives Python and pip, pip installs the lock and churnlab."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    assert sorted(_split(d)[0] for d in conda) == ["pip", "python"]
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert pip == ["-r requirements.lock", "-e ."]
+
+
+def test_the_makefile_installs_the_lock_then_churnlab_and_reinstalls_when_they_change():
+    makefile = (ROOT / "Makefile").read_text()
+    rule = re.search(r"^\$\(VENV\)/\.installed:(.*)$", makefile, re.MULTILINE)
+    assert rule, "Makefile: no $(VENV)/.installed rule"
+    assert set(rule.group(1).split()) >= {"pyproject.toml", "setup.py", "$(LOCK)"}
+    assert "LOCK := requirements.lock" in makefile
+    assert "pip install -r $(LOCK)" in makefile and "pip install --no-deps -e ." in makefile
+    assert re.search(r"^lock:", makefile, re.MULTILINE)
 
 
 def test_lifelines_is_kept_on_pandas_2():
