@@ -9,7 +9,7 @@ DEMO_SEED ?= 7
 AS_OF ?= 2026-06-30
 REPORTS ?= reports
 
-.PHONY: install report test demo-data notebooks clean system-deps postgres lock
+.PHONY: install report test demo-data notebooks clean system-deps postgres lock lowest
 
 # Debian packages the tests use: chromium opens the rendered report pages.
 SYSTEM_PACKAGES := chromium
@@ -73,10 +73,28 @@ notebooks: install demo-data
 # dependency changes only what it needs; `make lock UPGRADE=1` moves everything to the newest
 # versions that fit. Universal: the markers cover every platform and Python >= 3.11.
 LOCK_TOOLS := build/lock-tools
-lock:
-	@[ -x $(LOCK_TOOLS)/bin/uv ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/python -m pip install --quiet uv; }
-	$(LOCK_TOOLS)/bin/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
+UV := $(LOCK_TOOLS)/bin/uv
+lock: $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
 		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet uv
+
+# Check that pyproject.toml's lower bounds are true: the oldest versions it allows (uv's
+# lowest-direct resolution) go into a venv of their own, build/lowest, and the tests run there
+# (not the notebooks, whose stored outputs come from the locked versions; not the wheel test).
+# `make lowest LOWEST_TESTS="tests/test_cli.py tests/test_run.py"` runs fewer.
+LOWEST := build/lowest
+LOWEST_TESTS ?= tests
+lowest: $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --resolution lowest-direct --python-version 3.11 \
+		--output-file $(LOWEST).txt
+	[ -x $(LOWEST)/bin/python ] || $(PYTHON) -m venv --without-pip $(LOWEST)
+	$(UV) pip sync --quiet --python $(LOWEST)/bin/python $(LOWEST).txt
+	$(UV) pip install --quiet --no-deps --python $(LOWEST)/bin/python -e .
+	$(LOWEST)/bin/python -m pytest -o addopts=-ra -p no:cacheprovider -m "not wheel" $(LOWEST_TESTS)
 
 clean:
 	rm -rf $(VENV) $(DEMO) $(DEMO)-truth
