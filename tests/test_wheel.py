@@ -63,8 +63,18 @@ def installed(tmp_path_factory) -> dict:
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    home = tmp / "home"  # no user-level Jupyter kernels or settings of whoever runs the tests
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "JUPYTER_PATH", "JUPYTER_DATA_DIR",
+                                                              "JUPYTER_CONFIG_DIR", "VIRTUAL_ENV", "PYTHONHOME"}}
+    env.update(HOME=str(home), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
     purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                   capture_output=True, text=True, check=True).stdout.strip())
+    # the wheel first, with no PYTHONPATH and ignoring what is installed: pip would take another
+    # churnlab of the same version (this environment's editable one, a checkout's egg-info on
+    # PYTHONPATH) for this one and skip it
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--ignore-installed", "--quiet", str(wheel)], check=True, env=env)
     # the dependencies: this environment's site-packages, searched after the venv's own (a plain
     # path in a .pth file: the .pth files there, such as an editable churnlab's, are not run)
     (purelib / "_churnlab_test_dependencies.pth").write_text(
@@ -75,15 +85,8 @@ def installed(tmp_path_factory) -> dict:
     (venv / "share" / "jupyter").mkdir(parents=True)
     for folder in (p for p in shared.glob("*") if p.name != "kernels"):
         (venv / "share" / "jupyter" / folder.name).symlink_to(folder)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], check=True)
     work = tmp / "work"
     work.mkdir()
-    home = tmp / "home"  # no user-level Jupyter kernels or settings of whoever runs the tests
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "JUPYTER_PATH", "JUPYTER_DATA_DIR",
-                                                              "JUPYTER_CONFIG_DIR", "VIRTUAL_ENV", "PYTHONHOME"}}
-    env.update(HOME=str(home), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
     return {"bin": venv / "bin", "python": python, "purelib": purelib, "env": env, "work": work}
 
 
