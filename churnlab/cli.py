@@ -86,9 +86,17 @@ def _check_date(value: Optional[str]) -> Optional[str]:
     return value
 
 
+class _Failed(typer.Exit):
+    """Exit 1 after an error was printed; carries the message for ``validate --format json``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(1)
+        self.message = message
+
+
 def _fail(message: str) -> None:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    raise _Failed(message)
 
 
 def _print_version(value: bool) -> None:
@@ -150,43 +158,58 @@ def validate(
     fmt: str = typer.Option("text", "--format", help="text (tables for people) or json (one summary object on stdout, nothing else)."),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
-    from churnlab.data import open_source
-    from churnlab.data.mapping import MappingError
-    from churnlab.data.contract import DataContractError
-    from churnlab.data.sql import DataSourceError, redact
+    from churnlab.data.sql import redact
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter(f"expected text or json, got {fmt!r}", param_hint="--format")
     as_json = fmt == "json"
-    settings = _settings(config, mapping)
-    data = _source(data, settings)
-    shown = redact(data)
-    with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
-        try:
-            with console.status("validating"), _warnings_shown():
-                # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
-                # their checked rows parked in a scratch folder removed afterwards
-                dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
-        except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
-            if as_json:
-                typer.echo(json.dumps({"source": shown, "as_of": as_of, "ok": False, "error": str(err)}, indent=2))
-            _fail(str(err))
-        written = None
-        if out_dir is not None:
-            from churnlab.report.outputs import write_data_quality
+    shown = redact(data) if data else None
+    try:
+        settings = _settings(config, mapping)
+        data = _source(data, settings)
+        shown = redact(data)
+        with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
+            _validate(data, shown, as_of, settings, out_dir, strict, as_json, scratch)
+    except _Failed as failed:
+        if as_json:  # stdout still holds one JSON document, saying what went wrong
+            typer.echo(json.dumps({"source": shown, "as_of": as_of, "ok": False, "error": failed.message}, indent=2))
+        raise
 
-            out_dir.mkdir(parents=True, exist_ok=True)
-            written = write_data_quality(dataset, out_dir)
-        # inside: a table checked in chunks is read from the scratch folder
-        quarantined = int(len(dataset.quarantine))
-        if as_json:
-            summary = _validation_summary(dataset, shown, as_of, written, ok=not (strict and quarantined))
-            typer.echo(json.dumps(summary, indent=2))
-        else:
-            _show_dataset(dataset, shown, written, final=not (strict and quarantined))
+
+def _validate(data: str, shown: str, as_of: Optional[str], settings, out_dir: Optional[Path], strict: bool,
+              as_json: bool, scratch: str) -> None:
+    """The body of ``validate``, inside its scratch folder; an error goes through :func:`_fail`."""
+    from churnlab.data import open_source
+    from churnlab.data.mapping import MappingError
+    from churnlab.data.contract import DataContractError
+    from churnlab.data.sql import DataSourceError
+
+    try:
+        with console.status("validating"), _warnings_shown():
+            # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
+            # their checked rows parked in a scratch folder removed afterwards
+            dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
+    except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
+        _fail(str(err))
+    written = None
+    if out_dir is not None:
+        from churnlab.report.outputs import write_data_quality
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = write_data_quality(dataset, out_dir)
+    # while the scratch folder exists: a table checked in chunks is read from it
+    quarantined = int(len(dataset.quarantine))
+    if as_json:
+        summary = _validation_summary(dataset, shown, as_of, written, ok=not (strict and quarantined))
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _show_dataset(dataset, shown, written, final=not (strict and quarantined))
     if strict and quarantined:
-        _fail(f"{quarantined:,} row(s) quarantined (--strict)"
-              + (f": listed in {written}" if written else ": --out DIR writes them to DIR/data_quality.csv"))
+        # not _fail: the summary above is the JSON document (with "ok": false)
+        console.print(f"[bold red]error:[/] {quarantined:,} row(s) quarantined (--strict)"
+                      + (f": listed in {written}" if written else ": --out DIR writes them to DIR/data_quality.csv"),
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def _validation_summary(dataset, shown: str, as_of: Optional[str], written: Optional[Path], ok: bool) -> dict:

@@ -253,3 +253,15 @@ def test_validate_format_json_with_strict_and_a_contract_error(tmp_path):
     failed = json.loads(broken.stdout)
     assert failed["ok"] is False and "nowhere" in failed["error"]
     assert runner.invoke(app, ["validate", "--data", ".", "--format", "xml"]).exit_code == 2
+
+
+def test_validate_format_json_says_a_settings_error_in_json_too(tmp_path):
+    import json
+
+    config = tmp_path / "settings.yaml"
+    config.write_text("no_such_key: 1\n")
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--config", str(config),
+                                 "--format", "json"])
+    assert result.exit_code == 1
+    failed = json.loads(result.stdout)
+    assert failed["ok"] is False and "no_such_key" in failed["error"]
