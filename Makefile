@@ -9,7 +9,7 @@ DEMO_SEED ?= 7
 AS_OF ?= 2026-06-30
 REPORTS ?= reports
 
-.PHONY: install report test demo-data notebooks clean system-deps postgres
+.PHONY: install report test demo-data notebooks clean system-deps postgres lock lowest
 
 # Debian packages the tests use: chromium opens the rendered report pages.
 SYSTEM_PACKAGES := chromium
@@ -17,11 +17,16 @@ APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || (command -v sudo >/dev/nul
 
 install: $(VENV)/.installed
 
-# Re-install only when the package metadata changes.
-$(VENV)/.installed: pyproject.toml
+# The known-good versions of every dependency (dev extra included): `make lock` writes it.
+LOCK := requirements.lock
+
+# Re-install only when the package metadata, its build or the locked versions change. The lock
+# first, then churnlab itself without resolving again, so what is tested is what is installed.
+$(VENV)/.installed: pyproject.toml setup.py $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -r $(LOCK)
+	$(BIN)/python -m pip install --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (churnlab)"
 	touch $@
 
@@ -62,6 +67,34 @@ postgres:
 notebooks: install demo-data
 	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False *.ipynb
+
+# Refresh requirements.lock from pyproject.toml (its dependencies and the dev extra) with uv, in
+# a tools venv of its own: versions already locked are kept while they still fit, so adding a
+# dependency changes only what it needs; `make lock UPGRADE=1` moves everything to the newest
+# versions that fit. Universal: the markers cover every platform and Python >= 3.11.
+LOCK_TOOLS := build/lock-tools
+UV := $(LOCK_TOOLS)/bin/uv
+lock: $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet uv
+
+# Check that pyproject.toml's lower bounds are true: the oldest versions it allows (uv's
+# lowest-direct resolution) go into a venv of their own, build/lowest, and the tests run there
+# (not the notebooks, whose stored outputs come from the locked versions; not the wheel test).
+# `make lowest LOWEST_TESTS="tests/test_cli.py tests/test_run.py"` runs fewer.
+LOWEST := build/lowest
+LOWEST_TESTS ?= tests
+lowest: $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --resolution lowest-direct --python-version 3.11 \
+		--output-file $(LOWEST).txt
+	[ -x $(LOWEST)/bin/python ] || $(PYTHON) -m venv --without-pip $(LOWEST)
+	$(UV) pip sync --quiet --python $(LOWEST)/bin/python $(LOWEST).txt
+	$(UV) pip install --quiet --no-deps --python $(LOWEST)/bin/python -e .
+	$(LOWEST)/bin/python -m pytest -o addopts=-ra -p no:cacheprovider -m "not wheel" $(LOWEST_TESTS)
 
 clean:
 	rm -rf $(VENV) $(DEMO) $(DEMO)-truth

@@ -1,10 +1,11 @@
 """The `churnlab` command: a thin shell over the package's functions of the same names.
 
-Exit codes: 0 ok, 1 data or run failure, 2 usage error (click's own code for bad options).
+Exit codes: 0 ok, 1 data or run failure (and `validate --strict` with quarantined rows), 2 usage error (click's own code for bad options).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -85,9 +86,33 @@ def _check_date(value: Optional[str]) -> Optional[str]:
     return value
 
 
+class _Failed(typer.Exit):
+    """Exit 1 after an error was printed; carries the message for ``validate --format json``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(1)
+        self.message = message
+
+
 def _fail(message: str) -> None:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    raise _Failed(message)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import churnlab  # the package's own version: the code that is running
+
+        out.print(f"churnlab {churnlab.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print churnlab's version and exit."),
+) -> None:
+    """churnlab: customer churn management for small and mid-sized businesses."""
 
 
 @app.command("demo-data")
@@ -128,29 +153,91 @@ def validate(
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Only rows on or before this date (YYYY-MM-DD) count."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder to write data_quality.csv into (every quarantined row, as a run writes it)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is quarantined (the default is to report them and exit 0)."),
+    fmt: str = typer.Option("text", "--format", help="text (tables for people) or json (one summary object on stdout, nothing else)."),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
+    from churnlab.data.sql import redact
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"expected text or json, got {fmt!r}", param_hint="--format")
+    as_json = fmt == "json"
+    shown = redact(data) if data else None
+    try:
+        settings = _settings(config, mapping)
+        data = _source(data, settings)
+        shown = redact(data)
+        with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
+            _validate(data, shown, as_of, settings, out_dir, strict, as_json, scratch)
+    except _Failed as failed:
+        if as_json:  # stdout still holds one JSON document, saying what went wrong
+            typer.echo(json.dumps({"source": shown, "as_of": as_of, "ok": False, "error": failed.message}, indent=2))
+        raise
+
+
+def _validate(data: str, shown: str, as_of: Optional[str], settings, out_dir: Optional[Path], strict: bool,
+              as_json: bool, scratch: str) -> None:
+    """The body of ``validate``, inside its scratch folder; an error goes through :func:`_fail`."""
     from churnlab.data import open_source
     from churnlab.data.mapping import MappingError
     from churnlab.data.contract import DataContractError
-    from churnlab.data.sql import DataSourceError, redact, redact_text
+    from churnlab.data.sql import DataSourceError, redact_text
 
-    settings = _settings(config, mapping)
-    data = _source(data, settings)
-    shown = redact(data)
-    with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
-        try:
-            with console.status("validating"), _warnings_shown():
-                # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
-                # their checked rows parked in a scratch folder removed afterwards
-                dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
-        except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
-            _fail(redact_text(str(err), data))
-        _show_dataset(dataset, shown)
+    try:
+        with console.status("validating"), _warnings_shown():
+            # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
+            # their checked rows parked in a scratch folder removed afterwards
+            dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
+    except (DataContractError, MappingError, FileNotFoundError, DataSourceError, ValueError) as err:
+        _fail(redact_text(str(err), data))
+    written = None
+    if out_dir is not None:
+        from churnlab.report.outputs import write_data_quality
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = write_data_quality(dataset, out_dir)
+    # while the scratch folder exists: a table checked in chunks is read from it
+    quarantined = int(len(dataset.quarantine))
+    if as_json:
+        summary = _validation_summary(dataset, shown, as_of, written, ok=not (strict and quarantined))
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _show_dataset(dataset, shown, written, final=not (strict and quarantined))
+    if strict and quarantined:
+        # not _fail: the summary above is the JSON document (with "ok": false)
+        console.print(f"[bold red]error:[/] {quarantined:,} row(s) quarantined (--strict)"
+                      + (f": listed in {written}" if written else ": --out DIR writes them to DIR/data_quality.csv"),
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
-def _show_dataset(dataset, shown: str) -> None:
-    """The tables, quarantined rows and missing optional values of a validated dataset."""
+def _validation_summary(dataset, shown: str, as_of: Optional[str], written: Optional[Path], ok: bool) -> dict:
+    """What ``validate --format json`` prints: tables and their rows, where every input row went,
+    the quarantined rows counted by table and by rule, missing optional values and warnings."""
+    summary = dataset.summary()
+    by_table = summary.groupby("table")["count"].sum() if len(summary) else {}
+    return {
+        "source": shown,
+        "as_of": as_of,
+        "ok": ok,
+        "tables": {name: int(dataset.rows(name)) for name in dataset.tables},
+        "accounting": [{k: (v if k == "table" else int(v)) for k, v in rec.items()}
+                       for rec in dataset.accounting.to_dict(orient="records")],
+        "quarantined": {
+            "total": int(len(dataset.quarantine)),
+            "by_table": {str(t): int(n) for t, n in dict(by_table).items()},
+            "by_rule": [{"table": r.table, "rule": r.rule, "count": int(r.count)} for r in summary.itertuples(index=False)],
+        },
+        "missing": [{"table": r.table, "column": r.column, "count": int(r.count)} for r in dataset.missing.itertuples(index=False)],
+        "warnings": list(dataset.warnings),
+        "data_quality": str(written) if written else None,
+    }
+
+
+def _show_dataset(dataset, shown: str, written: Optional[Path] = None, final: bool = True) -> None:
+    """The tables, quarantined rows and missing optional values of a validated dataset; ``final``
+    ends with the ok line (not when ``--strict`` fails)."""
     rows = Table(title=f"tables in {shown}")
     rows.add_column("table")
     rows.add_column("rows", justify="right")
@@ -159,14 +246,15 @@ def _show_dataset(dataset, shown: str) -> None:
     out.print(rows)
     summary = dataset.summary()
     if len(summary):
-        t = Table(title="quarantined rows (kept out of every computation, listed in data_quality.csv)")
+        where = f"listed in {written}" if written else "--out DIR lists them in DIR/data_quality.csv"
+        t = Table(title=f"quarantined rows (kept out of every computation; {where})")
         for col in ("table", "rule", "count"):
             t.add_column(col, justify="right" if col == "count" else "left")
         for rec in summary.itertuples(index=False):
             t.add_row(rec.table, rec.rule, f"{rec.count:,}")
         out.print(t)
     else:
-        out.print("no quarantined rows")
+        out.print("no quarantined rows" + (f" ({written} has the header only)" if written else ""), highlight=False)
     if len(dataset.accounting):
         t = Table(title="where every input row went (not yet customers: signed up after the as-of date)")
         for col in dataset.accounting.columns:
@@ -183,7 +271,8 @@ def _show_dataset(dataset, shown: str) -> None:
         out.print(t)
     for warning in dataset.warnings:
         out.print(f"[yellow]warning[/]: {warning}", highlight=False)
-    out.print(f"[green]ok[/]: {shown} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
+    if final:
+        out.print(f"[green]ok[/]: {shown} follows the data contract" + (" (rows above quarantined)" if len(summary) else ""))
 
 
 @app.command("run")

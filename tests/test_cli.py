@@ -168,3 +168,100 @@ def test_validate_refuses_a_header_only_customers_file(tmp_path):
     result = runner.invoke(app, ["validate", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert "customers has no rows" in result.output
+
+
+# -- --version, validate --out / --strict / --format json ------------------------------------------
+
+def test_version_prints_the_package_version():
+    from churnlab import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"churnlab {__version__}"
+
+
+def _dirty(folder):
+    """One clean customer, an event of an unknown customer and an exact duplicate event."""
+    folder.mkdir(exist_ok=True)
+    (folder / "customers.csv").write_text("customer_id,signup_date,churn_date\nC-1,2024-01-01,\nC-2,2024-02-01,\n")
+    (folder / "usage_events.csv").write_text(
+        "customer_id,ts,event_type\nC-1,2024-03-01 10:00:00,login\nC-1,2024-03-01 10:00:00,login\n"
+        "C-2,2024-03-02 10:00:00,login\nC-9,2024-03-03 10:00:00,login\n")
+    return folder
+
+
+def test_validate_out_writes_data_quality_csv(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "checks" / "today"  # made when missing
+    result = runner.invoke(app, ["validate", "--data", str(_dirty(tmp_path / "data")), "--as-of", "2024-06-30",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    quality = pd.read_csv(out / "data_quality.csv")
+    assert sorted(quality["rule"]) == ["duplicate_row", "unknown_customer"]
+    assert set(quality["table"]) == {"usage_events"}
+    assert str(out / "data_quality.csv") in "".join(result.output.split())  # where its rows are listed
+
+
+def test_validate_out_on_clean_data_writes_the_header_only(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "data_quality.csv").read_text().splitlines()[0].startswith("table,")
+    assert len((out / "data_quality.csv").read_text().splitlines()) == 1
+
+
+def test_validate_strict_exits_1_when_a_row_is_quarantined(tmp_path):
+    dirty = runner.invoke(app, ["validate", "--data", str(_dirty(tmp_path / "data")), "--as-of", "2024-06-30",
+                                "--strict", "--out", str(tmp_path / "out")])
+    assert dirty.exit_code == 1, dirty.output
+    assert "2 row(s) quarantined (--strict)" in dirty.output
+    assert "follows the data contract" not in dirty.output
+    assert (tmp_path / "out" / "data_quality.csv").exists()  # written all the same, to look at
+    clean = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "clean")), "--strict"])
+    assert clean.exit_code == 0, clean.output
+
+
+def test_validate_format_json_prints_one_summary_and_nothing_else(tmp_path):
+    import json
+
+    result = runner.invoke(app, ["validate", "--data", str(_dirty(tmp_path / "data")), "--as-of", "2024-06-30",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert summary["ok"] is True and summary["as_of"] == "2024-06-30"
+    assert summary["tables"] == {"customers": 2, "usage_events": 2}
+    assert summary["quarantined"]["total"] == 2
+    assert summary["quarantined"]["by_table"] == {"usage_events": 2}
+    assert sorted((r["rule"], r["count"]) for r in summary["quarantined"]["by_rule"]) == [
+        ("duplicate_row", 1), ("unknown_customer", 1)]
+    events = next(r for r in summary["accounting"] if r["table"] == "usage_events")
+    assert events["input_rows"] == 4 and events["kept"] == 2 and events["quarantined"] == 2
+    assert any("days before the as-of date 2024-06-30" in w for w in summary["warnings"])
+    assert summary["data_quality"] is None
+
+
+def test_validate_format_json_with_strict_and_a_contract_error(tmp_path):
+    import json
+
+    strict = runner.invoke(app, ["validate", "--data", str(_dirty(tmp_path / "data")), "--as-of", "2024-06-30",
+                                 "--format", "json", "--strict"])
+    assert strict.exit_code == 1
+    assert json.loads(strict.stdout)["ok"] is False
+    broken = runner.invoke(app, ["validate", "--data", str(tmp_path / "nowhere"), "--format", "json"])
+    assert broken.exit_code == 1
+    failed = json.loads(broken.stdout)
+    assert failed["ok"] is False and "nowhere" in failed["error"]
+    assert runner.invoke(app, ["validate", "--data", ".", "--format", "xml"]).exit_code == 2
+
+
+def test_validate_format_json_says_a_settings_error_in_json_too(tmp_path):
+    import json
+
+    config = tmp_path / "settings.yaml"
+    config.write_text("no_such_key: 1\n")
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--config", str(config),
+                                 "--format", "json"])
+    assert result.exit_code == 1
+    failed = json.loads(result.stdout)
+    assert failed["ok"] is False and "no_such_key" in failed["error"]

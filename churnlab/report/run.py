@@ -60,8 +60,11 @@ class RunInterrupted(RunFailed):
 
 
 def default_notebooks_dir() -> Path:
-    """The ``notebooks/`` folder of the source tree this package was installed from."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The notebooks a run executes: ``churnlab/notebooks/`` in an installed wheel (setup.py
+    copies them there), else the ``notebooks/`` folder of the source tree (an editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "notebooks"
+    return shipped if shipped.is_dir() else package.parent / "notebooks"
 
 
 @dataclass
