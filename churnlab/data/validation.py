@@ -24,7 +24,7 @@ from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from churnlab.data.contract import (
     CONTRACT, ROW_RULES, SCORE_RANGES, TABLES, ColumnSpec, DataContractError, ValidationResult, Violation,
-    empty_quarantine, is_orphan_table, is_structural,
+    empty_quarantine, is_orphan_table, is_structural, text_dtype,
 )
 from churnlab.data.messages import (
     input_records, missing_column_violation, missing_table_violation, no_rows_violation, orphan_violation, quarantine_frame,
@@ -355,15 +355,6 @@ def _empty(col: ColumnSpec, index: pd.Index) -> pd.Series:
     value = col.default if col.default is not None else (np.nan if dtype == object else None)
     s = pd.Series(value, index=index, dtype=dtype)
     return s
-
-
-def text_dtype():
-    """The dtype pandas gives text: object, or ``str`` with pandas 3 (``future.infer_string``)."""
-    try:
-        infer = pd.get_option("future.infer_string")
-    except KeyError:  # pragma: no cover - an option pandas may drop once str is the only way
-        infer = True
-    return pd.StringDtype(na_value=np.nan) if infer else np.dtype(object)
 
 
 def with_final_dtypes(table: str, frame: pd.DataFrame) -> pd.DataFrame:
