@@ -345,6 +345,9 @@ def convert_table(table: str, raw: pd.DataFrame) -> pd.DataFrame:
             numbers = _to_number(extra)
             if numbers.notna().sum() == _blank_to_na(extra).notna().sum() and numbers.notna().any():
                 extra = numbers
+        if (text_dtype() != object and extra.dtype == object
+                and pd.api.types.infer_dtype(extra, skipna=True) in ("string", "empty")):
+            extra = extra.astype(text_dtype())  # text from a database as from a file: str with pandas 3
         out[name] = extra
     return pd.DataFrame(out, index=raw.index)
 
