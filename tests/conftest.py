@@ -1,11 +1,46 @@
-"""Shared fixtures: a small demo customer base, generated once per test session."""
+"""Shared fixtures: a small demo customer base, generated once per test session.
+
+``--infer-string`` (or ``CHURNLAB_INFER_STRING=1``) runs the suite as pandas 3 will: with
+``future.infer_string`` on, text columns become the pyarrow-backed ``str`` dtype instead of
+``object``. The option is set in this process and, through pandas' own
+``PANDAS_FUTURE_INFER_STRING`` variable, in every process the tests start (``churnlab run`` and
+its notebook kernels, nbval's kernels); churnlab itself reads no variable for it.
+"""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+INFER_STRING_ENV = "CHURNLAB_INFER_STRING"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--infer-string", action="store_true", default=False,
+                     help="run with pandas' future.infer_string on (as pandas 3 does); "
+                          f"also {INFER_STRING_ENV}=1")
+
+
+def _infer_string(config) -> bool:
+    return config.getoption("--infer-string") or os.environ.get(INFER_STRING_ENV) == "1"
+
+
+def pytest_configure(config):
+    if not _infer_string(config):
+        return
+    import pandas as pd
+
+    pd.set_option("future.infer_string", True)
+    # pandas reads this when it is imported: the child processes (and kernels) get the option too
+    os.environ["PANDAS_FUTURE_INFER_STRING"] = "1"
+
+
+def pytest_report_header(config):
+    if _infer_string(config):
+        return "pandas future.infer_string: on (text columns are the str dtype)"
 
 SMALL_CUSTOMERS = 400
 SMALL_SEED = 11

@@ -225,6 +225,27 @@ def test_extra_customer_columns_become_features(features):
     assert features.loc["D", "industry"] == "unknown"
 
 
+@pytest.mark.parametrize("infer_string", [False, True], ids=["object-text", "str-text"])
+def test_a_numeric_extra_customer_column_read_from_csv_becomes_a_number(tmp_path, infer_string):
+    """A CSV file is read as text: its column of numbers must still become a numeric feature,
+    with pandas 3's str dtype for text (future.infer_string) as with object columns."""
+    from churnlab.data.loading import load_data
+
+    for name, frame in hand_made().items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    with pd.option_context("future.infer_string", infer_string):
+        data = load_data(tmp_path)
+        customers = data.tables["customers"]
+        assert customers["employees_2020"].dtype == "float64"
+        assert customers["employees_2020"].tolist() == [40.0, 12.0, 5.0, 8.0]
+        assert customers["industry"].tolist()[:3] == ["retail", "media", "retail"]
+        features = build_features(data, AS_OF).set_index("customer_id")
+    assert features["employees_2020"].dtype == "float64"
+    assert features.loc["A", "employees_2020"] == 40.0
+    assert isinstance(features["industry"].dtype, pd.CategoricalDtype)
+    assert features.loc["D", "industry"] == "unknown"
+
+
 def test_tables_that_are_absent_give_no_features():
     raw = {"customers": hand_made()["customers"]}
     frame = build_features(dataset_from_frames(raw), AS_OF)

@@ -69,6 +69,7 @@ __all__ = [
     "TABLES", "CONTRACT", "ROW_RULES", "STRUCTURAL_RULES", "ORDERING_RULES", "SCORE_RANGES", "ColumnSpec",
     "TableSpec", "Violation", "DataContractError", "QUARANTINE_COLUMNS", "ValidationResult", "empty_quarantine",
     "quarantine_summary", "is_structural", "PLAUSIBLE", "ORPHAN_SHARE", "ORPHAN_MIN_ROWS", "is_orphan_table",
+    "text_dtype", "with_text_dtype",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -322,9 +323,28 @@ class DataContractError(Exception):
 QUARANTINE_COLUMNS = ["table", "rule", "column", "reason", "row", "customer_id", "record"]
 
 
+def text_dtype():
+    """The dtype pandas gives text: object, or ``str`` with pandas 3 (``future.infer_string``)."""
+    try:
+        infer = pd.get_option("future.infer_string")
+    except KeyError:  # pragma: no cover - an option pandas may drop once str is the only way
+        infer = True
+    return pd.StringDtype(na_value=float("nan")) if infer else object
+
+
+def with_text_dtype(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """``frame`` with its text ``columns`` in ``text_dtype`` (unchanged while that is object):
+    frames built from Python values get one dtype per column whatever their values, so that
+    concatenating them (an all-empty ``column`` next to a filled one) does not depend on them."""
+    text = text_dtype()
+    if text == object:
+        return frame
+    return frame.astype({c: text for c in columns})
+
+
 def empty_quarantine() -> pd.DataFrame:
-    """A quarantine with no rows: ``QUARANTINE_COLUMNS``, ``row`` as int64, the others object."""
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in QUARANTINE_COLUMNS})
+    """A quarantine with no rows: ``QUARANTINE_COLUMNS``, ``row`` as int64, the others text."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else text_dtype()) for c in QUARANTINE_COLUMNS})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnlab.data.contract import CONTRACT, ORDERING_RULES, QUARANTINE_COLUMNS, SCORE_RANGES, ColumnSpec, Violation
+from churnlab.data.contract import (
+    CONTRACT, ORDERING_RULES, QUARANTINE_COLUMNS, SCORE_RANGES, ColumnSpec, Violation, with_text_dtype,
+)
 
 __all__ = [
     "input_records", "quarantine_reason", "quarantine_frame", "violation_of", "violation_at",
@@ -135,7 +137,7 @@ def quarantine_frame(table: str, rule: str, column: str | None, rows, customer_i
     """The quarantine rows (``QUARANTINE_COLUMNS``) of the input ``rows`` of ``table`` set aside
     under ``rule``: their ``customer_ids`` and ``records`` (:func:`input_records`) in the same
     order; each row's reason and its record as compact JSON, keys sorted."""
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "table": table,
         "rule": rule,
         "column": column,
@@ -143,7 +145,8 @@ def quarantine_frame(table: str, rule: str, column: str | None, rows, customer_i
         "row": rows,
         "customer_id": customer_ids,
         "record": [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records],
-    })[QUARANTINE_COLUMNS]
+    })
+    return with_text_dtype(frame, [c for c in QUARANTINE_COLUMNS if c != "row"])[QUARANTINE_COLUMNS]
 
 
 def violation_at(raw: pd.DataFrame, table: str, rule: str, column: str | None, rows) -> Violation:

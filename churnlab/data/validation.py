@@ -24,7 +24,7 @@ from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from churnlab.data.contract import (
     CONTRACT, ROW_RULES, SCORE_RANGES, TABLES, ColumnSpec, DataContractError, ValidationResult, Violation,
-    empty_quarantine, is_orphan_table, is_structural,
+    empty_quarantine, is_orphan_table, is_structural, text_dtype,
 )
 from churnlab.data.messages import (
     input_records, missing_column_violation, missing_table_violation, no_rows_violation, orphan_violation, quarantine_frame,
@@ -34,6 +34,7 @@ from churnlab.data.messages import (
 __all__ = [
     "raw_schema", "table_schema", "validate_tables", "check_table", "CheckFailure", "convert_table",
     "with_final_dtypes", "quarantine_rows", "missing_values", "unknown_customers", "utc_offsets",
+    "is_str_dtype", "text_dtype",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -42,6 +43,17 @@ __all__ = [
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
+
+
+def is_str_dtype(dtype) -> bool:
+    """pandas 3's ``str`` dtype (``future.infer_string`` on pandas 2): text with NaN for missing,
+    which churnlab treats as the object columns of Python strings it otherwise reads. (The older
+    ``string`` dtype, missing as ``pd.NA``, is handled as before.)"""
+    return isinstance(dtype, pd.StringDtype) and getattr(dtype, "na_value", pd.NA) is not pd.NA
+
+
+def _is_text(dtype) -> bool:
+    return dtype == object or is_str_dtype(dtype)
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -83,8 +95,9 @@ def utc_offsets(table: str, raw: pd.DataFrame) -> list[tuple[str, int, str]]:
             if str(s.dtype.tz) in ("UTC", "utc", "Etc/UTC") or not s.notna().any():
                 continue
             offset = s.notna() & (s.dt.tz_localize(None) != s.dt.tz_convert("UTC").dt.tz_localize(None))
-        elif s.dtype == object:
-            offset = s.fillna("").astype(str).str.contains(_OFFSET, regex=True)
+        elif _is_text(s.dtype):
+            # as Python strings: the pyarrow str dtype's regex engine has no look-ahead
+            offset = s.astype(object).fillna("").astype(str).astype(object).str.contains(_OFFSET, regex=True)
         else:
             continue
         if offset.any():
@@ -122,7 +135,7 @@ def _to_text(s: pd.Series) -> pd.Series:
         whole = s.dropna()
         if (whole % 1 == 0).all():
             s = s.astype("Int64")
-    if s.dtype != object:
+    if s.dtype != object and not is_str_dtype(s.dtype):
         s = s.astype(object)
         return s.where(s.isna(), s.astype(str)).where(s.notna(), np.nan)
     s = _blank_to_na(s)
@@ -328,10 +341,13 @@ def convert_table(table: str, raw: pd.DataFrame) -> pd.DataFrame:
         if name in out:
             continue
         extra = raw[name]
-        if table == "customers" and extra.dtype == object:
+        if table == "customers" and _is_text(extra.dtype):
             numbers = _to_number(extra)
             if numbers.notna().sum() == _blank_to_na(extra).notna().sum() and numbers.notna().any():
                 extra = numbers
+        if (text_dtype() != object and extra.dtype == object
+                and pd.api.types.infer_dtype(extra, skipna=True) in ("string", "empty")):
+            extra = extra.astype(text_dtype())  # text from a database as from a file: str with pandas 3
         out[name] = extra
     return pd.DataFrame(out, index=raw.index)
 
@@ -346,11 +362,15 @@ def _empty(col: ColumnSpec, index: pd.Index) -> pd.Series:
 
 def with_final_dtypes(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Final dtypes for a validated frame: whole-number columns become Int64 (they stay float64
-    while checked, so a fractional value can be caught), and the index is reset."""
+    while checked, so a fractional value can be caught), text columns the dtype pandas gives text
+    (``text_dtype``: as a table read back from Parquet has them), and the index is reset."""
     frame = frame.reset_index(drop=True)
+    text = text_dtype()
     for col in CONTRACT[table].columns:
         if col.kind == "int":
             frame[col.name] = frame[col.name].astype("Int64")
+        elif col.kind == "text" and text != object:
+            frame[col.name] = frame[col.name].astype(text)
     return frame
 
 
