@@ -39,7 +39,7 @@ report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
 test: install demo-data system-deps postgres
-	$(BIN)/python -m pytest && $(BIN)/python -m pytest -q --infer-string tests/test_schema.py tests/test_io.py tests/test_mapping.py tests/test_chunked.py tests/test_cli.py tests/test_features.py
+	$(BIN)/python -m pytest && $(BIN)/python -m pytest -q --infer-string tests/test_schema.py tests/test_io.py tests/test_mapping.py tests/test_chunked.py tests/test_cli.py tests/test_features.py tests/test_sql.py tests/test_dirt.py
 
 # Installs what is missing, once; without root or sudo it says what to install and goes on.
 system-deps:
