@@ -262,3 +262,25 @@ def test_second_weekly_run_lists_who_entered_and_left_each_zone(small_demo, repo
         assert rec.zone == (was if rec.change == "left" else now), rec
         assert isinstance(rec.reason, str) and rec.reason
     assert json.loads((second / "manifest.json").read_text())["previous_run"] == AS_OF
+
+
+def test_a_working_notebook_says_where_it_is_and_its_kernel_stays_quiet(tmp_path, caplog, capfd):
+    """The heartbeat names the notebook, the cell and the time every ``every`` seconds (10 in a
+    run); the kernel's own log (its TCP warning at every start) does not reach the console."""
+    import logging
+
+    from churnlab.report.execute import HEARTBEAT_SECONDS, execute_notebook
+
+    notebooks = _first_notebook(tmp_path, "x = 1", "import time\ntime.sleep(3.5)", "y = 2")
+    with caplog.at_level(logging.INFO, logger="churnlab"):
+        execute_notebook(notebooks / "01_data_health.ipynb", tmp_path / "out.ipynb", {"data": "d", "as_of": "x"},
+                         every=1)
+    beats = [r.getMessage() for r in caplog.records if r.name == "churnlab.report.execute"]
+    # cells: parameters, papermill's injected parameters, x = 1, the sleep (index 3), y = 2
+    sleeping = [m for m in beats if m.startswith("notebook 01_data_health.ipynb: cell 3 of 5, ")]
+    assert len(sleeping) >= 2, beats
+    assert sleeping[-1].endswith(" s (import time)")
+    assert HEARTBEAT_SECONDS <= 10
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert "IPKernelApp" not in captured.err + captured.out

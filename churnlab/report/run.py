@@ -16,7 +16,6 @@ process is released by the kernel). ``.failed/`` keeps the newest ``run.keep_fai
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import time
@@ -36,6 +35,7 @@ from churnlab.data.memory import release_memory
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 from churnlab.data.sql import DataSourceError, is_database_url, redact_text, without_password
+from churnlab.report.execute import KernelDied, execute_notebook
 from churnlab.report.guard import Interrupted, ReportsBusy, interrupted, reports_lock, signals_blocked, stop_children
 from churnlab.report.handoff import Handoff, handoff, open_data
 from churnlab.report.index import write_index
@@ -185,7 +185,9 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
               "previous_scores": str(before / "scores.csv") if before else None}
     with _kernel_password(password):
         for name in NOTEBOOKS:
-            steps.timed(f"notebook {name}", lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+            steps.timed(f"notebook {name}",
+                        lambda name=name: execute_notebook(notebooks_dir / name, staging / "notebooks" / name, params),
+                        say)
     hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
     steps.timed("scores", lambda: write_scores_csv(hand), say)
     previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
@@ -255,47 +257,6 @@ def _kernel_password(password: str | None) -> Iterator[None]:
             os.environ.pop("PGPASSWORD", None)
         else:
             os.environ["PGPASSWORD"] = before
-
-
-def _execute(notebook: Path, staging: Path, params: dict) -> None:
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError  # papermill's executor
-
-    if not notebook.exists():
-        raise FileNotFoundError(f"notebook {notebook} not found")
-    # each notebook gets the parameters its parameters cell declares (papermill warns about others)
-    declared = pm.inspect_notebook(str(notebook))
-    output = staging / "notebooks" / notebook.name
-    try:
-        pm.execute_notebook(
-            str(notebook), str(output),
-            parameters={k: v for k, v in params.items() if k in declared},
-            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
-        )
-    except DeadKernelError as err:
-        raise KernelDied(f"the notebook's kernel died{_running_cell(output)}: something killed its process, "
-                         "most often the system's out-of-memory killer (`dmesg` or `journalctl -k` says so); "
-                         "give the run more memory, or fewer model fits side by side (`models: {n_jobs: 1}` "
-                         "in the settings)") from err
-
-
-class KernelDied(RuntimeError):
-    """A notebook's kernel process ended in the middle of a cell (killed, or crashed)."""
-
-
-def _running_cell(notebook: Path) -> str:
-    """`` in cell N (its first line)``: the last cell of papermill's output ``notebook`` that was
-    started (papermill marks it completed once the kernel is gone; the cells after it never
-    start). N counts the cells of the output, as papermill's own errors do."""
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        return ""
-    started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
-    if not started:
-        return ""
-    first = "".join(cells[started[-1]].get("source", "")).strip().splitlines()[:1]
-    return f" in cell {started[-1]} ({first[0] if first else ''})"
 
 
 def _render_html(staging: Path) -> None:
