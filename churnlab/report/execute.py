@@ -1,11 +1,13 @@
 """Executing one notebook of a run with papermill, in a kernel of its own.
 
-* The kernel's own log (``[IPKernelApp] WARNING | Kernel is running over TCP without
-  encryption…`` at every start) is kept off the console: the kernel process writes it straight
-  to the stderr it inherits from the run, outside papermill's and nbclient's reach, so the
-  kernel is started with ``--IPKernelApp.log_level=ERROR`` (:data:`KERNEL_ARGUMENTS`, handed to
-  jupyter_client's ``start_kernel`` by nbclient's ``extra_arguments``). What a cell prints still
-  goes into the executed notebook.
+* The kernel's own log is kept off the console: ``[IPKernelApp] WARNING | Kernel is running
+  over TCP without encryption…`` at every start, and ``[IPKernelApp] ERROR | KeyboardInterrupt
+  caught in kernel`` when jupyter_client interrupts it on its way to a graceful shutdown. The
+  kernel process writes that log straight to the stderr it inherits from the run, outside
+  papermill's and nbclient's reach, so the kernel is started with
+  ``--IPKernelApp.log_level=CRITICAL`` (:data:`KERNEL_ARGUMENTS`, handed to jupyter_client's
+  ``start_kernel`` by nbclient's ``extra_arguments``). What a cell prints still goes into the
+  executed notebook; a kernel that does not start or dies still fails the run.
 * While a notebook works, a heartbeat logs which cell it is in every :data:`HEARTBEAT_SECONDS`
   (``notebook 03_models.ipynb: cell 7 of 18, 42 s (bundle, backtest = ...)``) to the
   ``churnlab`` logger; cells are numbered as papermill numbers them in a failure (from 0, the
@@ -28,8 +30,8 @@ log = logging.getLogger(__name__)
 #: How often a working notebook says where it is, in seconds.
 HEARTBEAT_SECONDS = 10.0
 
-#: Command-line arguments for every notebook's kernel: its own log says only errors.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+#: Command-line arguments for every notebook's kernel: its own log stays quiet (see the module).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 class KernelDied(RuntimeError):
