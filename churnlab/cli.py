@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
+import time
 import warnings
 from datetime import date
 from pathlib import Path
@@ -16,9 +18,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     help="churnlab: customer churn management for small and mid-sized businesses.",
@@ -36,13 +38,56 @@ MAPPING_HELP = ("A mapping of the source's own tables and columns onto the data 
                 "name (telco) or a mapping YAML; overrides the settings' mapping.")
 
 
+log = logging.getLogger(__name__)
+
+VERBOSE_HELP = "Say more: every notebook cell as it starts, how long each step took (the run's log too)."
+QUIET_HELP = "Say only warnings and errors on the console (the run's log keeps its progress anyway)."
+
+
+class _ConsoleHandler(logging.Handler):
+    """The ``churnlab`` logger's records on the console, one line each: ``HH:MM:SS message``,
+    with ``warning:`` or ``error:`` before the message from WARNING up. Records the run also
+    raises (``extra=RAISED``) are left out: the command prints the exception itself."""
+
+    LEVELS = ((logging.ERROR, "error:", "bold red"), (logging.WARNING, "warning:", "bold yellow"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "raised", False):
+            return
+        try:
+            line = Text(time.strftime("%H:%M:%S ", time.localtime(record.created)), style="dim")
+            for level, word, style in self.LEVELS:
+                if record.levelno >= level:
+                    line.append(f"{word} ", style=style)
+                    break
+            line.append(self.format(record))
+            console.print(line, highlight=False, soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging's own convention: never raise from a handler
+            self.handleError(record)
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    """Print the ``churnlab`` logger on the console: INFO and up, DEBUG with ``--verbose``,
+    WARNING and up with ``--quiet``. A run writes its own ``run.log`` besides (INFO and up,
+    DEBUG with ``--verbose``)."""
+    if verbose and quiet:
+        raise typer.BadParameter("give either --verbose or --quiet, not both", param_hint="--quiet")
+    logger = logging.getLogger("churnlab")
+    for old in [h for h in logger.handlers if isinstance(h, _ConsoleHandler)]:
+        logger.removeHandler(old)  # a second command in the same process (tests)
+    handler = _ConsoleHandler(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A Python warning as one readable line on the console: ``warning: <message>``; a warning
-    from outside churnlab also says its kind and where it came from."""
-    text = escape(" ".join(str(message).split()))
+    """A Python warning as one readable log record (``HH:MM:SS warning: <message>`` on the
+    console, and in a run's log); a warning from outside churnlab also says its kind and where
+    it came from."""
+    text = " ".join(str(message).split())
     if not Path(filename).resolve().is_relative_to(Path(__file__).resolve().parent):
-        text += escape(f" ({category.__name__}, {Path(filename).name}:{lineno})")
-    console.print(f"[bold yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
+        text += f" ({category.__name__}, {Path(filename).name}:{lineno})"
+    log.warning("%s", text)
 
 
 @contextlib.contextmanager
@@ -156,10 +201,13 @@ def validate(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder to write data_quality.csv into (every quarantined row, as a run writes it)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is quarantined (the default is to report them and exit 0)."),
     fmt: str = typer.Option("text", "--format", help="text (tables for people) or json (one summary object on stdout, nothing else)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Check SOURCE against the data contract and report every problem found."""
     from churnlab.data.sql import redact
 
+    _configure_logging(verbose, quiet)
     if fmt not in ("text", "json"):
         raise typer.BadParameter(f"expected text or json, got {fmt!r}", param_hint="--format")
     as_json = fmt == "json"
@@ -169,7 +217,7 @@ def validate(
         data = _source(data, settings)
         shown = redact(data)
         with tempfile.TemporaryDirectory(prefix="churnlab-validate-") as scratch:
-            _validate(data, shown, as_of, settings, out_dir, strict, as_json, scratch)
+            _validate(data, shown, as_of, settings, out_dir, strict, as_json, scratch, quiet)
     except _Failed as failed:
         if as_json:  # stdout still holds one JSON document, saying what went wrong
             typer.echo(json.dumps({"source": shown, "as_of": as_of, "ok": False, "error": failed.message}, indent=2))
@@ -177,7 +225,7 @@ def validate(
 
 
 def _validate(data: str, shown: str, as_of: Optional[str], settings, out_dir: Optional[Path], strict: bool,
-              as_json: bool, scratch: str) -> None:
+              as_json: bool, scratch: str, quiet: bool = False) -> None:
     """The body of ``validate``, inside its scratch folder; an error goes through :func:`_fail`."""
     from churnlab.data import open_source
     from churnlab.data.mapping import MappingError
@@ -185,7 +233,8 @@ def _validate(data: str, shown: str, as_of: Optional[str], settings, out_dir: Op
     from churnlab.data.sql import DataSourceError, redact_text
 
     try:
-        with console.status("validating"), _warnings_shown():
+        status = contextlib.nullcontext() if quiet else console.status("validating")
+        with status, _warnings_shown():
             # tables too large for memory are checked chunk by chunk (as `churnlab run` does),
             # their checked rows parked in a scratch folder removed afterwards
             dataset = open_source(data, _parse_date(as_of), scratch, settings=settings)
@@ -284,6 +333,8 @@ def run(
     reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Run the scheduled pipeline for one as-of date (or catch up weekly) and write REPORTS/<as-of>/."""
     from churnlab.data.sql import redact_text
@@ -291,6 +342,7 @@ def run(
 
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
+    _configure_logging(verbose, quiet)
     settings = _settings(config, mapping)
     data = _source(data, settings)
     try:
@@ -298,11 +350,11 @@ def run(
             if since:
                 # the wall clock decides only how far a catch-up goes
                 done = catch_up(data, since=date.fromisoformat(since), until=date.today(), reports=reports,
-                                settings=settings, console=console)
+                                settings=settings)
                 out.print(f"[green]{len(done)} report(s) written[/]" + "".join(f"\n  {p}" for p in done))
                 return
             when = _parse_date(as_of) or date.today()
-            result = run_pipeline(data, as_of=when, reports=reports, settings=settings, console=console)
+            result = run_pipeline(data, as_of=when, reports=reports, settings=settings)
     except RunInterrupted as err:  # killed: the shell's convention, 128 + the signal's number
         console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         raise typer.Exit(128 + err.signum)

@@ -61,8 +61,9 @@ REPORT_AS_OF = "2026-03-31"
 
 
 @pytest.fixture(scope="session")
-def report(small_demo, tmp_path_factory) -> Path:
-    """``churnlab run`` on the small demo, through the command line: the report folder."""
+def report_run(small_demo, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``churnlab run`` on the small demo, through the command line: the report folder and the
+    finished process (its console output)."""
     reports = tmp_path_factory.mktemp("reports")
     # tables over 10,000 rows (the event log, invoices, touchpoints) are validated in chunks, as a
     # large customer base's are: the report must not depend on it (test_chunked compares the data)
@@ -74,7 +75,13 @@ def report(small_demo, tmp_path_factory) -> Path:
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    return reports / REPORT_AS_OF
+    return reports / REPORT_AS_OF, proc
+
+
+@pytest.fixture(scope="session")
+def report(report_run) -> Path:
+    """The report folder ``churnlab run`` wrote on the small demo (see ``report_run``)."""
+    return report_run[0]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The command line: help on every command, and the documented exit codes."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -105,7 +106,10 @@ def _one_customer(folder):
 
 
 def _warning_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if "warning:" in line.lower()]
+    """The lines saying a warning, without the time of day every log line on the console starts with."""
+    lines = [line for line in output.splitlines() if "warning:" in line.lower()]
+    assert all(re.match(r"\d\d:\d\d:\d\d warning: ", line) for line in lines), lines
+    return [line[len("00:00:00 "):] for line in lines]
 
 
 @pytest.mark.parametrize("text", ["", "# all commented out\n# seed: 8\n", "null\n"])

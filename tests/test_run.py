@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def test_run_writes_the_dated_report_folder(report):
                  "settings.yaml", "models/bundle.json", "models/models.joblib",
                  "notebooks/01_data_health.ipynb", "html/01_data_health.html",
                  "notebooks/03_models.ipynb", "html/03_models.html",
-                 "notebooks/04_value_zones.ipynb", "html/04_value_zones.html"):
+                 "notebooks/04_value_zones.ipynb", "html/04_value_zones.html", "run.log"):
         assert (report / path).is_file(), path
 
 
@@ -205,6 +206,9 @@ def test_failing_notebook_is_named_with_its_cell(small_demo, tmp_path):
                      notebooks_dir=notebooks)
     assert not (tmp_path / "r" / AS_OF).exists()
     assert (tmp_path / "r" / ".failed").is_dir()
+    # the run's log is kept with the partial run, the failure its last line
+    last = (next((tmp_path / "r" / ".failed").iterdir()) / "run.log").read_text().splitlines()[-1]
+    assert " ERROR   churnlab.report.run: " in last and "01_data_health.ipynb" in last and "planted failure" in last
 
 
 def test_a_killed_kernel_is_named_with_its_notebook_cell_and_the_likely_cause(small_demo, tmp_path):
@@ -275,3 +279,67 @@ def test_rules_that_errored_in_notebook_04_are_said_in_the_runs_output(tmp_path)
     hand.put("rules", fired)
     assert rule_warnings(hand) == ["rule 'ratio_rule' could not be evaluated for 1 customer(s): a division by "
                                    "zero or another arithmetic error left it unknown there (see notebook 04)"]
+
+
+def test_a_working_notebook_says_where_it_is_and_its_kernel_stays_quiet(tmp_path, caplog, capfd):
+    """The heartbeat names the notebook, the cell and the time every ``every`` seconds (10 in a
+    run); the kernel's own log (its TCP warning at every start) does not reach the console."""
+    import logging
+
+    from churnlab.report.execute import HEARTBEAT_SECONDS, execute_notebook
+
+    notebooks = _first_notebook(tmp_path, "x = 1", "import time\ntime.sleep(3.5)", "y = 2")
+    with caplog.at_level(logging.INFO, logger="churnlab"):
+        execute_notebook(notebooks / "01_data_health.ipynb", tmp_path / "out.ipynb", {"data": "d", "as_of": "x"},
+                         every=1)
+    beats = [r.getMessage() for r in caplog.records if r.name == "churnlab.report.execute"]
+    # cells: parameters, papermill's injected parameters, x = 1, the sleep (index 3), y = 2
+    sleeping = [m for m in beats if m.startswith("notebook 01_data_health.ipynb: cell 3 of 5, ")]
+    assert len(sleeping) >= 2, beats
+    assert sleeping[-1].endswith(" s (import time)")
+    assert HEARTBEAT_SECONDS <= 10
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert "IPKernelApp" not in captured.err + captured.out
+
+
+def test_the_run_logs_its_steps_to_the_console_and_to_run_log_without_kernel_noise(report_run):
+    report, proc = report_run
+    lines = (report / "run.log").read_text(encoding="utf-8").splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    assert all(re.match(rf"{stamp} (DEBUG|INFO|WARNING|ERROR) ", line) for line in lines), lines
+    said = [line.split(": ", 1)[1] for line in lines]
+    steps = ["validate", *(f"notebook {name}" for name in NOTEBOOKS), "scores", "changes", "render"]
+    assert [s for s in said if s.startswith(AS_OF + " ") and "done in" not in s] == [f"{AS_OF} {s}" for s in steps]
+    assert said[-1].startswith(f"{AS_OF} done in ")
+    # the console: the same steps, each after the time of day; no kernel's own log
+    console = proc.stderr.splitlines()
+    for step in steps:
+        assert any(re.fullmatch(rf"\d\d:\d\d:\d\d {AS_OF} {step}", line) for line in console), (step, console)
+    assert "without encryption" not in proc.stderr and "IPKernelApp" not in proc.stderr
+    assert proc.stdout.strip() == f"report written: {report}"
+
+
+def test_quiet_and_verbose_set_what_the_console_says(small_demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from churnlab.cli import app
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "customers.csv").write_text("customer_id,signup_date,churn_date\nC-1,2024-01-01,\nC-1,2024-01-02,\n")
+    runner = CliRunner()
+    args = ["run", "--data", str(broken), "--as-of", AS_OF, "--out", str(tmp_path / "r")]
+    quiet = runner.invoke(app, [*args, "--quiet"])
+    assert quiet.exit_code == 1
+    # only the error, said once (the run logged it too, into its run.log)
+    assert quiet.output.startswith("error: step 'validate' failed"), quiet.output
+    assert quiet.output.count("duplicate_id") == 1
+    log = (next((tmp_path / "r" / ".failed").iterdir()) / "run.log").read_text()
+    assert f"INFO    churnlab.report.run: {AS_OF} validate" in log and "ERROR   churnlab.report.run:" in log
+    assert "DEBUG" not in log
+    verbose = runner.invoke(app, [*args, "--verbose"])
+    assert verbose.exit_code == 1
+    assert re.search(rf"^\d\d:\d\d:\d\d {AS_OF} validate took \d+\.\d s$", verbose.output, re.M), verbose.output
+    both = runner.invoke(app, [*args, "--verbose", "--quiet"])
+    assert both.exit_code == 2

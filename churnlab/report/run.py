@@ -12,11 +12,14 @@ and SIGINT stop the notebooks' kernels and every other child process, keep the p
 ``.failed/`` with the reason and raise :class:`RunInterrupted`. SIGKILL cannot be caught: the next
 run on the folder moves the staging folder such a run left to ``.failed/`` (the lock of a dead
 process is released by the kernel). ``.failed/`` keeps the newest ``run.keep_failed`` runs.
+
+The run logs to the ``churnlab`` logger (each step as it starts, where a working notebook is,
+data warnings, the failure) and keeps those records in ``run.log`` beside the report's files.
 """
 from __future__ import annotations
 
 import errno
-import json
+import logging
 import os
 import shutil
 import time
@@ -27,7 +30,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import yaml
-from rich.markup import escape
 
 from churnlab.decide.changes import previous_run, zone_changes
 from churnlab.data.loading import Dataset
@@ -35,12 +37,22 @@ from churnlab.data.mapping import MappingError
 from churnlab.data.memory import release_memory
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
-from churnlab.data.sql import DataSourceError, is_database_url, redact_text, without_password
+from churnlab.data.sql import DataSourceError, is_database_url, redact, redact_text, without_password
+from churnlab.report.execute import KernelDied, execute_notebook
 from churnlab.report.guard import Interrupted, ReportsBusy, interrupted, reports_lock, signals_blocked, stop_children
 from churnlab.report.handoff import Handoff, handoff, open_data
 from churnlab.report.index import write_index
 from churnlab.report.manifest import write_manifest
 from churnlab.report.outputs import write_data_quality, write_scores_csv
+
+log = logging.getLogger(__name__)
+
+#: The run's own log, kept in the report folder (and in ``.failed/`` with a failed run).
+RUN_LOG = "run.log"
+
+#: ``extra`` of a log record whose message the run also raises (in :class:`RunFailed`): a
+#: console that prints the exception may leave such records out (the CLI does).
+RAISED = {"raised": True}
 
 #: The notebooks a run executes, in order (file names in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_data_health.ipynb", "02_features.ipynb", "03_models.ipynb",
@@ -69,20 +81,23 @@ def default_notebooks_dir() -> Path:
 
 @dataclass
 class _Steps:
-    """Wall time of each step, in the order they ran."""
+    """Wall time of each step, in the order they ran; each step is logged as it starts."""
 
+    #: the as-of date, at the start of every step's log line (a catch-up runs several)
+    stamp: str
     seconds: dict[str, float] = field(default_factory=dict)
     #: the step running now (or the last one), named when the run fails or is killed
     current: str = "validate"
 
-    def timed(self, name: str, fn: Callable[[], object], say: Callable[[str], None]) -> object:
+    def timed(self, name: str, fn: Callable[[], object]) -> object:
         self.current = name
-        say(name)
+        log.info("%s %s", self.stamp, name)
         started = time.perf_counter()
         try:
             return fn()
         finally:
             self.seconds[name] = round(time.perf_counter() - started, 3)
+            log.debug("%s %s took %.1f s", self.stamp, name, self.seconds[name])
 
 
 def run_pipeline(
@@ -92,7 +107,6 @@ def run_pipeline(
     *,
     settings: Settings | None = None,
     notebooks_dir: str | Path | None = None,
-    console=None,
 ) -> Path:
     """Run every step for ``as_of`` and return the finished ``REPORTS/<as-of>/`` folder.
 
@@ -105,7 +119,12 @@ def run_pipeline(
     reports : the reports root; the run writes ``reports/<as-of>/`` only.
     settings : run settings (defaults when ``None``).
     notebooks_dir : where the numbered notebooks live (default: the source tree's ``notebooks/``).
-    console : a ``rich`` console for progress, or ``None`` for silence.
+
+    Progress (each step as it starts, a working notebook's cell every 10 s), data warnings and
+    a failure go to the ``churnlab`` logger, at INFO, WARNING and ERROR; the caller configures
+    its handlers (the CLI prints them). Whatever they are, the run also writes its log records
+    at INFO and above (DEBUG when the logger is set to it) to ``run.log`` in the report folder,
+    or in ``.failed/`` for a failed run.
     """
     settings = settings or Settings()
     reports = Path(reports).resolve()
@@ -120,41 +139,80 @@ def run_pipeline(
     try:
         with reports_lock(reports, stamp, settings.run.lock_wait_seconds):
             _clean_stale(reports, settings.run.keep_failed)
-            return _run_locked(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir, console)
+            return _run_locked(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir)
     except ReportsBusy as err:
         raise RunFailed(str(err)) from None
 
 
 def _run_locked(data_path: str, notebook_data: str, password: str | None, as_of: date, reports: Path,
-                settings: Settings, notebooks_dir: Path, console) -> Path:
+                settings: Settings, notebooks_dir: Path) -> Path:
     """:func:`run_pipeline` once it holds the reports folder's lock."""
     stamp = as_of.isoformat()
     final = reports / stamp
     staging = reports / f"{_STAGING}{stamp}-{os.getpid()}-{datetime.now():%H%M%S}"
-    steps = _Steps()
-
-    def say(step: str) -> None:
-        if console is not None:
-            console.print(f"[bold]{stamp}[/] {step}", highlight=False)
-
+    steps = _Steps(stamp)
+    run_log = _RunLog(staging / RUN_LOG)
+    started = time.perf_counter()
     try:
         with interrupted():
             (staging / "notebooks").mkdir(parents=True)
             (staging / "html").mkdir()
-            _work(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir, staging, steps, say)
+            run_log.open()
+            log.debug("%s run of pid %d from %s into %s", stamp, os.getpid(), redact(data_path),
+                      staging)
+            _work(data_path, notebook_data, password, as_of, reports, settings, notebooks_dir, staging, steps)
+            log.info("%s done in %.0f s: publishing %s", stamp, time.perf_counter() - started, final)
     except Interrupted as err:
         stopped = set(err.stopped) | set(stop_children())
         reason = (f"killed by {err.name} during step '{steps.current}'; stopped "
                   f"{len(stopped)} child process(es) (notebook kernels, model workers)")
+        log.error("%s run %s", stamp, reason, extra=RAISED)
+        run_log.close()
         failed = _keep_failed(staging, reports, stamp, settings.run.keep_failed, reason)
         raise RunInterrupted(f"run {reason}\npartial run kept in {failed}", err.signum) from None
     except Exception as err:  # noqa: BLE001 - every failure is reported the same way below
         reason = redact_text(f"step '{steps.current}' failed: {_describe(err)}", data_path)
+        log.error("%s %s", stamp, reason, extra=RAISED)
+        run_log.close()
         failed = _keep_failed(staging, reports, stamp, settings.run.keep_failed, reason)
         raise RunFailed(f"{reason}\npartial run kept in {failed}") from err
+    finally:
+        run_log.close()
     with signals_blocked():  # the old report goes and the new one comes, both or neither
         _publish(staging, final)
     return final
+
+
+class _RunLog:
+    """The run's log file: a handler on the ``churnlab`` logger while the run works, writing
+    ``time level logger: message`` lines. The logger lets INFO through for that time when it is
+    set (or left) higher, so the file always holds the run's progress."""
+
+    FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handler: logging.Handler | None = None
+        self.level = logging.NOTSET
+
+    def open(self) -> None:
+        logger = logging.getLogger("churnlab")
+        self.handler = logging.FileHandler(self.path, encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter(self.FORMAT))
+        self.level = logger.level
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        logger.addHandler(self.handler)
+
+    def close(self) -> None:
+        """Stop writing (before the folder is moved); again is harmless."""
+        if self.handler is None:
+            return
+        logger = logging.getLogger("churnlab")
+        logger.removeHandler(self.handler)
+        self.handler.close()
+        self.handler = None
+        logger.setLevel(self.level)
 
 
 #: The prefix of a run's staging folder; the as-of date, pid and start time follow.
@@ -162,18 +220,17 @@ _STAGING = ".staging-"
 
 
 def _work(data_path: str, notebook_data: str, password: str | None, as_of: date, reports: Path,
-          settings: Settings, notebooks_dir: Path, staging: Path, steps: _Steps, say) -> None:
+          settings: Settings, notebooks_dir: Path, staging: Path, steps: _Steps) -> None:
     """Every step of a run, written into ``staging``."""
     stamp = as_of.isoformat()
     dataset: Dataset = steps.timed(
         "validate",
         # validated once: the notebooks read the copy kept under work/ (churnlab.report.handoff)
         lambda: open_data(data_path, as_of, staging, settings=settings),
-        say,
     )
     write_data_quality(dataset, staging)
     for warning in dataset.warnings:  # also in notebook 01 and manifest.json
-        say(f"[yellow]warning[/]: {escape(warning)}")
+        log.warning("%s", warning)
     # the notebooks read the validated copy under work/: the run itself keeps only the row
     # counts and the customers its index and manifest need (a million customers' event log
     # is several GB that would otherwise sit in memory beside every notebook's kernel)
@@ -188,14 +245,15 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
               "previous_scores": str(before / "scores.csv") if before else None}
     with _kernel_password(password):
         for name in NOTEBOOKS:
-            steps.timed(f"notebook {name}", lambda name=name: _execute(notebooks_dir / name, staging, params), say)
+            steps.timed(f"notebook {name}",
+                        lambda name=name: execute_notebook(notebooks_dir / name, staging / "notebooks" / name, params))
     hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
     for warning in rule_warnings(hand):  # notebook 04 warned too; the run's output must say it
-        say(f"[yellow]warning[/]: {escape(warning)}")
-    steps.timed("scores", lambda: write_scores_csv(hand), say)
-    previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of), say)
+        log.warning("%s", warning)
+    steps.timed("scores", lambda: write_scores_csv(hand))
+    previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of))
     shutil.rmtree(staging / "work", ignore_errors=True)
-    steps.timed("render", lambda: _render_html(staging), say)
+    steps.timed("render", lambda: _render_html(staging))
     steps.current = "index"
     write_index(staging, dataset, as_of)
     write_manifest(staging, dataset, as_of, settings, steps_seconds=steps.seconds, status="ok", rows=rows,
@@ -272,47 +330,6 @@ def _kernel_password(password: str | None) -> Iterator[None]:
             os.environ.pop("PGPASSWORD", None)
         else:
             os.environ["PGPASSWORD"] = before
-
-
-def _execute(notebook: Path, staging: Path, params: dict) -> None:
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError  # papermill's executor
-
-    if not notebook.exists():
-        raise FileNotFoundError(f"notebook {notebook} not found")
-    # each notebook gets the parameters its parameters cell declares (papermill warns about others)
-    declared = pm.inspect_notebook(str(notebook))
-    output = staging / "notebooks" / notebook.name
-    try:
-        pm.execute_notebook(
-            str(notebook), str(output),
-            parameters={k: v for k, v in params.items() if k in declared},
-            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
-        )
-    except DeadKernelError as err:
-        raise KernelDied(f"the notebook's kernel died{_running_cell(output)}: something killed its process, "
-                         "most often the system's out-of-memory killer (`dmesg` or `journalctl -k` says so); "
-                         "give the run more memory, or fewer model fits side by side (`models: {n_jobs: 1}` "
-                         "in the settings)") from err
-
-
-class KernelDied(RuntimeError):
-    """A notebook's kernel process ended in the middle of a cell (killed, or crashed)."""
-
-
-def _running_cell(notebook: Path) -> str:
-    """`` in cell N (its first line)``: the last cell of papermill's output ``notebook`` that was
-    started (papermill marks it completed once the kernel is gone; the cells after it never
-    start). N counts the cells of the output, as papermill's own errors do."""
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        return ""
-    started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
-    if not started:
-        return ""
-    first = "".join(cells[started[-1]].get("source", "")).strip().splitlines()[:1]
-    return f" in cell {started[-1]} ({first[0] if first else ''})"
 
 
 def _render_html(staging: Path) -> None:
