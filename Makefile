@@ -38,8 +38,18 @@ $(DEMO)/customers.parquet: | $(VENV)/.installed
 report: install demo-data
 	$(BIN)/churnlab run --data $(DEMO) --as-of $(AS_OF) --out $(REPORTS)
 
+# The whole suite (notebooks included); then the data layer again with pandas 3's string dtype
+# (future.infer_string); then the unit tests on the oldest versions pyproject.toml allows.
+INFER_STRING_TESTS := tests/test_schema.py tests/test_io.py tests/test_mapping.py tests/test_chunked.py \
+	tests/test_cli.py tests/test_features.py tests/test_sql.py tests/test_dirt.py
+UNIT_TESTS := tests/test_schema.py tests/test_io.py tests/test_mapping.py tests/test_chunked.py \
+	tests/test_features.py tests/test_model_parts.py tests/test_cross_section.py tests/test_metrics.py \
+	tests/test_value.py tests/test_health.py tests/test_zones.py tests/test_rules.py tests/test_segments.py \
+	tests/test_campaigns.py
 test: install demo-data system-deps postgres
-	$(BIN)/python -m pytest && $(BIN)/python -m pytest -q --infer-string tests/test_schema.py tests/test_io.py tests/test_mapping.py tests/test_chunked.py tests/test_cli.py tests/test_features.py tests/test_sql.py tests/test_dirt.py
+	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q --infer-string $(INFER_STRING_TESTS)
+	$(MAKE) lowest LOWEST_TESTS="$(UNIT_TESTS)"
 
 # Installs what is missing, once; without root or sudo it says what to install and goes on.
 system-deps:

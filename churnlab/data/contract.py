@@ -329,7 +329,9 @@ def text_dtype():
         infer = pd.get_option("future.infer_string")
     except KeyError:  # pragma: no cover - an option pandas may drop once str is the only way
         infer = True
-    return pd.StringDtype(na_value=float("nan")) if infer else object
+    # the dtype pandas itself infers for text: StringDtype(na_value=nan) from pandas 2.3,
+    # "string[pyarrow_numpy]" in 2.2 (the declared minimum)
+    return pd.Series(["text"]).dtype if infer else object
 
 
 def with_text_dtype(frame: pd.DataFrame, columns) -> pd.DataFrame:
