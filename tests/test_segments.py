@@ -99,3 +99,17 @@ def test_the_input_frame_is_not_changed():
 def test_tier_bounds_must_start_at_zero_and_increase(levels, message):
     with pytest.raises(ValidationError, match=message):
         SegmentSettings(risk_levels=levels)
+
+
+def test_segment_frame_joins_scores_value_and_the_firmographics_the_customers_table_has():
+    from churnlab.decide.segments import segment_frame
+
+    scores = pd.DataFrame({"customer_id": ["B", "A"], "churn_probability": [0.2, 0.1], "reasons": ["x", "y"]})
+    value = pd.DataFrame({"customer_id": ["A", "B"], "value": [10.0, 20.0], "arr": [1.0, 2.0]})
+    customers = pd.DataFrame({"customer_id": ["A", "B", "C"], "industry": ["retail", None, "x"],
+                              "owner": ["o", "o", "o"]})
+    frame = segment_frame(scores, value, customers)
+    assert frame.columns.tolist() == ["customer_id", "churn_probability", "value", "industry"]
+    assert frame["customer_id"].tolist() == ["B", "A"] and frame["value"].tolist() == [20.0, 10.0]
+    out = assign_segments(frame, settings=Settings())
+    assert len(out) == 2 and "unknown" in out.set_index("customer_id").loc["B", "segment"]

@@ -14,7 +14,10 @@ import pandas as pd
 
 from churnlab.settings import SegmentSettings, Settings
 
-__all__ = ["assign_segments", "SEGMENT_COLUMNS"]
+__all__ = ["assign_segments", "segment_frame", "SEGMENT_COLUMNS", "FIRMOGRAPHICS"]
+
+#: Columns of ``customers`` a segment reads when the source has them.
+FIRMOGRAPHICS = ("company_size", "industry", "region", "preferred_channel")
 
 SEGMENT_COLUMNS = ["customer_id", "segment", "value_tier", "risk_level", "size_band", "industry", "region",
                    "preferred_channel"]
@@ -81,6 +84,17 @@ def assign_segments(frame: pd.DataFrame, *, settings: Settings | SegmentSettings
     out.insert(1, "segment", label)
     out.attrs["value_column"] = value_col
     return out[SEGMENT_COLUMNS]
+
+
+def segment_frame(scores: pd.DataFrame, value: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """The input of :func:`assign_segments`, one row per scored customer in the order of
+    ``scores``: ``churn_probability`` from the model scores, ``value`` from
+    :func:`churnlab.decide.value.customer_value` and the :data:`FIRMOGRAPHICS` the customers
+    table has (missing ones are left out; a customer without a row there keeps missing values)."""
+    frame = scores[["customer_id", "churn_probability"]].merge(
+        value[["customer_id", "value"]], on="customer_id", how="left", validate="one_to_one")
+    present = [c for c in FIRMOGRAPHICS if c in customers.columns]
+    return frame.merge(customers[["customer_id", *present]], on="customer_id", how="left", validate="one_to_one")
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:
