@@ -343,3 +343,25 @@ def test_quiet_and_verbose_set_what_the_console_says(small_demo, tmp_path):
     assert re.search(rf"^\d\d:\d\d:\d\d {AS_OF} validate took \d+\.\d s$", verbose.output, re.M), verbose.output
     both = runner.invoke(app, [*args, "--verbose", "--quiet"])
     assert both.exit_code == 2
+
+
+def test_every_step_of_a_run_says_it_still_works_every_few_seconds(caplog):
+    """Not only the notebooks: validating a million customers or rendering takes minutes, and the
+    console must show the run is alive (every 10 s in a run; 0.2 s here)."""
+    import logging
+    import time
+
+    from churnlab.report import execute
+    from churnlab.report.run import _Steps
+
+    said = []
+    with execute.heartbeat(lambda: said.append(time.monotonic()), every=0.2):
+        time.sleep(0.75)
+    assert len(said) >= 3
+    steps = _Steps(stamp=AS_OF, every=0.2)
+    with caplog.at_level(logging.INFO, logger="churnlab"):
+        steps.timed("validate", lambda: time.sleep(0.75))
+        steps.timed("notebook x.ipynb", lambda: time.sleep(0.5), beat=False)
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum(line.startswith(f"{AS_OF} validate: still working, ") for line in lines) >= 2, lines
+    assert not any(line.startswith(f"{AS_OF} notebook x.ipynb: still working") for line in lines)

@@ -21,9 +21,11 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["HEARTBEAT_SECONDS", "KERNEL_ARGUMENTS", "KernelDied", "execute_notebook"]
+__all__ = ["HEARTBEAT_SECONDS", "KERNEL_ARGUMENTS", "KernelDied", "execute_notebook", "heartbeat"]
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,23 @@ class _Where:
                      self.first_line)
 
 
-def _heartbeat(where: _Where, every: float, stop: threading.Event) -> None:
-    while not stop.wait(every):
-        where.say()
+@contextmanager
+def heartbeat(say: Callable[[], None], every: float = HEARTBEAT_SECONDS, name: str = "heartbeat") -> Iterator[None]:
+    """Call ``say`` every ``every`` seconds, from a thread of its own, while the block runs: a
+    long step of a run (validating a million customers, a notebook, rendering) shows it is alive."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            say()
+
+    thread = threading.Thread(target=beat, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict, *, every: float = HEARTBEAT_SECONDS) -> None:
@@ -83,27 +99,21 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, every: f
         raise FileNotFoundError(f"notebook {notebook} not found")
     declared = pm.inspect_notebook(str(notebook))
     where = _Where(notebook.name)
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(where, every, stop), name=f"heartbeat {notebook.name}",
-                            daemon=True)
-    beat.start()
     try:
-        pm.execute_notebook(
-            str(notebook), str(output),
-            parameters={k: v for k, v in parameters.items() if k in declared},
-            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
-            # nbclient's own settings, passed on by papermill
-            extra_arguments=list(KERNEL_ARGUMENTS),
-            on_notebook_start=where.notebook_started, on_cell_start=where.cell_started,
-        )
+        with heartbeat(where.say, every, name=f"heartbeat {notebook.name}"):
+            pm.execute_notebook(
+                str(notebook), str(output),
+                parameters={k: v for k, v in parameters.items() if k in declared},
+                kernel_name="python3", cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                # nbclient's own settings, passed on by papermill
+                extra_arguments=list(KERNEL_ARGUMENTS),
+                on_notebook_start=where.notebook_started, on_cell_start=where.cell_started,
+            )
     except DeadKernelError as err:
         raise KernelDied(f"the notebook's kernel died{_running_cell(output)}: something killed its process, "
                          "most often the system's out-of-memory killer (`dmesg` or `journalctl -k` says so); "
                          "give the run more memory, or fewer model fits side by side (`models: {n_jobs: 1}` "
                          "in the settings)") from err
-    finally:
-        stop.set()
-        beat.join()
 
 
 def _running_cell(notebook: Path) -> str:

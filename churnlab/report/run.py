@@ -38,7 +38,7 @@ from churnlab.data.memory import release_memory
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 from churnlab.data.sql import DataSourceError, is_database_url, redact, redact_text, without_password
-from churnlab.report.execute import KernelDied, execute_notebook
+from churnlab.report.execute import HEARTBEAT_SECONDS, KernelDied, execute_notebook, heartbeat
 from churnlab.report.guard import Interrupted, ReportsBusy, interrupted, reports_lock, signals_blocked, stop_children
 from churnlab.report.handoff import Handoff, handoff, open_data
 from churnlab.report.index import write_index
@@ -88,13 +88,24 @@ class _Steps:
     seconds: dict[str, float] = field(default_factory=dict)
     #: the step running now (or the last one), named when the run fails or is killed
     current: str = "validate"
+    #: how often a long step says it still works, in seconds
+    every: float = HEARTBEAT_SECONDS
 
-    def timed(self, name: str, fn: Callable[[], object]) -> object:
+    def timed(self, name: str, fn: Callable[[], object], beat: bool = True) -> object:
+        """Run ``fn`` as the step ``name``; with ``beat``, say every 10 seconds that it still
+        works (a notebook says which cell instead: it runs with ``beat=False``)."""
         self.current = name
         log.info("%s %s", self.stamp, name)
         started = time.perf_counter()
+
+        def still() -> None:
+            log.info("%s %s: still working, %.0f s", self.stamp, name, time.perf_counter() - started)
+
         try:
-            return fn()
+            if not beat:
+                return fn()
+            with heartbeat(still, self.every, name=f"heartbeat {name}"):
+                return fn()
         finally:
             self.seconds[name] = round(time.perf_counter() - started, 3)
             log.debug("%s %s took %.1f s", self.stamp, name, self.seconds[name])
@@ -246,7 +257,8 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     with _kernel_password(password):
         for name in NOTEBOOKS:
             steps.timed(f"notebook {name}",
-                        lambda name=name: execute_notebook(notebooks_dir / name, staging / "notebooks" / name, params))
+                        lambda name=name: execute_notebook(notebooks_dir / name, staging / "notebooks" / name, params),
+                        beat=False)  # it says which cell it is in instead
     hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
     for warning in rule_warnings(hand):  # notebook 04 warned too; the run's output must say it
         log.warning("%s", warning)
