@@ -92,7 +92,7 @@ class _Steps:
     every: float = HEARTBEAT_SECONDS
 
     def timed(self, name: str, fn: Callable[[], object], beat: bool = True) -> object:
-        """Run ``fn`` as the step ``name``; with ``beat``, say every 10 seconds that it still
+        """Run ``fn`` as the step ``name``; with ``beat``, say every 9 seconds that it still
         works (a notebook says which cell instead: it runs with ``beat=False``)."""
         self.current = name
         log.info("%s %s", self.stamp, name)
@@ -131,9 +131,9 @@ def run_pipeline(
     settings : run settings (defaults when ``None``).
     notebooks_dir : where the numbered notebooks live (default: the source tree's ``notebooks/``).
 
-    Progress (each step as it starts, a working notebook's cell every 10 s), data warnings and
-    a failure go to the ``churnlab`` logger, at INFO, WARNING and ERROR; the caller configures
-    its handlers (the CLI prints them). Whatever they are, the run also writes its log records
+    Progress (each step as it starts; every 9 s, a working notebook's cell or that a long step
+    still works), data warnings and a failure go to the ``churnlab`` logger, at INFO, WARNING
+    and ERROR; the caller configures its handlers (the CLI prints them). Whatever they are, the run also writes its log records
     at INFO and above (DEBUG when the logger is set to it) to ``run.log`` in the report folder,
     or in ``.failed/`` for a failed run.
     """
