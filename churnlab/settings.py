@@ -31,7 +31,9 @@ class ValidationSettings(_Strict):
     ``reject`` fails the run with the same report.
     """
 
-    on_row_error: Literal["quarantine", "reject"] = "quarantine"
+    on_row_error: Literal["quarantine", "reject"] = Field(
+        "quarantine", description="quarantine: a row that breaks a row-level rule is set aside and listed in "
+                                  "data_quality.csv; reject: any such row stops the run.")
     chunk_rows: int = Field(
         4_000_000, gt=0,
         description="A run validates tables with more rows than this chunk by chunk into its work folder, never "
@@ -77,27 +79,29 @@ Tier = str  # a value tier of the segments (high, medium, low)
 class ProactiveCampaign(_Strict):
     """A regular campaign: due when the last touch of its kind is older than the tier's cadence."""
 
-    name: str
-    action: str
+    name: str = Field(description="The campaign's name, in the target lists.")
+    action: str = Field(description="What the owner does, in words (e.g. 'quarterly business review').")
     last_touch: str | None = Field(None, description="Feature holding days since the last such touch; "
                                                       "missing means never touched, so due.")
     cadence_days: dict[Tier, int] | None = Field(
         None, description="Days between touches per value tier; a tier left out gets no such campaign. "
                           "None: once per customer, due until the first such touch after signup.")
-    zones: list[Literal["red", "watch", "healthy", "dead"]] = ["watch", "healthy"]
+    zones: list[Literal["red", "watch", "healthy", "dead"]] = Field(
+        ["watch", "healthy"], description="Zones whose customers the campaign is for.")
     max_tenure_days: int | None = Field(None, description="Only accounts this young (welcome campaigns).")
     requires: list[str] = Field([], description="Flag features that must be true (e.g. nps_promoter).")
-    due_in_days: int = 14
+    due_in_days: int = Field(14, description="Days from the as-of date to the row's due date.")
 
 
 class ReactiveCampaign(_Strict):
     """A campaign triggered by symptoms; the first matching campaign in settings order wins."""
 
-    name: str
+    name: str = Field(description="The campaign's name, in the target lists.")
     on: list[str] = Field([], description="Rule names (symptoms, risk factors, alerts) that trigger it; "
                                           "empty: every customer of its zones (the Red Zone rescue).")
-    zones: list[Literal["red", "watch", "healthy"]] = ["red", "watch", "healthy"]
-    action: str
+    zones: list[Literal["red", "watch", "healthy"]] = Field(
+        ["red", "watch", "healthy"], description="Zones whose customers the campaign is for.")
+    action: str = Field(description="What the owner does, in words (e.g. 'rescue call').")
     actions_by_tier: dict[Tier, str] = Field({}, description="A different action for some value tiers.")
 
 
@@ -148,8 +152,9 @@ class CampaignSettings(_Strict):
     weekly_capacity_per_owner: int = Field(15, gt=0, description="Reactive actions one owner takes per week.")
     reactive_due_in_days: int = Field(3, ge=0, description="Due date of this week's reactive actions.")
     default_owner: str = Field("customer success team", description="Owner of accounts without one.")
-    exit_interview_action: str = "exit interview: why they leave, part on good terms"
-    exit_interview_due_in_days: int = 14
+    exit_interview_action: str = Field("exit interview: why they leave, part on good terms",
+                                       description="The action of every exit-interview row (Dead Zone customers).")
+    exit_interview_due_in_days: int = Field(14, description="Days from the as-of date to an exit interview's due date.")
 
 
 class ValueSettings(_Strict):

@@ -14,6 +14,7 @@ _SHARED = {"settings", "plotting"}  # what every stage may use
 MAY_IMPORT = {
     "settings": set(),
     "plotting": set(),
+    "settings_docs": {"settings"},
     "data": _SHARED,
     "features": _SHARED | {"data"},
     "models": _SHARED | {"data", "features"},

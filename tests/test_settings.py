@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import warnings
 
 import pytest
@@ -46,3 +47,23 @@ def test_a_settings_file_that_is_not_yaml_is_an_error_naming_it(tmp_path):
     path.write_text("seed: [8\nhorizon_days: 30\n")
     with pytest.raises(ValueError, match=rf"{path}: settings file is not valid YAML"):
         load_settings(path)
+
+
+@pytest.mark.parametrize("page, render", [("settings.md", "render_settings"), ("mappings.md", "render_mappings")])
+def test_the_settings_and_mappings_pages_are_generated_from_the_models(page, render):
+    """docs/settings.md and docs/mappings.md say every key once, from the models: a key added,
+    renamed or given another default without regenerating the page fails here."""
+    import churnlab.settings_docs as docs
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / page).read_text(encoding="utf-8")
+    assert committed == getattr(docs, render)(), f"regenerate: python -m churnlab.settings_docs {page[:-3]} > docs/{page}"
+    assert "|  |" not in committed, "every key has a meaning"
+
+
+def test_every_settings_key_is_on_the_settings_page():
+    import churnlab.settings_docs as docs
+
+    page = docs.render_settings()
+    for section, model in Settings.model_fields.items():
+        assert f"| `{section}` |" in page
+    assert "| `zones.risk_threshold` |" in page and "| `campaigns.proactive[].cadence_days` |" in page
