@@ -13,7 +13,6 @@ import sys
 import typing
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from churnlab.settings import MappingSettings, Settings
 
@@ -30,9 +29,9 @@ def _type(annotation) -> str:
 
 
 def _default(field) -> str:
-    if field.default is PydanticUndefined and field.default_factory is None:
+    if field.is_required():
         return "required"
-    value = field.default_factory() if field.default_factory is not None else field.default
+    value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return "see below"
     if value is None:
