@@ -129,8 +129,8 @@ def test_targets_are_written_as_csv_and_one_workbook_with_a_sheet_per_list(tmp_p
         back = pd.read_csv(tmp_path / "targets" / f"{name}.csv")
         assert list(back.columns) == TARGET_COLUMNS and len(back) == 1, name
     book = load_workbook(path)
-    assert book.sheetnames == ["Proactive", "Reactive", "Exit interviews"]
-    assert book["Reactive"]["A2"].value == "C0" and book["Reactive"]["A1"].value == "customer_id"
+    assert book.sheetnames == ["About", "Proactive", "Reactive", "Exit interviews"]
+    assert book["Reactive"]["A2"].value == "C0" and book["Reactive"]["A1"].value == "Customer ID"
     assert book.properties.created.date() == date(2026, 6, 30)   # not the wall clock
 
 

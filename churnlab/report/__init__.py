@@ -3,7 +3,8 @@
 Holds the run itself (``run``: validate, execute the notebooks, render them, publish the dated
 folder), executing one notebook with its heartbeat (``execute``), one run per reports folder and
 what a killed run leaves (``guard``: the lock, signals, ``.failed/``), the keyed hand-off of results between notebooks (``handoff``), the published files
-(``outputs``: scores.csv, target lists, model bundle, data_quality.csv), the HTML index
+(``outputs``: scores.csv, target lists, model bundle, data_quality.csv), the targets workbook
+(``workbook``: targets.xlsx and the meaning of every target-list column), the HTML index
 (``index``: ``write_index``), the manifest (``manifest``: ``write_manifest``) and the HTML
 templates of rendered notebooks (``templates/``).
 

@@ -17,6 +17,7 @@ import pandas as pd
 from churnlab.data.loading import Dataset
 from churnlab.models.bundle import ModelBundle, save_bundle
 from churnlab.report.handoff import Handoff
+from churnlab.report.workbook import write_workbook
 
 __all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "write_targets", "segments_with_symptoms",
            "SCORES_COLUMNS"]
@@ -75,43 +76,18 @@ def segments_with_symptoms(segments: pd.DataFrame, rules: pd.DataFrame) -> pd.Da
                                                        how="left", validate="one_to_one")
 
 
-#: Sheet titles of targets.xlsx, by list.
-_SHEETS = {"proactive": "Proactive", "reactive": "Reactive", "exit_interviews": "Exit interviews"}
-
-
 def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of) -> Path:
     """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``.
 
-    The CSVs keep the list's priority order (it is the order to work through), print floats with
-    2 decimals (money and probabilities as shown) and dates as ISO. The workbook has a sheet per
-    list with a frozen, filterable header and readable column widths; its document dates are the
-    as-of date, not the wall clock (the zip container still stamps its members with the time of
-    writing, so compare workbooks by content, CSVs by bytes).
+    The CSVs keep the list's priority order (it is the order to work through), the column names
+    of ``docs/run-outputs.md``, floats with 6 decimals and dates as ISO, so the same lists give
+    byte-identical files. The workbook (:func:`churnlab.report.workbook.write_workbook`) is for
+    the people who make the calls: an About sheet, headers in words, money, percent and date
+    formats; the same lists give the same cell values, though not the same bytes (the zip
+    container stamps its members with the time of writing).
     """
-    from datetime import datetime
-
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
     folder = Path(out) / "targets"
     folder.mkdir(parents=True, exist_ok=True)
-    book = Workbook()
-    book.remove(book.active)
-    stamp = datetime.combine(pd.Timestamp(as_of).date(), datetime.min.time())
-    book.properties.created = book.properties.modified = stamp
-    book.properties.creator = "churnlab"
     for name, frame in lists.items():
         frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6f", lineterminator="\n")
-        sheet = book.create_sheet(_SHEETS.get(name, name)[:31])
-        sheet.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            sheet.append([None if (isinstance(v, float) and v != v) else v for v in row])
-        sheet.freeze_panes = "A2"
-        if len(frame.columns):
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-        for k, col in enumerate(frame.columns, start=1):
-            longest = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
-            sheet.column_dimensions[get_column_letter(k)].width = min(60, max(10, longest + 2))
-    path = folder / "targets.xlsx"
-    book.save(path)
-    return path
+    return write_workbook(folder / "targets.xlsx", lists, as_of)
