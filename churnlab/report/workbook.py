@@ -40,7 +40,7 @@ class Column:
 #: Excel number format of each column kind (text kinds keep Excel's General format).
 NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0", "date": "yyyy-mm-dd", "integer": "0"}
 
-_MONEY = "currency units, whole units with thousands separators"
+_MONEY = "currency units, shown whole with thousands separators"
 
 #: Every column a target list may have, by its CSV name, in list order. A test checks that every
 #: name of :data:`churnlab.decide.campaigns.TARGET_COLUMNS` is here: a new column needs a meaning.
@@ -192,8 +192,8 @@ def _width(title: str, values: list, kind: str) -> float:
     dates, else the longest value, capped (long text wraps instead)."""
     fixed = {"percent": 9, "money": 12, "date": 11, "integer": 8}
     words = max([len(w) for w in title.split()] or [0]) + 2
-    if kind in fixed:
-        return max(fixed[kind], words)
+    if kind in fixed:   # the header on one line when it is short, else wrapped at its words
+        return max(fixed[kind], words, min(len(title) + 2, 18))
     longest = max([len(title)] + [len(str(v)) for v in values if not _missing(v)])
     return min(50 if kind == "long_text" else 40, max(10, longest + 2))
 
