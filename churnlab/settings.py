@@ -198,18 +198,60 @@ class HealthSettings(_Strict):
         {"usage": 0.20, "adoption": 0.15, "trend": 0.15, "nps": 0.15, "sentiment": 0.10, "support": 0.15,
          "billing": 0.10},
         description="Relative weight of each component (need not sum to 1).")
-    green_min: float = Field(75.0, ge=0, le=100, description="Scores from this are green.")
-    yellow_min: float = Field(60.0, ge=0, le=100, description="Scores from this (below green) are yellow.")
-    amber_min: float = Field(40.0, ge=0, le=100, description="Scores from this (below yellow) are amber; below it red.")
+    good_min: float = Field(75.0, ge=0, le=100, description="Scores from this are in the good band.")
+    fair_min: float = Field(60.0, ge=0, le=100, description="Scores from this (below good) are fair.")
+    weak_min: float = Field(40.0, ge=0, le=100, description="Scores from this (below fair) are weak; below it poor.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _colour_names(cls, data):
+        # the bands were colours until they collided with the Red Zone: old settings files still load
+        if isinstance(data, dict):
+            data = dict(data)
+            for old, new in (("green_min", "good_min"), ("yellow_min", "fair_min"), ("amber_min", "weak_min")):
+                if old in data and new not in data:
+                    data[new] = data.pop(old)
+                    warnings.warn(f"health.{old} is now health.{new} (bands are good, fair, weak, poor)",
+                                  SettingsWarning, stacklevel=2)
+        return data
 
     @model_validator(mode="after")
     def _ordered(self):
-        if not self.green_min >= self.yellow_min >= self.amber_min:
-            raise ValueError(f"health band cut-offs must satisfy green_min >= yellow_min >= amber_min, "
-                             f"got {self.green_min}, {self.yellow_min}, {self.amber_min}")
+        if not self.good_min >= self.fair_min >= self.weak_min:
+            raise ValueError(f"health band cut-offs must satisfy good_min >= fair_min >= weak_min, "
+                             f"got {self.good_min}, {self.fair_min}, {self.weak_min}")
         if any(w < 0 for w in self.weights.values()):
             raise ValueError("health weights must be >= 0")
         return self
+
+
+_LIFT = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*x\s*)?base[ _]rate\s*$", re.I)
+_SHARE = re.compile(r"^\s*top\s+(\d+(?:\.\d+)?)\s*%\s*$", re.I)
+
+
+def parse_risk_threshold(value: float | str) -> tuple[str, float]:
+    """``zones.risk_threshold`` as ``(kind, number)``: ``("probability", 0.25)``, ``("lift", 2.0)``
+    for '2x base_rate' (and ``("lift", 1.0)`` for 'base_rate') or ``("share", 0.1)`` for 'top 10%'.
+    Raises ValueError saying which forms are allowed."""
+    forms = "a probability between 0 and 1 (0.25), a lift such as '2x base_rate', or a share such as 'top 10%'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 0 < float(value) < 1:
+            return "probability", float(value)
+        raise ValueError(f"zones: risk_threshold {value} is not {forms}")
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        return parse_risk_threshold(number)
+    if (m := _LIFT.match(text)) is not None:
+        lift = float(m.group(1)) if m.group(1) else 1.0
+        if lift > 0:
+            return "lift", lift
+    if (m := _SHARE.match(text)) is not None and 0 < float(m.group(1)) <= 100:
+        return "share", float(m.group(1)) / 100
+    raise ValueError(f"zones: risk_threshold {value!r} is not {forms}")
 
 
 class ZoneSettings(_Strict):
@@ -222,9 +264,11 @@ class ZoneSettings(_Strict):
     beyond chance (see churnlab.decide.zones).
     """
 
-    risk_threshold: float | Literal["base_rate"] = Field(
-        "base_rate", description="churn_probability from which a customer is at risk: a probability, or "
-        "'base_rate' = the mean churn_probability of the scored customers (more likely to leave than the average).")
+    risk_threshold: float | str = Field(
+        "2x base_rate", description="churn_probability from which a customer is at risk: a probability "
+        "(0.25), a lift over the base rate ('2x base_rate': twice the mean churn_probability of the scored "
+        "customers; 'base_rate' = '1x base_rate') or a share of customers ('top 10%'). Notebook 04 prints the "
+        "at-risk set's precision and lift in the backtest for this and the other choices.")
     watch_ratio: float = Field(0.5, ge=0, le=1, description="Below the risk threshold, customers from this share "
                                "of it are watched; below that, healthy.")
     action_cost: float = Field(200.0, ge=0, description="Cost of one retention action (staff time, compensation).")
@@ -241,9 +285,7 @@ class ZoneSettings(_Strict):
         if self.segment_strength != "estimated" and not float(self.segment_strength) > 0:
             raise ValueError(f"zones: segment_strength must be 'estimated' or a number of past actions > 0, "
                              f"got {self.segment_strength}")
-        if self.risk_threshold != "base_rate" and not 0 < float(self.risk_threshold) < 1:
-            raise ValueError(f"zones: risk_threshold must be 'base_rate' or a probability between 0 and 1, "
-                             f"got {self.risk_threshold}")
+        parse_risk_threshold(self.risk_threshold)  # says what is wrong with it
         return self
 class RuleSettings(_Strict):
     """Where the risk-factor and symptom rules come from (see README, "Writing rules")."""

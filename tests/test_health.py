@@ -21,13 +21,13 @@ def test_bands_follow_the_cut_offs():
     # billing alone is known: 0 issues -> 100, 1 -> 60, 1.5 -> 45 (between the anchors), 2 -> 30
     out = health_score(frame(overdue_invoices=[0.0, 1.0, 1.5, 2.0]), settings=Settings())
     assert out["health_score"].tolist() == pytest.approx([100.0, 60.0, 45.0, 30.0])
-    assert out["health_band"].tolist() == ["green", "yellow", "amber", "red"]
+    assert out["health_band"].tolist() == ["good", "fair", "weak", "poor"]
 
 
 def test_band_cut_offs_come_from_the_settings():
-    settings = Settings(health=HealthSettings(green_min=95, yellow_min=50, amber_min=20))
+    settings = Settings(health=HealthSettings(good_min=95, fair_min=50, weak_min=20))
     out = health_score(frame(overdue_invoices=[0.0, 1.0, 1.5, 2.0]), settings=settings)
-    assert out["health_band"].tolist() == ["green", "yellow", "amber", "amber"]
+    assert out["health_band"].tolist() == ["good", "fair", "weak", "weak"]
 
 
 def test_a_missing_component_is_left_out_and_the_others_reweighted_not_scored_zero():
@@ -108,5 +108,5 @@ def test_learned_weights_need_a_bundle():
 
 
 def test_band_cut_offs_out_of_order_are_refused():
-    with pytest.raises(ValueError, match="green_min >= yellow_min >= amber_min"):
-        HealthSettings(green_min=50, yellow_min=60)
+    with pytest.raises(ValueError, match="good_min >= fair_min >= weak_min"):
+        HealthSettings(good_min=50, fair_min=60)

@@ -50,7 +50,7 @@ def test_scores_carry_value_health_and_zone(report):
     assert {"value", "health_score", "health_band", "zone"} <= set(scores.columns)
     assert (scores["value"] >= 0).all() and scores["health_score"].between(0, 100).all()
     assert set(scores["zone"]) <= {"red", "dead", "watch", "healthy"}
-    assert set(scores["health_band"].dropna()) <= {"green", "yellow", "amber", "red"}
+    assert set(scores["health_band"].dropna()) <= {"good", "fair", "weak", "poor"}
     # component columns stay in the notebook, out of scores.csv
     assert not any(c.startswith("health_") and c not in ("health_score", "health_band") for c in scores.columns)
 
@@ -228,7 +228,7 @@ def test_scores_carry_zone_segment_and_symptoms(report):
     assert list(scores.columns) == ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
                                     "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
     assert set(scores["zone"]) <= {"red", "dead", "watch", "healthy"}
-    assert set(scores["health_band"]) <= {"green", "yellow", "amber", "red"}
+    assert set(scores["health_band"]) <= {"good", "fair", "weak", "poor"}
     assert (scores["segment"] != "").all()
 
 

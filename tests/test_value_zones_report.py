@@ -17,7 +17,7 @@ def test_scores_csv_takes_value_health_and_zone_but_not_the_components(tmp_path)
     hand.put("features", pd.DataFrame({"customer_id": ids, "arr": [1200.0, 2400.0]}))
     value = pd.DataFrame({"customer_id": ids, "arr": [1200.0, 2400.0], "expected_margin": [900.0, 2000.0],
                           "advocacy_value": [5000.0, 0.0], "expansion_value": [0.0, 0.0], "value": [5900.0, 2000.0]})
-    health = pd.DataFrame({"customer_id": ids, "health_score": [35.0, 80.0], "health_band": ["red", "green"],
+    health = pd.DataFrame({"customer_id": ids, "health_score": [35.0, 80.0], "health_band": ["poor", "good"],
                            "health_usage": [10.0, 90.0]})
     zones = pd.DataFrame({"customer_id": ids, "zone": ["red", "healthy"], "expected_gain": [100.0, -200.0],
                           "p_save": [0.3, 0.3], "priority": pd.array([1, None], dtype="Int64"),
@@ -44,12 +44,12 @@ def test_zone_summary_counts_customers_value_and_value_at_stake_per_zone():
 
 
 def test_band_summary_gives_shares_and_mean_components_per_band():
-    health = pd.DataFrame({"health_band": ["green", "green", "red", "amber"],
+    health = pd.DataFrame({"health_band": ["good", "good", "poor", "weak"],
                            **{f"health_{c}": [80.0, 60.0, 10.0, 40.0] for c in
                               ("usage", "adoption", "trend", "nps", "sentiment", "support", "billing")}})
     out = band_summary(health)
     assert out["customers"].tolist() == [2, 0, 1, 1]
-    assert out.loc["green", "share"] == 0.5 and out.loc["green", "usage"] == 70.0
+    assert out.loc["good", "share"] == 0.5 and out.loc["good", "usage"] == 70.0
 
 
 def _labelled(ax) -> bool:
@@ -65,7 +65,7 @@ def test_value_health_and_zone_plots_have_titles_and_labelled_axes():
     value = pd.DataFrame({"customer_id": ["A", "B", "C"], "arr": [1200.0, 300.0, 0.0],
                           "expected_margin": [900.0, 200.0, 0.0], "advocacy_value": [0.0, 2500.0, 0.0],
                           "expansion_value": [100.0, 0.0, 0.0], "value": [1000.0, 2700.0, 0.0]})
-    health = pd.DataFrame({"health_band": ["green", "red", "amber"],
+    health = pd.DataFrame({"health_band": ["good", "poor", "weak"],
                            **{f"health_{c}": [80.0, 10.0, 40.0] for c in
                               ("usage", "adoption", "trend", "nps", "sentiment", "support", "billing")}})
     table = pd.DataFrame({"churn_probability": [0.02, 0.4, 0.6], "value": [1000.0, 2700.0, 0.0],

@@ -144,19 +144,65 @@ def test_every_zone_comes_with_its_reason_in_words():
     assert reasons["red-big"] == "churn risk 42% ≥ 25%; expected gain 1,832 = 42% × 35% save rate × 12,800 value − 50 cost"
     assert reasons["dead-cheap"].endswith("≤ 0: saving costs more than it is expected to bring")
     assert "marked not worth saving by a rule" in reasons["dead-rule"]
-    assert reasons["watch"] == "churn risk 15% below 25% but ≥ 12.5%: watch"
+    # 0.15 x 0.5 x 50,000 - 50: worth a call although below the threshold
+    assert reasons["watch"] == "churn risk 15% below 25% but ≥ 12.5%: watch; expected gain 3,700"
     assert reasons["healthy"] == "churn risk 5% < 12.5%"
 
 
-def test_red_zone_priority_is_by_expected_gain():
+def test_priority_is_by_expected_gain_and_a_valuable_watch_customer_can_come_first():
     out = assign_zones(customers_to_zone(), settings=zone_settings(risk_threshold=0.25, action_cost=50))
-    assert out.set_index("customer_id")["priority"].dropna().to_dict() == {"red-big": 1, "red-small": 2}
+    # watch: 0.15 x 0.5 x 50,000 - 50 = 3,700 beats red-big's 1,832; the dead and healthy get none
+    assert out.set_index("customer_id")["priority"].dropna().to_dict() == {"watch": 1, "red-big": 2, "red-small": 3}
 
 
-def test_the_default_risk_threshold_is_the_base_rate():
+def test_without_a_value_the_zones_follow_risk_alone_and_nobody_is_dead_for_it():
+    frame = customers_to_zone().assign(value=float("nan"))
+    out = assign_zones(frame, settings=zone_settings(risk_threshold=0.25, action_cost=50)).set_index("customer_id")
+    assert out["zone"].to_dict() == {"red-big": "red", "red-small": "red", "dead-cheap": "red", "dead-rule": "dead",
+                                     "watch": "watch", "healthy": "healthy"}
+    assert out["expected_gain"].isna().all()
+    assert "value unknown: zoned by risk alone" in out.loc["dead-cheap", "zone_reason"]
+    # by churn probability: 0.50, 0.42, 0.30 (dead-rule is dead: not called)
+    assert out["priority"].dropna().to_dict() == {"dead-cheap": 1, "red-big": 2, "red-small": 3}
+
+
+@pytest.mark.parametrize("setting, at_risk", [
+    (0.25, ["c", "d"]), ("base_rate", ["c", "d"]), ("1x base_rate", ["c", "d"]),
+    ("1.5x base_rate", ["d"]), ("top 50%", ["c", "d"]), ("top 25%", ["d"]), ("TOP 1%", ["d"]),
+])
+def test_the_risk_threshold_is_a_probability_a_lift_or_a_share(setting, at_risk):
     frame = pd.DataFrame({"customer_id": list("abcd"), "churn_probability": [0.1, 0.2, 0.3, 0.4],
                           "value": [1e6] * 4, "p_save": [0.5] * 4})
-    out = assign_zones(frame, settings=Settings())
+    out = assign_zones(frame, settings=zone_settings(risk_threshold=setting))
+    assert out.loc[out["zone"] == "red", "customer_id"].tolist() == at_risk
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "twice", "0x base_rate", "top 0%", "top 120%", "-2x base_rate"])
+def test_a_risk_threshold_that_means_nothing_is_refused_with_the_forms_allowed(bad):
+    with pytest.raises(ValueError, match="2x base_rate"):
+        ZoneSettings(risk_threshold=bad)
+
+
+def test_the_backtest_says_what_a_threshold_flags_and_how_many_of_those_churned():
+    from churnlab.decide.zones import at_risk_backtest, threshold_choices
+    # two folds of 10 customers; the top 2 by score churned in the first, 1 of the top 2 in the second
+    preds = pd.DataFrame({"fold": ["f1"] * 10 + ["f2"] * 10,
+                          "score": [0.9, 0.8] + [0.1] * 8 + [0.9, 0.8] + [0.1] * 8,
+                          "churned": [1, 1] + [0] * 8 + [1, 0, 1] + [0] * 7})
+    out = at_risk_backtest(preds, ["top 20%"]).iloc[0]
+    assert out["at_risk_share"] == pytest.approx(0.2)
+    assert out["precision"] == pytest.approx((1.0 + 0.5) / 2)
+    assert out["base_rate"] == pytest.approx((0.2 + 0.2) / 2)
+    assert out["lift"] == pytest.approx((5.0 + 2.5) / 2)
+    assert out["recall"] == pytest.approx((1.0 + 0.5) / 2)
+    table = threshold_choices(preds, settings=zone_settings(risk_threshold=0.5))
+    assert table["configured"].sum() == 1 and table.iloc[-1]["risk_threshold"] == "0.5"
+
+
+def test_the_base_rate_threshold_is_the_mean_churn_probability():
+    frame = pd.DataFrame({"customer_id": list("abcd"), "churn_probability": [0.1, 0.2, 0.3, 0.4],
+                          "value": [1e6] * 4, "p_save": [0.5] * 4})
+    out = assign_zones(frame, settings=zone_settings(risk_threshold="base_rate"))
     # mean 0.25: c and d at risk; b (0.2) at least half of it: watch; a below 0.125: healthy
     assert out["zone"].tolist() == ["healthy", "watch", "red", "red"]
     assert out["zone_reason"].iloc[2].startswith("churn risk 30% ≥ 25% (the base rate)")

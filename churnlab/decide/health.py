@@ -36,8 +36,9 @@ logistic model (of the survival model when the chosen classifier is not logistic
 the features of each component (:data:`LEARNED_FROM`), as shares. :func:`health_weights` says
 which were used and where they came from.
 
-**Bands.** green from ``green_min``, yellow from ``yellow_min``, amber from ``amber_min``, red
-below it (``settings.health``).
+**Bands.** good from ``good_min``, fair from ``fair_min``, weak from ``weak_min``, poor below it
+(``settings.health``). Words, not colours: a health band never reads like a zone ("red" is the
+Red Zone only).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ from churnlab.settings import Settings
 __all__ = ["health_score", "health_weights", "COMPONENTS", "LEARNED_FROM", "BANDS"]
 
 COMPONENTS = ("usage", "adoption", "trend", "nps", "sentiment", "support", "billing")
-BANDS = ("green", "yellow", "amber", "red")
+BANDS = ("good", "fair", "weak", "poor")
 
 #: The model features whose coefficients make up each component's learned weight.
 LEARNED_FROM: dict[str, tuple[str, ...]] = {
@@ -175,7 +176,7 @@ def health_score(features: pd.DataFrame, bundle=None, *, settings: Settings | No
     Returns
     -------
     DataFrame in the order of ``features``: ``customer_id``, ``health_score`` (0-100),
-    ``health_band`` (green, yellow, amber, red; missing with the score), then
+    ``health_band`` (good, fair, weak, poor; missing with the score), then
     ``health_<component>`` (0-100, missing when the customer has no data for it) for each of
     :data:`COMPONENTS`. ``frame.attrs["health_weights"]`` holds the weights used.
     """
@@ -189,8 +190,8 @@ def health_score(features: pd.DataFrame, bundle=None, *, settings: Settings | No
     w = known.mul(weights, axis=1)
     total = w.sum(axis=1)
     score = (parts.fillna(0.0) * w).sum(axis=1) / total.where(total > 0)
-    band = pd.Series(np.select([score >= hs.green_min, score >= hs.yellow_min, score >= hs.amber_min, score.notna()],
-                               ["green", "yellow", "amber", "red"], default=None), index=features.index, dtype="object")
+    band = pd.Series(np.select([score >= hs.good_min, score >= hs.fair_min, score >= hs.weak_min, score.notna()],
+                               list(BANDS), default=None), index=features.index, dtype="object")
     out = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(),
                         "health_score": score.to_numpy(), "health_band": band.to_numpy()})
     for c in COMPONENTS:

@@ -17,7 +17,7 @@ __all__ = ["zone_summary", "band_summary", "value_summary", "plot_value_parts", 
            "segment_summary"]
 
 ZONE_COLOURS = {"red": "#d62728", "dead": "#7f7f7f", "watch": "#ff7f0e", "healthy": "#2ca02c"}
-BAND_COLOURS = {"green": "#2ca02c", "yellow": "#e6c229", "amber": "#ff7f0e", "red": "#d62728"}
+BAND_COLOURS = {"good": "#2ca02c", "fair": "#e6c229", "weak": "#ff7f0e", "poor": "#d62728"}
 _VALUE_PARTS = ["expected_margin", "advocacy_value", "expansion_value"]
 
 

@@ -168,7 +168,7 @@ def training_set(dataset: Dataset, as_of, out: str | Path | None = None, *,
 # -- results handed from one notebook to a later one ---------------------------------------
 #: The notebook that makes each result a later notebook (or the run) takes.
 PRODUCERS: dict[str, str] = {
-    "model_scores": "03_models.ipynb", "features": "03_models.ipynb",
+    "model_scores": "03_models.ipynb", "features": "03_models.ipynb", "backtest": "03_models.ipynb",
     "value": "04_value_zones.ipynb", "health": "04_value_zones.ipynb", "zones": "04_value_zones.ipynb",
     "rules": "04_value_zones.ipynb",
     "segments": "05_campaigns.ipynb",
