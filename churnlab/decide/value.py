@@ -202,9 +202,9 @@ def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, *,
         source = f"money column {money.column} ({money.describe()})"
         share = "" if money.per == "balance" else \
             f" x margin {100 * (vs.margin_rate if money.rate is None else money.rate):g}%"
-        named = " (named by the mapping)" if vs.money is None else ""
+        named = ", named by the mapping" if vs.money is None else ""
         without = int(np.isnan(amount).sum())
-        note = (f"value from {money.column} ({money.describe()}){named}{share} {_curve_words(vs)}"
+        note = (f"value from {money.column} ({money.describe()}{named}){share} {_curve_words(vs)}"
                 + (f"; {without:,} customers without an amount count 0" if without else ""))
     elif vs.constant is not None:
         source = f"constant {vs.constant:g}"
