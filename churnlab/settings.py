@@ -157,6 +157,45 @@ class CampaignSettings(_Strict):
     exit_interview_due_in_days: int = Field(14, description="Days from the as-of date to an exit interview's due date.")
 
 
+class MoneySettings(_Strict):
+    """Where a customer's money comes from when the data has no subscriptions (no ``mrr``).
+
+    ``column`` is a number per customer: an extra column of ``customers`` (a mapping keeps it
+    under its own name; list it under ``numeric``) or a feature. ``per`` says what the amount is.
+    ``month`` or ``year``: revenue charged per month or per year (Telco's ``MonthlyCharges``, an
+    annual fee, a purchase log's spending of the last year). ``total``: revenue summed over the
+    customer's tenure so far (Telco's ``TotalCharges``, a purchase log's total spent), spread over
+    the months of tenure (``tenure_days``, at least one month). ``balance``: an amount the customer
+    holds (a bank balance, assets under management); a balance is not revenue but earns the
+    business ``rate`` a year of what is held, so ``rate`` is required (0.02 for a 2% net interest
+    margin). Monthly money = the amount per month (``balance``: amount x ``rate`` / 12); monthly
+    margin = monthly money x ``rate`` (default ``value.margin_rate``; for a balance the monthly
+    money is margin already); ``arr`` = 12 x monthly money. A missing or negative amount counts 0.
+    """
+
+    column: str = Field(..., min_length=1, description="The customer column or feature holding the amount.")
+    per: Literal["month", "year", "total", "balance"] = Field(
+        "month", description="month or year: revenue per month or per year; total: revenue over the tenure so far; "
+                             "balance: an amount held, earning rate per year.")
+    rate: float | None = Field(
+        None, ge=0, le=1,
+        description="month, year, total: the share of the amount that is margin (default value.margin_rate); "
+                    "balance (required): the margin earned per year on each unit held, e.g. 0.02.")
+
+    @model_validator(mode="after")
+    def _balance_has_rate(self):
+        if self.per == "balance" and self.rate is None:
+            raise ValueError(f"money column {self.column!r} is a balance: a balance is not margin, so give rate, "
+                             "the margin it earns per year per unit held (e.g. rate: 0.02 for 2%)")
+        return self
+
+    def describe(self) -> str:
+        """What the amount is, in words: ``per month``, ``total over tenure``, ``balance at 2% a year``."""
+        if self.per == "balance":
+            return f"balance at {100 * self.rate:g}% a year"
+        return "total over tenure" if self.per == "total" else f"per {self.per}"
+
+
 class ValueSettings(_Strict):
     """What a customer is worth: discounted future margin + advocacy + expansion (churnlab.decide.value).
 
@@ -169,6 +208,11 @@ class ValueSettings(_Strict):
     ``expansion_probability`` x ``margin_rate`` x mrr per seat x extra seats x the same
     discounted survival annuity, for customers using at least ``seat_use_near_limit`` of their
     seats; extra seats = ceil(seats x ``expansion_seat_share``).
+
+    The money behind ``expected_margin`` is, in this order: subscription MRR when some customer
+    has any; else the ``money`` column (or the mapping's ``money``); else ``constant`` as every
+    customer's expected margin; else none: ``value`` is left empty (unknown) and the zones use risk
+    alone. The value frame's ``attrs["value_source"]`` says which.
     """
 
     horizon_months: int = Field(24, ge=1, le=120, description="Months of future margin counted in the value.")
@@ -182,6 +226,12 @@ class ValueSettings(_Strict):
     seat_use_near_limit: float = Field(0.9, gt=0, le=1, description="Share of seats in use (active users in 30 days / seats) that counts as near the limit.")
     expansion_seat_share: float = Field(0.2, gt=0, description="Extra seats a customer near the limit would buy, as a share of its seats.")
     expansion_probability: float = Field(0.3, ge=0, le=1, description="Chance that a customer near its seat limit expands.")
+    money: MoneySettings | None = Field(
+        None, description="Where money comes from without subscriptions, e.g. {column: MonthlyCharges, per: month}; "
+                          "wins over the mapping's money.")
+    constant: float | None = Field(
+        None, ge=0, description="The value of every customer when there is neither subscription MRR nor a money column; "
+                                "without it value is unknown (empty) and zones use risk alone.")
 
 
 class HealthSettings(_Strict):
@@ -394,6 +444,27 @@ class MappingSettings(_Strict):
 
     description: str = Field("", description="What source this mapping is for.")
     tables: dict[ContractTable, TableMapping] = Field(..., min_length=1, description="Contract table -> its mapping.")
+    money: MoneySettings | None = Field(
+        None, description="The customers column of this source that holds money, for customer value when there are "
+                          "no subscriptions (value.money in the settings wins); list it under tables.customers.numeric.")
+
+    @model_validator(mode="after")
+    def _money_is_a_kept_number(self):
+        if self.money is None:
+            return self
+        where = f"mapping money.column {self.money.column!r}"
+        customers = self.tables.get("customers")
+        if customers is None:
+            raise ValueError(f"{where}: the mapping has no customers table to find it in")
+        if self.money.column not in customers.numeric:
+            raise ValueError(f"{where} must be listed under tables.customers.numeric, so its cells are read "
+                             "as numbers")
+        spent = set(customers.columns.values()) | {customers.tenure_months} | \
+            {customers.churn_flag.column if customers.churn_flag else None}
+        if self.money.column in spent or not customers.keep_other_columns:
+            raise ValueError(f"{where} must reach the features under its own name: not renamed under columns, "
+                             "not the tenure or churn flag column, and keep_other_columns true")
+        return self
 
 
 class SqlSettings(_Strict):

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.settings import Settings, ValueSettings
-from churnlab.decide.value import customer_value, survival_annuity
+from churnlab.data.loading import load_data
+from churnlab.decide.value import customer_value, survival_annuity, value_note, value_source
+from churnlab.features.engine import build_features
+from churnlab.report.handoff import Handoff
+from churnlab.settings import MappingSettings, MoneySettings, Settings, ValueSettings, load_settings
 
 MONTH = 365.25 / 12
 
@@ -119,3 +122,170 @@ def test_inputs_are_not_changed():
     before = features.copy()
     customer_value(features, features, NeverChurns(), settings=settings())
     pd.testing.assert_frame_equal(features, before)
+
+
+# --- where the money comes from: subscriptions, a money column, a constant, or none ----------
+
+def money(column="MonthlyCharges", **more) -> MoneySettings:
+    return MoneySettings(column=column, **more)
+
+
+def test_subscriptions_win_over_a_money_column_when_someone_has_mrr():
+    features = customers(mrr=[100.0, 0.0], MonthlyCharges=[50.0, 60.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money()))
+    assert value_source(out) == "subscriptions"
+    assert out["expected_margin"].tolist() == pytest.approx([600.0, 0.0])   # 12 x 100 x 0.5; charges unused
+
+
+def test_a_monthly_money_column_gives_margin_and_arr_without_subscriptions():
+    features = customers(mrr=[0.0, 0.0], MonthlyCharges=[50.0, 80.0])   # subscriptions, all of them zero
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money(per="month")))
+    assert value_source(out) == "money column MonthlyCharges (per month)"
+    assert out["expected_margin"].tolist() == pytest.approx([12 * 50.0 * 0.5, 12 * 80.0 * 0.5])
+    assert out["arr"].tolist() == pytest.approx([600.0, 960.0])          # 12 x monthly money, not 0
+
+
+def test_a_yearly_amount_is_spread_over_twelve_months():
+    features = customers(AnnualFee=[1200.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money("AnnualFee", per="year")))
+    assert out["expected_margin"].iloc[0] == pytest.approx(12 * 100.0 * 0.5)
+    assert out["arr"].iloc[0] == pytest.approx(1200.0)
+    assert value_source(out) == "money column AnnualFee (per year)"
+
+
+def test_a_tenure_total_is_spread_over_the_months_of_tenure_at_least_one():
+    features = customers(TotalCharges=[1200.0, 30.0], tenure_days=[24 * MONTH, 0.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money("TotalCharges", per="total")))
+    # 1,200 over 24 months = 50 a month; a customer who joined today: 30 over one month
+    assert out["arr"].tolist() == pytest.approx([600.0, 360.0])
+    assert out["expected_margin"].tolist() == pytest.approx([12 * 50.0 * 0.5, 12 * 30.0 * 0.5])
+
+
+def test_a_balance_earns_its_yearly_rate_and_no_margin_rate_on_top():
+    features = customers(Balance=[12_000.0, 0.0])
+    out = customer_value(features, features, NeverChurns(),
+                         settings=settings(money=money("Balance", per="balance", rate=0.02)))
+    # 12,000 x 2% a year = 20 a month of margin, for 12 months
+    assert out["expected_margin"].tolist() == pytest.approx([240.0, 0.0])
+    assert out["arr"].tolist() == pytest.approx([240.0, 0.0])
+    assert value_source(out) == "money column Balance (balance at 2% a year)"
+
+
+def test_a_balance_without_a_rate_is_refused_because_a_balance_is_not_margin():
+    with pytest.raises(ValueError, match="rate"):
+        MoneySettings(column="Balance", per="balance")
+
+
+def test_a_rate_replaces_the_margin_rate_for_revenue():
+    features = customers(MonthlyCharges=[100.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money(rate=0.2)))
+    assert out["expected_margin"].iloc[0] == pytest.approx(12 * 100.0 * 0.2)
+
+
+def test_missing_and_negative_amounts_count_zero_and_the_note_says_how_many():
+    features = customers(MonthlyCharges=[100.0, np.nan, -5.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money()))
+    assert out["value"].tolist() == pytest.approx([600.0, 0.0, 0.0])
+    assert "2 customers without an amount count 0" in value_note(out)
+
+
+def test_the_mappings_money_is_used_and_value_money_wins_over_it():
+    features = customers(MonthlyCharges=[100.0], TotalCharges=[2400.0], tenure_days=[24 * MONTH])
+    mapped = MappingSettings.model_validate({
+        "tables": {"customers": {"numeric": ["MonthlyCharges", "TotalCharges"]}},
+        "money": {"column": "MonthlyCharges", "per": "month"}})
+    base = dict(horizon_months=12, margin_rate=0.5, annual_discount_rate=0.0)
+    by_mapping = Settings(mapping=mapped, value=ValueSettings(**base))
+    out = customer_value(features, features, NeverChurns(), settings=by_mapping)
+    assert value_source(out) == "money column MonthlyCharges (per month)"
+    assert "named by the mapping" in value_note(out)
+    overridden = Settings(mapping=mapped, value=ValueSettings(**base, money=money("TotalCharges", per="total")))
+    out = customer_value(features, features, NeverChurns(), settings=overridden)
+    assert value_source(out) == "money column TotalCharges (total over tenure)"
+
+
+def test_a_constant_is_every_customers_value_when_there_is_no_money():
+    features = customers(mrr=[0.0, 0.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(constant=500.0))
+    assert value_source(out) == "constant 500"
+    assert out["value"].tolist() == [500.0, 500.0]
+
+
+def test_a_money_column_comes_before_the_constant():
+    features = customers(MonthlyCharges=[10.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money(), constant=500.0))
+    assert value_source(out).startswith("money column")
+    assert out["value"].iloc[0] == pytest.approx(12 * 10.0 * 0.5)
+
+
+def test_without_any_money_the_value_is_unknown_not_zero():
+    features = customers(tenure_days=[100.0, 400.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings())
+    assert value_source(out) == "none"
+    assert out["value"].isna().all() and out["expected_margin"].isna().all()
+    assert out["arr"].tolist() == [0.0, 0.0]                # scores.csv: 0 where ARR is unknown
+    assert "value.money or value.constant" in value_note(out)
+
+
+def test_a_money_column_the_features_lack_is_named_with_the_columns_at_hand():
+    features = customers(MonthlyCharges=[10.0])
+    with pytest.raises(ValueError, match="'Monthly'.*MonthlyCharges"):
+        customer_value(features, features, NeverChurns(), settings=settings(money=money("Monthly")))
+
+
+def test_a_money_column_holding_text_is_refused():
+    features = customers(Plan=pd.Categorical(["gold"]))
+    with pytest.raises(ValueError, match="holds text.*numeric"):
+        customer_value(features, features, NeverChurns(), settings=settings(money=money("Plan")))
+
+
+def test_a_frame_without_the_source_says_where_to_get_one():
+    with pytest.raises(ValueError, match="customer_value"):
+        value_source(customers(value=[1.0]))
+
+
+def test_the_source_and_note_survive_the_handoff_between_notebooks(tmp_path):
+    features = customers(MonthlyCharges=[10.0, 20.0])
+    out = customer_value(features, features, NeverChurns(), settings=settings(money=money()))
+    hand = Handoff(tmp_path, {"as_of": "2026-06-30", "settings": "s"})
+    hand.put("value", out)
+    back = hand.take("value")
+    assert value_source(back) == value_source(out) == "money column MonthlyCharges (per month)"
+    assert value_note(back) == value_note(out)
+    none = customer_value(features, features, NeverChurns(), settings=settings())
+    hand.put("value", none)
+    assert value_source(hand.take("value")) == "none"
+
+
+def test_a_mapping_money_column_must_be_read_as_numbers():
+    with pytest.raises(ValueError, match="numeric"):
+        MappingSettings.model_validate({"tables": {"customers": {"columns": {"customer_id": "id"}}},
+                                        "money": {"column": "Balance", "per": "balance", "rate": 0.02}})
+
+
+TELCO_CSV = """customerID,gender,SeniorCitizen,tenure,Contract,MonthlyCharges,TotalCharges,Churn
+0001-A,Female,0,1,Month-to-month,29.85,29.85,No
+0002-B,Male,0,34,One year,56.95,1889.5,No
+0003-C,Male,1,0,Two year,70.70, ,No
+0004-D,Female,0,45,One year,42.30,1840.75,Yes
+"""
+
+
+def test_a_telco_shaped_flat_table_gets_value_from_its_monthly_charges_out_of_the_box(tmp_path):
+    """The shipped telco mapping names MonthlyCharges as money: read through it, the column
+    reaches the features as a number and value and ARR come from it."""
+    path = tmp_path / "telco.csv"
+    path.write_text(TELCO_CSV)
+    run = load_settings(None, mapping="telco")
+    dataset = load_data(path, as_of="2026-06-30", mapping=run.mapping)
+    features = build_features(dataset, "2026-06-30")          # the churner of the last month is gone
+    assert features["MonthlyCharges"].dtype == "float64"
+    scores = features[["customer_id"]]
+    base = run.value.model_dump(exclude={"money", "constant"})
+    out = customer_value(scores, features, NeverChurns(), settings=run.model_copy(update={
+        "value": ValueSettings(**{**base, "annual_discount_rate": 0.0, "horizon_months": 12})}))
+    assert value_source(out) == "money column MonthlyCharges (per month)"
+    charges = {"0001-A": 29.85, "0002-B": 56.95, "0003-C": 70.70}
+    assert dict(zip(out["customer_id"], out["arr"])) == pytest.approx({k: 12 * v for k, v in charges.items()})
+    assert dict(zip(out["customer_id"], out["value"])) == pytest.approx(
+        {k: 12 * v * run.value.margin_rate for k, v in charges.items()})

@@ -106,19 +106,23 @@ def plot_health_components(health: pd.DataFrame, ax=None):
 
 
 def plot_risk_value_map(table: pd.DataFrame, threshold: float, ax=None):
-    """Churn probability against value (log scale), coloured by zone, with the risk threshold."""
+    """Churn probability against value (log scale), coloured by zone, with the risk threshold.
+
+    Customers of unknown value (NaN: no money in the data, ``churnlab.decide.value``) sit on the
+    bottom line with those of no value, so the risk axis still shows everyone."""
     ax = axes(ax, (7.5, 5.0))
     floor = max(float(table.loc[table["value"] > 0, "value"].min()) if (table["value"] > 0).any() else 1.0, 1.0)
+    known = table["value"].notna().any()
     for zone in ZONES:
         rows = table[table["zone"] == zone]
-        ax.scatter(rows["churn_probability"], rows["value"].clip(lower=floor), s=9, alpha=0.6,
+        ax.scatter(rows["churn_probability"], rows["value"].fillna(floor).clip(lower=floor), s=9, alpha=0.6,
                    color=ZONE_COLOURS[zone], label=f"{zone} ({len(rows):,})")
     ax.axvline(threshold, color="black", linestyle=":", label=f"risk threshold {threshold:.1%}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_title("Risk × value: who is worth saving")
     ax.set_xlabel("churn probability within the horizon (log scale)")
-    ax.set_ylabel("value (currency of MRR, log scale)")
+    ax.set_ylabel("value (currency of the money, log scale)" if known else "value unknown (no money in the data)")
     ax.legend(title="zone", loc="lower left", fontsize=8)
     return ax
 
