@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -41,8 +42,10 @@ NOTHING_STANDS_OUT = "no risk driver stands out"
 MAX_REASON_CHARS = 60
 #: Category levels that say "we do not know" and so, like a missing value, are never a reason.
 _UNKNOWN_LEVELS = frozenset({"", "unknown", "missing", "nan", "n/a", "na"})
+_DIRECTION_ROWS = 100_000
 
 
+@lru_cache(maxsize=4096)
 def _label(column: str) -> str:
     """A column's name in words: ``PaymentMethod`` → "payment method", ``company_size`` → "company size"."""
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", column).split()
@@ -96,8 +99,9 @@ def _direction(x: np.ndarray, c: np.ndarray) -> float:
     value does not move it (only a missing indicator does), NaN when the frame cannot tell (fewer
     than two distinct known values). Exact for the models' additive terms, which are monotone in
     the value once it is known."""
-    known = ~np.isnan(x)
-    x, c = x[known], c[known]
+    # the sign is exact from any two distinct values, so a slice of the rows tells it
+    known = ~np.isnan(x[:_DIRECTION_ROWS])
+    x, c = x[:_DIRECTION_ROWS][known], c[:_DIRECTION_ROWS][known]
     if len(x) < 2 or np.all(x == x[0]):
         return float("nan")
     spread = np.abs(c - c.mean()).max()
@@ -118,8 +122,8 @@ def _eligible(x: pd.Series, c: np.ndarray, typical) -> np.ndarray:
         if _is_missing(typical):
             typical = float(np.nanmedian(v))
         return ok & (way * (v - float(typical)) > 0)
-    known = x.notna().to_numpy() & ~x.astype("object").astype(str).str.strip().str.lower().isin(_UNKNOWN_LEVELS).to_numpy()
-    return known & (c > 0)
+    unknown = [level for level in pd.unique(x.dropna()) if str(level).strip().lower() in _UNKNOWN_LEVELS]
+    return x.notna().to_numpy() & ~x.isin(unknown).to_numpy() & (c > 0)
 
 
 def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
@@ -163,7 +167,7 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
             continue  # a term without a column to word it from
     cols = list(dict.fromkeys(owner.values()))
     n = len(features)
-    values = np.zeros((n, len(cols)))
+    values = np.zeros((n, len(cols)), order="F")  # column-major: the work below is per column
     for c, source in owner.items():
         values[:, cols.index(source)] += contributions[c].to_numpy(dtype="float64")
     typical = pd.Series(dtype="float64") if typical is None else typical
@@ -194,13 +198,16 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
     binary = {c: c not in _TOPIC and pd.api.types.is_numeric_dtype(features[c].dtype)
               and not pd.api.types.is_bool_dtype(features[c].dtype)
               and bool(features[c].dropna().isin([0, 1]).all()) for c in cols}
-    out = []
+    out, said = [], {}  # said: the phrase of each (column, value) met, as many customers share one
     for i, row in enumerate(order):
         words = []
         for k in row:
             if not np.isfinite(rank[i, k]):
                 break
             c = cols[best[i, k]]
-            words.append(_attribute_phrase(c, raw[c][i], binary[c]))
+            key = (c, raw[c][i])
+            if key not in said:
+                said[key] = _attribute_phrase(c, raw[c][i], binary[c])
+            words.append(said[key])
         out.append("; ".join(words) or NOTHING_STANDS_OUT)
     return pd.Series(out, index=features.index, name="reasons")
