@@ -363,10 +363,14 @@ def test_a_flat_tables_own_columns_are_reasons_one_per_column():
     ]
 
 
-def test_catalogue_reasons_come_before_the_customers_attributes():
-    features = pd.DataFrame({"events_30d": [1.0], "industry": ["retail"]})
-    contributions = pd.DataFrame({"events_30d": [0.2], "industry": [0.9]})
-    assert explain(contributions, features).iloc[0] == "1 usage event in the last 30 days; industry: retail"
+def test_where_the_data_shows_behaviour_the_customers_attributes_are_not_reasons():
+    # the demo's region is random, yet a model gives it some pull: "region: asia pacific" is noise
+    # read out as a reason; only a flat table (nothing but who the customer is) speaks of attributes
+    features = pd.DataFrame({"events_30d": [1.0, 40.0], "industry": ["retail", "media"], "tenure_days": [50.0, 50.0]})
+    contributions = pd.DataFrame({"events_30d": [0.2, -0.3], "industry": [0.9, 0.9], "tenure_days": [0.0, 0.0]})
+    assert explain(contributions, features).tolist() == ["1 usage event in the last 30 days", "no risk driver stands out"]
+    flat = explain(contributions.drop(columns="events_30d"), features.drop(columns="events_30d"))
+    assert flat.tolist() == ["industry: retail", "industry: media"]
 
 
 def test_training_medians_are_the_typical_customer_reasons_compare_with(train):

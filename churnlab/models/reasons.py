@@ -36,6 +36,9 @@ _PHRASES = {f.name: f.phrase for f in FEATURES if f.phrase is not None}
 _TOPIC = {f.name: f.group for f in FEATURES}
 _TOPIC_ORDER = list(dict.fromkeys(f.group for f in FEATURES))
 
+#: Catalogue groups that say who a customer is, not how it behaves: a table with nothing else is flat.
+_WHO = ("account",)
+
 #: The reason given when nothing raises a customer's risk noticeably.
 NOTHING_STANDS_OUT = "no risk driver stands out"
 #: Reasons are kept shorter than this: a call list's column, read at a glance.
@@ -137,6 +140,9 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
     ``industry``) is a topic of its own: one reason per column, its one-hot levels and missing
     indicator summed (``Contract=Month-to-month`` counts as ``Contract``). Topics of the catalogue
     come first, attributes fill the places left: what is going wrong before who the customer is.
+    Attributes are reasons only on a flat table, one whose catalogue features say no more than
+    the account's age: where the data shows behaviour, an attribute's pull is more often the
+    model's noise than something a caller can act on.
 
     Only values worse than typical count (see the module's docstring): a feature's contribution
     is left out for a customer whose value is missing, whose contribution does not raise the
@@ -178,9 +184,12 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
     # value only what it takes away (a rise that is not worse than typical is the centring's artefact)
     counted = np.where(eligible, values, np.where(known, np.minimum(values, 0.0), 0.0))
 
-    # a topic is ("catalogue", group) or ("attribute", column)
+    # a topic is ("catalogue", group) or ("attribute", column); attributes speak only for a flat
+    # table: where the data shows behaviour (usage, support, billing...), "region: asia pacific"
+    # would be the model's noise read out as a reason, and a caller cannot act on who a customer is
+    flat = not any(_TOPIC.get(c, "account") not in _WHO for c in cols)
     topics = [("catalogue", g) for g in _TOPIC_ORDER if any(_TOPIC.get(c) == g for c in cols)] + \
-        [("attribute", c) for c in cols if c not in _TOPIC]
+        ([("attribute", c) for c in cols if c not in _TOPIC] if flat else [])
     members = [[j for j, c in enumerate(cols) if (("catalogue", _TOPIC[c]) if c in _TOPIC else ("attribute", c)) == t]
                for t in topics]
     if not topics:
