@@ -310,23 +310,20 @@ def test_docs_features_md_is_generated_from_the_catalogue():
 
 # -- the catalogue is the one definition: the engine's windows and the reasons' phrases -----------
 
-#: features worded from their description on purpose (``<description>: <value>``)
-DESCRIBED_ONLY = {
-    "mrr", "arr", "seats", "active_subscriptions", "plan", "quantity_7d", "quantity_30d", "quantity_90d",
-    "quantity_180d", "events_prior_30d", "event_types_change_30d", "days_since_last_nps", "ces_change",
-    "reviews_365d", "review_rating_365d", "referrals_365d", "reach_365d", "interventions_total",
-    "interventions_accepted",
-}
+def test_every_numeric_feature_has_a_short_phrase_with_the_number():
+    from churnlab.models.reasons import MAX_REASON_CHARS, phrase
 
-
-def test_every_feature_has_a_phrase_or_is_worded_from_its_description_on_purpose():
-    from churnlab.models.reasons import phrase
-
-    assert DESCRIBED_ONLY <= set(feature_names())
+    categories = {"plan"}  # worded "<name>: <level>" without a phrase of their own
     for f in FEATURES:
-        assert (f.phrase is None) == (f.name in DESCRIBED_ONLY), f.name
-        if f.phrase is not None:
-            assert phrase(f.name, 2.0) == f.phrase(2.0)
+        assert (f.phrase is None) == (f.name in categories), f.name
+        if f.phrase is None:
+            continue
+        assert phrase(f.name, 2.0) == f.phrase(2.0)
+        # the longest counts and amounts a customer has, and a negative change
+        values = (-48.0, 0.0, 1.0, 2.0, 0.37) if f.name == "usage_trend_30d" else (-48.0, 0.0, 1.0, 2.0, 180.0, 99_999.0)
+        for v in values:
+            assert len(f.phrase(v)) < MAX_REASON_CHARS, (f.name, f.phrase(v))
+    assert phrase("quantity_30d", 1234.0) == "event quantity 1,234 in the last 30 days"
 
 
 def _windows_changed(monkeypatch, change):

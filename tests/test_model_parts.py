@@ -15,8 +15,8 @@ import churnlab.models.bundle as bundle_module
 from churnlab.models.bundle import BundleError, ModelBundle, load_bundle, save_bundle
 from churnlab.models.classify import ChurnClassifier
 from churnlab.features.catalogue import split_columns
-from churnlab.models.design import make_preprocessor, source_feature
-from churnlab.models.reasons import explain, phrase
+from churnlab.models.design import make_preprocessor, source_feature, training_medians
+from churnlab.models.reasons import MAX_REASON_CHARS, explain, phrase
 from churnlab.models.sampling import sample_training_set
 from churnlab.models.survival import SurvivalModel
 
@@ -281,15 +281,28 @@ def test_phrases_use_the_customers_numbers():
     assert phrase("critical_open_over_14d", 2) == "2 critical tickets open for more than 14 days"
     assert phrase("last_nps", 3) == "NPS 3: detractor"
     assert phrase("days_since_success_touch", 180) == "no contact with customer success for 180 days"
-    assert phrase("last_nps", float("nan")) .startswith("no record of")
+    assert phrase("tenure_days", 61) == "customer for only 2 months"
+
+
+def test_columns_outside_the_catalogue_are_worded_from_their_name():
+    assert phrase("Contract", "Month-to-month") == "contract: Month-to-month"
+    assert phrase("PaymentMethod", "Electronic check") == "payment method: Electronic check"
+    assert phrase("MonthlyCharges", 95.65) == "monthly charges 95.7"
+    assert phrase("tenure", 2) == "tenure 2"
+
+
+def test_a_phrase_is_short_even_for_a_missing_value_or_a_long_category():
+    assert phrase("satisfaction_mean", float("nan")) == "satisfaction mean: unknown"
+    long = phrase("PaymentMethod", "x" * 200)
+    assert long.startswith("payment method: xxx") and len(long) < MAX_REASON_CHARS
 
 
 def test_explain_gives_one_reason_per_topic_ranked_by_contribution():
     features = pd.DataFrame({"usage_change_60d_pct": [-48.0], "events_30d": [2.0], "last_nps": [3.0],
-                             "failed_payments_180d": [1.0], "industry": ["retail"]})
+                             "failed_payments_180d": [1.0]})
     contributions = pd.DataFrame({"usage_change_60d_pct": [0.9], "events_30d": [0.4], "last_nps": [0.5],
-                                  "failed_payments_180d": [-0.2], "industry": [3.0]})
-    # usage (0.9 + 0.4) outranks feedback (0.5); billing lowers risk; industry is not a reason
+                                  "failed_payments_180d": [-0.2]})
+    # usage (0.9 + 0.4) outranks feedback (0.5); billing lowers risk
     assert explain(contributions, features).iloc[0] == "usage down 48% vs the prior 60 days; NPS 3: detractor"
 
 
@@ -297,6 +310,73 @@ def test_explain_says_so_when_nothing_raises_the_risk():
     features = pd.DataFrame({"usage_change_60d_pct": [20.0], "last_nps": [9.0]})
     contributions = pd.DataFrame({"usage_change_60d_pct": [-0.4], "last_nps": [0.05]})
     assert explain(contributions, features).iloc[0] == "no risk driver stands out"
+
+
+def test_a_missing_value_is_never_a_reason():
+    # no NPS on record: the model's missing indicator raises the risk (0.8), yet "no NPS" is no
+    # reason to call; the next driver, usage, is
+    features = pd.DataFrame({"last_nps": [np.nan], "events_30d": [1.0], "industry": [np.nan]})
+    contributions = pd.DataFrame({"last_nps": [0.8], "events_30d": [0.3], "industry": [0.5]})
+    assert explain(contributions, features).iloc[0] == "1 usage event in the last 30 days"
+
+
+def test_a_reason_is_a_value_worse_than_typical():
+    # satisfaction lowers the risk (contribution falls as the value rises); the survey's missing
+    # indicator shifts every known value's term up by 0.3, so the customer at 0.6 has a positive
+    # term although 0.6 is better than the typical 0.5: not a reason. The one at 0.2 is.
+    x = np.array([0.6, 0.2, 0.9])
+    features = pd.DataFrame({"satisfaction_mean": x})
+    contributions = pd.DataFrame({"satisfaction_mean": 0.3 - 2.0 * (x - 0.5)})
+    assert contributions["satisfaction_mean"].iloc[0] > 0.1
+    reasons = explain(contributions, features, typical=pd.Series({"satisfaction_mean": 0.5}))
+    assert reasons.tolist() == ["no risk driver stands out", "surveys average 20 of 100 over time",
+                                "no risk driver stands out"]
+
+
+def test_a_topic_nets_its_features_before_it_is_a_reason():
+    # two views of one MRR move pull opposite ways: the contract topic adds 0.2 - 0.5 < 0.1
+    features = pd.DataFrame({"mrr_change_90d": [500.0, -300.0], "mrr_change_90d_pct": [10.0, -5.0]})
+    contributions = pd.DataFrame({"mrr_change_90d": [0.2, -0.1], "mrr_change_90d_pct": [-0.5, 0.3]})
+    assert explain(contributions, features).tolist() == ["no risk driver stands out", "MRR down 5% vs 90 days ago"]
+
+
+def test_a_flat_tables_own_columns_are_reasons_one_per_column():
+    # a Telco-like frame: no catalogue feature but tenure; the contributions arrive per one-hot
+    # level, as a design matrix names them, and read as one reason per source column
+    features = pd.DataFrame({
+        "tenure_days": [61.0, 2000.0, 900.0],
+        "Contract": pd.Categorical(["Month-to-month", "Two year", "One year"]),
+        "PaymentMethod": pd.Categorical(["Electronic check", "Mailed check", "Electronic check"]),
+        "SeniorCitizen": [1.0, 0.0, 0.0],
+    })
+    contributions = pd.DataFrame({
+        "tenure_days": [0.5, -0.6, -0.2],
+        "Contract=Month-to-month": [0.6, -0.4, -0.4], "Contract=Two year": [0.1, -0.5, 0.1],
+        "PaymentMethod=Electronic check": [0.3, -0.1, 0.3],
+        "SeniorCitizen": [0.15, -0.02, -0.02],
+    })
+    assert explain(contributions, features, top=4).tolist() == [
+        # the catalogue's tenure first, then the attributes by contribution
+        "customer for only 2 months; contract: Month-to-month; payment method: Electronic check; senior citizen: yes",
+        "no risk driver stands out",
+        "payment method: Electronic check",
+    ]
+
+
+def test_where_the_data_shows_behaviour_the_customers_attributes_are_not_reasons():
+    # the demo's region is random, yet a model gives it some pull: "region: asia pacific" is noise
+    # read out as a reason; only a flat table (nothing but who the customer is) speaks of attributes
+    features = pd.DataFrame({"events_30d": [1.0, 40.0], "industry": ["retail", "media"], "tenure_days": [50.0, 50.0]})
+    contributions = pd.DataFrame({"events_30d": [0.2, -0.3], "industry": [0.9, 0.9], "tenure_days": [0.0, 0.0]})
+    assert explain(contributions, features).tolist() == ["1 usage event in the last 30 days", "no risk driver stands out"]
+    flat = explain(contributions.drop(columns="events_30d"), features.drop(columns="events_30d"))
+    assert flat.tolist() == ["industry: retail", "industry: media"]
+
+
+def test_training_medians_are_the_typical_customer_reasons_compare_with(train):
+    design = make_preprocessor(["tickets", "logins"], ["plan"]).fit(train[["tickets", "logins", "plan"]])
+    medians = training_medians(design)
+    assert medians.to_dict() == {"tickets": train["tickets"].median(), "logins": train["logins"].median()}
 
 
 # -- bundle ------------------------------------------------------------------------------------

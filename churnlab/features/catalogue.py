@@ -5,8 +5,8 @@ One list, in code, and the one place a feature's facts are written:
 - ``churnlab.features.engine`` computes exactly these columns (a test checks both ways), and the
   look-back windows in its SQL are these ``window_days`` (:func:`window`; a test checks the SQL
   holds no other window);
-- ``churnlab.models.reasons`` words a value with the feature's ``phrase`` (or, without one, from
-  its description);
+- ``churnlab.models.reasons`` words a value with the feature's ``phrase``: short (under 60
+  characters), with the customer's number;
 - ``docs/features.md`` is generated from this list (``python -m churnlab.features.catalogue >
   docs/features.md``; a test keeps them in step).
 """
@@ -63,8 +63,8 @@ class Feature:
     date); a feature comparing two spans gives the whole span (``usage_change_60d_pct``: 120,
     the last 60 days against the 60 before). ``fill``: the value when the customer has no rows
     in the window (None: left missing, meaning "unknown"). ``phrase``: the value in words for a
-    reason ("NPS 3: detractor"); None where the description reads well enough ("<description>:
-    <value>").
+    reason, short and with the number ("NPS 3: detractor"); every numeric feature has one (None
+    for a category, worded "<name>: <level>").
     """
 
     name: str
@@ -124,11 +124,14 @@ def _nps(v: float) -> str:
 
 
 def _tenure(v: float) -> str:
-    return f"customer for only {_n(v)} days" if v < 365 else f"customer for {_n(v)} days"
+    """Days as a person counts them: days below four weeks, months below two years, then years."""
+    span = (_plural(v, "day", "days") if v < 28 else _plural(v / 30.44, "month", "months") if v < 730
+            else f"{v / 365.25:.1f} years")
+    return f"customer for only {span}" if v < 365 else f"customer for {span}"
 
 
 def _usage_trend(v: float) -> str:
-    return _change("usage in the last 30 days", "the 30 before")(100 * (math.exp(v) - 1))
+    return _change("usage in 30 days", "the 30 before")(100 * (math.exp(v) - 1))
 
 
 def _since_touch(who: str, reach: int) -> Callable[[float], str]:
@@ -142,9 +145,11 @@ def _usage() -> list[Feature]:
     for w in USAGE_WINDOWS:
         out.append(Feature(f"events_{w}d", "usage", "usage_events", w, f"usage events in the last {w} days",
                            phrase=_counted(f"{{usage event}} in the last {w} days")))
-        out.append(Feature(f"quantity_{w}d", "usage", "usage_events", w, f"summed event quantity in the last {w} days"))
+        out.append(Feature(f"quantity_{w}d", "usage", "usage_events", w, f"summed event quantity in the last {w} days",
+                           phrase=lambda v, w=w: f"event quantity {_n(v)} in the last {w} days"))
     out += [
-        Feature("events_prior_30d", "usage", "usage_events", 60, "usage events 31-60 days before the snapshot"),
+        Feature("events_prior_30d", "usage", "usage_events", 60, "usage events 31-60 days before the snapshot",
+                phrase=_counted("{usage event} 31-60 days ago")),
         Feature("usage_trend_30d", "usage", "usage_events", 60,
                 "log((events_30d + 1) / (events_prior_30d + 1)): below 0 when use is falling", phrase=_usage_trend),
         Feature("usage_change_60d_pct", "usage", "usage_events", 120,
@@ -156,7 +161,8 @@ def _usage() -> list[Feature]:
         Feature("event_types_30d", "usage", "usage_events", 30, "distinct event types in the last 30 days",
                 phrase=_counted("{feature} used in the last 30 days")),
         Feature("event_types_change_30d", "usage", "usage_events", 60,
-                "distinct event types in the last 30 days minus those of the 30 days before"),
+                "distinct event types in the last 30 days minus those of the 30 days before",
+                phrase=_signed("features used {way} by {abs:,.0f} in 30 days", "down", "up")),
         Feature("active_users_30d", "usage", "usage_events", 30, "distinct users with an event in the last 30 days",
                 phrase=_counted("{active user} in the last 30 days")),
         Feature("active_users_change_30d", "usage", "usage_events", 60,
@@ -174,7 +180,7 @@ def _touch() -> list[Feature]:
            for d in DEPARTMENTS]
     out += [Feature(f"negative_{d}_touches_90d", "360 view", "touchpoints", 90,
                     f"contacts with {d} with sentiment below -0.2 in the last 90 days",
-                    phrase=_counted(f"{{negative contact}} with {_DEPARTMENT_WORDS.get(d, d)} in the last 90 days"))
+                    phrase=_counted(f"{{negative contact}} with {_DEPARTMENT_WORDS.get(d, d)} in 90 days"))
             for d in DEPARTMENTS]
     out += [
         Feature("inbound_complaints_90d", "360 view", "touchpoints", 90,
@@ -190,15 +196,19 @@ def _touch() -> list[Feature]:
 FEATURES: tuple[Feature, ...] = tuple([
     # account and contract ---------------------------------------------------------------------
     Feature("tenure_days", "account", "customers", None, "days since signup", phrase=_tenure),
-    Feature("mrr", "contract", "subscriptions", None, "monthly recurring revenue of the running subscriptions"),
-    Feature("arr", "contract", "subscriptions", None, "annual recurring revenue: 12 x mrr"),
+    Feature("mrr", "contract", "subscriptions", None, "monthly recurring revenue of the running subscriptions",
+            phrase=lambda v: f"MRR {_n(v)}"),
+    Feature("arr", "contract", "subscriptions", None, "annual recurring revenue: 12 x mrr",
+            phrase=lambda v: f"ARR {_n(v)}"),
     Feature("mrr_change_90d", "contract", "subscriptions", 90, "mrr now minus mrr 90 days earlier",
             phrase=_signed("MRR {way} {abs:,.0f} over 90 days", "down", "up")),
     Feature("mrr_change_90d_pct", "contract", "subscriptions", 90,
             "percent change of mrr over 90 days (missing when there was none)", fill=None,
             phrase=_change("MRR", "90 days ago")),
-    Feature("seats", "contract", "subscriptions", None, "seats of the running subscriptions"),
-    Feature("active_subscriptions", "contract", "subscriptions", None, "running subscriptions"),
+    Feature("seats", "contract", "subscriptions", None, "seats of the running subscriptions",
+            phrase=_counted("{seat}")),
+    Feature("active_subscriptions", "contract", "subscriptions", None, "running subscriptions",
+            phrase=_counted("{running subscription}")),
     Feature("is_annual", "contract", "subscriptions", None, "1 when a running subscription is billed annually",
             phrase=_flag("annual contract", "monthly contract")),
     Feature("days_to_renewal", "contract", "subscriptions", None,
@@ -244,18 +254,20 @@ FEATURES: tuple[Feature, ...] = tuple([
             phrase=_flag("NPS detractor", "not an NPS detractor")),
     Feature("nps_promoter", "feedback", "surveys", 365, "1 when the latest NPS is 9-10",
             phrase=_flag("NPS promoter", "not an NPS promoter")),
-    Feature("days_since_last_nps", "feedback", "surveys", 365, "days since the latest NPS answer", fill=None),
+    Feature("days_since_last_nps", "feedback", "surveys", 365, "days since the latest NPS answer", fill=None,
+            phrase=_counted("last NPS answer {day} ago")),
     Feature("last_csat", "feedback", "surveys", 365, "latest CSAT survey score (1-5)", fill=None,
             phrase=lambda v: f"CSAT {v:.0f} of 5"),
     Feature("csat_change", "feedback", "surveys", 365, "latest CSAT minus the one before", fill=None,
             phrase=_signed("CSAT {way} by {abs:.0f}", "fell", "rose")),
     Feature("last_ces", "feedback", "surveys", 365, "latest customer effort score (1-7, higher is harder)",
             fill=None, phrase=lambda v: f"customer effort {v:.0f} of 7 (higher is harder)"),
-    Feature("ces_change", "feedback", "surveys", 365, "latest CES minus the one before", fill=None),
+    Feature("ces_change", "feedback", "surveys", 365, "latest CES minus the one before", fill=None,
+            phrase=_signed("customer effort {way} by {abs:.0f}", "fell", "rose")),
     Feature("satisfaction_mean", "feedback", "surveys", None,
             "mean of every survey answer up to the date, each on 0..1 for its kind (NPS / 10, (CSAT - 1) / 4, "
             "(7 - CES) / 6): lasting satisfaction, steadier than the latest answer", fill=None,
-            phrase=lambda v: f"survey answers average {100 * v:.0f} of 100 over the whole relationship"),
+            phrase=lambda v: f"surveys average {100 * v:.0f} of 100 over time"),
     Feature("comment_sentiment_180d", "feedback", "surveys", 180,
             "mean VADER compound sentiment (-1..1) of survey comments in the last 180 days", fill=None,
             phrase=_signed("survey comments {way} (sentiment {v:+.2f})", "negative", "positive")),
@@ -276,11 +288,14 @@ FEATURES: tuple[Feature, ...] = tuple([
     # 360 view ----------------------------------------------------------------------------------
     *_touch(),
     # advocacy ----------------------------------------------------------------------------------
-    Feature("reviews_365d", "advocacy", "advocacy", 365, "public reviews in the last year"),
+    Feature("reviews_365d", "advocacy", "advocacy", 365, "public reviews in the last year",
+            phrase=_counted("{public review} in the last year")),
     Feature("review_rating_365d", "advocacy", "advocacy", 365, "mean review rating (1-5) in the last year",
-            fill=None),
-    Feature("referrals_365d", "advocacy", "advocacy", 365, "referrals in the last year"),
-    Feature("reach_365d", "advocacy", "advocacy", 365, "audience reached by the customer's public voice in the last year"),
+            fill=None, phrase=lambda v: f"reviews rated {v:.1f} of 5"),
+    Feature("referrals_365d", "advocacy", "advocacy", 365, "referrals in the last year",
+            phrase=_counted("{referral} in the last year")),
+    Feature("reach_365d", "advocacy", "advocacy", 365, "audience reached by the customer's public voice in the last year",
+            phrase=lambda v: f"public voice reached {_n(v)} people"),
     Feature("negative_reach_365d", "advocacy", "advocacy", 365,
             "audience of negative reviews and mentions (rating <= 2 or sentiment < -0.2) in the last year",
             phrase=lambda v: f"negative public voice reached {_n(v)} people"),
@@ -291,8 +306,10 @@ FEATURES: tuple[Feature, ...] = tuple([
             "1 when a positive review or mention (rating >= 4 or sentiment > 0.3) reached 1,000 or more, "
             "or the customer referred someone, in the last year", phrase=_flag("vocal promoter", "not a vocal promoter")),
     # interventions ------------------------------------------------------------------------------
-    Feature("interventions_total", "interventions", "interventions", None, "past retention actions"),
-    Feature("interventions_accepted", "interventions", "interventions", None, "past actions the customer accepted"),
+    Feature("interventions_total", "interventions", "interventions", None, "past retention actions",
+            phrase=_counted("{past retention action}")),
+    Feature("interventions_accepted", "interventions", "interventions", None, "past actions the customer accepted",
+            phrase=_counted("{retention offer} accepted")),
     Feature("interventions_declined", "interventions", "interventions", None,
             "past actions declined or left without response", phrase=_counted("declined {retention offer}")),
     Feature("days_since_last_intervention", "interventions", "interventions", None,
@@ -316,6 +333,11 @@ def render_markdown() -> str:
         "",
         "Besides these, every extra column of `customers` (and its optional `industry`, `region`,",
         "`company_size`, `preferred_channel`) is passed through: numeric as numbers, text as categories.",
+        "",
+        "Each feature's value reads in a customer's `reasons` as a short phrase with the number",
+        "(\"NPS 3: detractor\", \"usage down 48% vs the prior 60 days\"); a column outside the catalogue reads",
+        "from its name (\"contract: Month-to-month\", \"monthly charges 95.7\"). A reason is a known value",
+        "worse than the training median on the side where the risk rises (`churnlab/models/reasons.py`).",
         "",
     ]
     group = None

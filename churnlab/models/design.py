@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 __all__ = ["make_preprocessor", "source_feature", "signed_log1p", "row_chunks", "require_features",
-           "additive_contributions"]
+           "additive_contributions", "training_medians"]
 
 SCORE_CHUNK_ROWS = 50_000
 
@@ -108,6 +108,18 @@ def source_feature(design_column: str, features: Iterable[str]) -> str:
     if design_column.endswith("_missing") and design_column[: -len("_missing")] in known:
         return design_column[: -len("_missing")]
     raise KeyError(f"design column {design_column!r} comes from no known feature")
+
+
+def training_medians(design: Pipeline) -> pd.Series:
+    """The training median of each numeric feature, as the fitted ``design`` (from
+    :func:`make_preprocessor`) learnt it to fill missing values: the typical customer that reasons
+    compare a value with. Empty when the design has no numeric features."""
+    columns = design.named_steps["columns"]
+    for name, pipe, names in columns.transformers_:
+        if name == "num":
+            imputer = pipe.named_steps["impute"].steps[0][1]
+            return pd.Series(imputer.statistics_, index=list(names), dtype="float64")
+    return pd.Series(dtype="float64")
 
 
 def require_features(frame: pd.DataFrame, features: Iterable[str]) -> None:

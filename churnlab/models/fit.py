@@ -24,6 +24,7 @@ from churnlab.models.bundle import ModelBundle
 from churnlab.models.classify import ChurnClassifier
 from churnlab.features.engine import build_training_set
 from churnlab.data.loading import Dataset
+from churnlab.models.design import training_medians
 from churnlab.models.reasons import explain
 from churnlab.models.sampling import sample_training_set
 from churnlab.settings import Settings
@@ -173,7 +174,8 @@ def score(bundle: ModelBundle, features: pd.DataFrame, reasons: int = 3) -> pd.D
     surv = bundle.survival.predict(features)
     p = bundle.classifier.predict_proba(features)[:, 1]
     explainer = bundle.classifier if getattr(bundle.classifier, "kind", "") == "logistic" else bundle.survival
-    words = explain(explainer.contributions(features), features, top=reasons)
+    design = explainer.pipeline_.named_steps["design"] if explainer is bundle.classifier else explainer.design_
+    words = explain(explainer.contributions(features), features, top=reasons, typical=training_medians(design))
     return pd.DataFrame({
         "customer_id": features["customer_id"].to_numpy(),
         "churn_probability": p,
