@@ -80,6 +80,9 @@ def _targets(folder: Path, *, optional: bool = True) -> None:
         reactive["trigger"] = ["renewal_due", "usage_drop"]
         reactive["trigger_message"] = ["renewal in 30 days and usage fell by half", "usage fell 60% in 30 days"]
         reactive["days_waiting"] = [0, 7]
+        reactive["triggered_on"] = ["2026-06-29", "2026-06-23"]
+        reactive["expected_gain"] = [12_345.6, 800.0]
+        reactive["offer"] = ["one month free", None]
     _write(reactive, folder / "targets" / "reactive.csv")
     _write(pd.DataFrame([row("C-3", "Three", None, "exit_interview", "2026-07-03")], columns=TARGET_COLUMNS),
            folder / "targets" / "exit_interviews.csv")
@@ -230,9 +233,10 @@ def test_top_rescue_shows_its_trigger_message_and_reasons_escaped(run):
     top = next(r for r in page.rows if r and r[0] == "1")
     assert top[1].startswith("Acme & Sons <Ltd>") and "Ben" in top[1]
     assert "renewal_rescue" in top[2]
-    assert top[3].startswith("renewal in 30 days and usage fell by half")
+    assert top[3].startswith("renewal in 30 days and usage fell by half (since 2026-06-29)")
     assert "annual contract up for renewal; no usage for 30 days" in top[3]
-    assert top[4:] == ["1,000,000", "40%"]
+    assert "offer: one month free" in top[2] and "due 02 Jul" in top[2]
+    assert top[4:] == ["1,000,000", "40%", "12,346"]
     second = next(r for r in page.rows if r and r[0] == "2")
     assert "waiting 7 days" in second[2]
 
@@ -243,6 +247,7 @@ def test_rescues_without_the_optional_columns_leave_the_trigger_out(reports):
     _, page = _page(folder)
     top = next(r for r in page.rows if r and r[0] == "1")
     assert top[3] == "annual contract up for renewal; no usage for 30 days"
+    assert top[4:] == ["1,000,000", "40%"]  # no expected gain column either
     assert "renewal_due" not in page.plain
 
 
