@@ -15,7 +15,7 @@ import pytest
 
 from churnlab.data.loading import Dataset
 from churnlab.report import overview
-from churnlab.report.index import write_index
+from churnlab.report.index import headlines, write_index
 
 AS_OF = date(2026, 6, 30)
 
@@ -269,6 +269,8 @@ def test_model_auc_and_quarantined_rows_are_set_against_the_previous_run(run):
     assert ["quarantined input rows", "3", "1", "+2"] in page.rows
     assert ["usage_events", "duplicate_row", "2"] in page.rows
     assert "compared with the run of 23 Jun 2026" in page.plain
+    assert ("quarantined input rows", "3", '<span class="up">+2</span>') in headlines(run, AS_OF)
+    assert ("backtest ROC AUC (boosting)", "0.750", '<span class="down">+0.050</span>') in headlines(run, AS_OF)
 
 
 def test_a_first_run_still_gets_a_page(tmp_path):

@@ -159,11 +159,12 @@ def _row_of(trend: pd.DataFrame, when: str | None) -> pd.Series | None:
     return mine.iloc[0] if len(mine) else None
 
 
-def headlines(folder: str | Path, as_of: date) -> list[tuple[str, str, str]]:
+def headlines(folder: str | Path, as_of: date, quarantined: int | None = None) -> list[tuple[str, str, str]]:
     """The numbers a reader wants first, as ``(label, value, change)`` triples (``change`` is
     escaped HTML against the previous run, empty when there is none), from the files of the run
     in ``folder`` and of the previous run beside it: the Red and Dead Zones, the value at stake,
-    Red Zone entries and exits, rows due this week, the model's ROC AUC and quarantined rows."""
+    Red Zone entries and exits, rows due this week, the model's ROC AUC and the quarantined
+    input rows (``quarantined`` when given, else ``data_quality.csv``'s rows)."""
     folder = Path(folder)
     before = previous_run(folder.parent, as_of)
     trend = overview.zone_trend(folder, as_of)
@@ -186,6 +187,11 @@ def headlines(folder: str | Path, as_of: date) -> list[tuple[str, str, str]]:
     if model and not _missing(model["roc_auc"]):
         rows.append((f"backtest ROC AUC ({model['classifier']})", _auc(model["roc_auc"]),
                      _change(model["roc_auc"], (model_before or {}).get("roc_auc"), _auc, worse_when_up=False)))
+    if quarantined is None:
+        quarantined = _quarantined(folder, None)
+    if quarantined is not None:
+        rows.append(("quarantined input rows", _count(quarantined),
+                     _change(quarantined, _quarantined(before, None) if before else None)))
     return rows
 
 
@@ -197,8 +203,7 @@ def _quarantined(folder: Path, dataset: Dataset | None) -> int | None:
     return len(dataset.quarantine) if dataset is not None else None
 
 
-def _cards(rows: list[tuple[str, str, str]], quarantined: int | None) -> str:
-    rows = [*rows, *([("quarantined input rows", _count(quarantined), "")] if quarantined is not None else [])]
+def _cards(rows: list[tuple[str, str, str]]) -> str:
     if not rows:
         return '<p class="muted">No scores in this run: nothing to summarise.</p>'
     return '<div class="cards">' + "".join(
@@ -306,10 +311,7 @@ def _moves_section(folder: Path, before: Path | None) -> str:
 def _health_section(folder: Path, before: Path | None, quarantined: int | None) -> str:
     model = overview.model_health(folder)
     old = overview.model_health(before) if before else None
-    old_q = None
-    if before is not None:
-        counts = overview.quarantined_rows(before)
-        old_q = int(counts["rows"].sum()) if counts is not None else None
+    old_q = _quarantined(before, None) if before else None
     then = f"previous run ({_day(before.name)})" if before else "previous run"
     rows = []
     if model:
@@ -368,7 +370,7 @@ def write_index(folder: str | Path, dataset: Dataset | None, as_of: date) -> Pat
 <style>{_STYLE}</style></head>
 <body><h1>Churn report, as of {escape(_day(as_of.isoformat()))}</h1>
 <p class="sub">{escape("; ".join(s for s in sub if s))}.</p>
-{_cards(headlines(folder, as_of), quarantined)}
+{_cards(headlines(folder, as_of, quarantined))}
 <h2>Zones and value at stake, run by run</h2>
 {_trend_section(overview.zone_trend(folder, as_of), as_of)}
 <h2>Each owner's lists this week</h2>
