@@ -259,7 +259,7 @@ def test_page_names_who_entered_and_left_the_red_zone_with_the_reason(run):
     assert "Entered the Red Zone: 1" in page.plain and "Left the Red Zone: 1" in page.plain
     assert ["Acme & Sons <Ltd> C-1", "annual contract up for renewal", "1,000,000"] in page.rows
     assert ["C-9 C-9", "now watch: usage came back", "3,000,000"] in page.rows
-    assert "entered / left the Red Zone" in page.plain
+    assert "1 / 1 into / out of the Red Zone" in page.plain
 
 
 def test_model_auc_and_quarantined_rows_are_set_against_the_previous_run(run):
@@ -269,8 +269,8 @@ def test_model_auc_and_quarantined_rows_are_set_against_the_previous_run(run):
     assert ["quarantined input rows", "3", "1", "+2"] in page.rows
     assert ["usage_events", "duplicate_row", "2"] in page.rows
     assert "compared with the run of 23 Jun 2026" in page.plain
-    assert ("quarantined input rows", "3", '<span class="up">+2</span>') in headlines(run, AS_OF)
-    assert ("backtest ROC AUC (boosting)", "0.750", '<span class="down">+0.050</span>') in headlines(run, AS_OF)
+    assert ("quarantined rows", "3", '<span class="up">+2</span>') in headlines(run, AS_OF)
+    assert ("ROC AUC (boosting)", "0.750", '<span class="down">+0.050</span>') in headlines(run, AS_OF)
 
 
 def test_a_first_run_still_gets_a_page(tmp_path):

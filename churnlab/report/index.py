@@ -171,26 +171,26 @@ def headlines(folder: str | Path, as_of: date, quarantined: int | None = None) -
     now, then = _row_of(trend, as_of.isoformat()), _row_of(trend, before.name if before else None)
     rows: list[tuple[str, str, str]] = []
     if now is not None:
-        for zone, label in (("red", "Red Zone: at risk, worth saving"), ("dead", "Dead Zone: exit interviews")):
+        for zone, label in (("red", "Red Zone: worth a rescue"), ("dead", "Dead Zone: exit interviews")):
             rows.append((label, _count(now[zone]), _change(now[zone], None if then is None else then[zone])))
-        rows.append(("value at stake (churn probability x value)", _money(now["value_at_stake"]),
+        rows.append(("value at stake", _money(now["value_at_stake"]),
                      _change(now["value_at_stake"], None if then is None else then["value_at_stake"], _money)))
     moves = overview.red_zone_moves(folder, before)
     if moves is not None and before is not None:
         entered, left = (int((moves["change"] == c).sum()) for c in ("entered", "left"))
-        rows.append(("entered / left the Red Zone", f"{entered:,} / {left:,}", ""))
+        rows.append(("into / out of the Red Zone", f"{entered:,} / {left:,}", ""))
     owners = overview.owner_lists(folder, as_of, DUE_DAYS)
     if len(owners):
-        rows.append((f"target rows due by {_day((as_of + timedelta(days=DUE_DAYS)).isoformat())}",
+        rows.append((f"list rows due by {_short_day((as_of + timedelta(days=DUE_DAYS)).isoformat())}",
                      _count(owners["due"].sum()), ""))
     model, model_before = overview.model_health(folder), overview.model_health(before) if before else None
     if model and not _missing(model["roc_auc"]):
-        rows.append((f"backtest ROC AUC ({model['classifier']})", _auc(model["roc_auc"]),
+        rows.append((f"ROC AUC ({model['classifier']})", _auc(model["roc_auc"]),
                      _change(model["roc_auc"], (model_before or {}).get("roc_auc"), _auc, worse_when_up=False)))
     if quarantined is None:
         quarantined = _quarantined(folder, None)
     if quarantined is not None:
-        rows.append(("quarantined input rows", _count(quarantined),
+        rows.append(("quarantined rows", _count(quarantined),
                      _change(quarantined, _quarantined(before, None) if before else None)))
     return rows
 
@@ -219,6 +219,7 @@ def _trend_section(trend: pd.DataFrame, as_of: date) -> str:
     intro = (f"This run and the {'run' if runs == 2 else f'{runs - 1} runs'} before it in this reports folder."
              if runs > 1 else
              "The first run in this reports folder: later runs will show the trend.")
+    intro += " Value at stake: the sum of churn probability x value, what the churn expected now would cost."
     charts = (f'<div class="charts" id="trend"><figure>{_svg_image(overview.plot_zone_sizes, trend, "customers per zone, run by run")}</figure>'
               f'<figure>{_svg_image(overview.plot_value_at_stake, trend, "value at stake by zone, run by run")}</figure></div>')
     newest = trend.iloc[::-1].reset_index(drop=True)
