@@ -259,7 +259,7 @@ def test_page_names_who_entered_and_left_the_red_zone_with_the_reason(run):
     assert "Entered the Red Zone: 1" in page.plain and "Left the Red Zone: 1" in page.plain
     assert ["Acme & Sons <Ltd> C-1", "annual contract up for renewal", "1,000,000"] in page.rows
     assert ["C-9 C-9", "now watch: usage came back", "3,000,000"] in page.rows
-    assert "1 / 1 into / out of the Red Zone" in page.plain
+    assert ("into / out of the Red Zone", "1 / 1", "") in headlines(run, AS_OF)
 
 
 def test_model_auc_and_quarantined_rows_are_set_against_the_previous_run(run):
