@@ -16,8 +16,12 @@ CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", s
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def _open(page_path: Path, shot: Path) -> list[str]:
-    """Open a local page in headless Chromium, screenshot it, return the errors it raised."""
+def _open(page_path: Path, shot: Path, boxes: dict[str, dict | None] | None = None) -> list[str]:
+    """Open a local page in headless Chromium, screenshot it, return the errors it raised.
+
+    ``boxes``, when given, maps CSS selectors to fill in with the bounding box (``x``, ``y``,
+    ``width``, ``height`` in CSS pixels) of every element they match, None for one not visible.
+    """
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
@@ -29,6 +33,9 @@ def _open(page_path: Path, shot: Path) -> list[str]:
         page.on("requestfailed", lambda req: errors.append(f"failed to load {req.url}"))
         response = page.goto(page_path.as_uri(), wait_until="load")
         assert response is None or response.ok
+        for selector in boxes or {}:
+            boxes[selector] = [e.bounding_box() if e.is_visible() else None
+                               for e in page.locator(selector).all()]
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     return errors
