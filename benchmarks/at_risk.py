@@ -14,7 +14,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import sys
+
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_folders import ensure_demo  # noqa: E402
 
 
 def table_for(data, as_of: str, settings) -> pd.DataFrame:
@@ -28,7 +33,6 @@ def table_for(data, as_of: str, settings) -> pd.DataFrame:
 
 
 def main() -> None:
-    from churnlab.demo.simulation import generate_demo_data
     from churnlab.settings import Settings, load_mapping
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -44,9 +48,7 @@ def main() -> None:
         t = table_for(args.telco, "2026-06-30", settings)
         tables.append(t.assign(data="telco"))
     for seed in args.seeds:
-        folder = args.data_root / f"demo-{args.customers}-{seed}"
-        if not (folder / "customers.parquet").exists():
-            generate_demo_data(folder, customers=args.customers, seed=seed)
+        folder = ensure_demo(args.data_root, args.customers, seed)
         t = table_for(folder, "2026-06-30", Settings())
         tables.append(t.assign(data=f"demo seed {seed}"))
     out = pd.concat(tables, ignore_index=True)

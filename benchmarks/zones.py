@@ -11,7 +11,8 @@ horizon and a budget of contacting 5% of the active customers:
   (``<data>-truth/customers.parquet``), by the **expected value saved** = the sum over contacted
   customers of [churned within 90 days] x [truly saveable] x true value:
 
-  (a) the Red Zone in priority order (highest expected gain first; fewer when it is smaller);
+  (a) the rescue list: the customers the zones rank for a rescue (everyone outside the Dead Zone with a positive
+      expected gain) in priority order, highest expected gain first (fewer when it is shorter);
   (b) the top 5% by ARR; (c) the top 5% by churn probability; (d) the oracle (the truth itself).
 
 **How sure is a ratio?** At 5,000 customers the budget is about 170 calls, of which only a
@@ -44,8 +45,10 @@ customer who leaves in the next 90 days is what saving it was worth.
 
     .venv/bin/python benchmarks/zones.py [--customers 5000] [--seed 7] [--data-root data/bench] [--bundle DIR] [--bootstrap 1000] [--bounds] [--zones FIELD=VALUE ...]
 
-Target (issue 5): (a) >= 1.5 x (b) and >= 1.2 x (c). The truth is read here only, never by
-churnlab.
+Targets (issue 18), in expectation and on average over five worlds: the rescue list (a) >= 1.0 x
+(b), >= 1.2 x (c) and >= 0.85 x the best list the data allows (``data_bound`` of ``--bounds``).
+``benchmarks/zones_worlds.py`` runs the five worlds and prints the table. The truth is read
+here only, never by churnlab.
 """
 from __future__ import annotations
 
@@ -113,13 +116,16 @@ def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int 
     def saved(order: np.ndarray) -> float:
         return float(worth[order[:budget]].sum())
 
-    red = table.index[table["zone"] == "red"]
+    # the rescue list: every customer the zones rank for a rescue (outside the Dead Zone, with a positive
+    # expected gain), in priority order: the order the rescue campaign fills capacity in
+    red = table.index[table["priority"].notna()]
     red_order = table.loc[red].sort_values("priority").index.to_numpy()
     by_arr = np.argsort(-table["arr"].to_numpy(), kind="stable")
     by_risk = np.argsort(-table["churn_probability"].to_numpy(), kind="stable")
     oracle = np.argsort(-worth, kind="stable")
     out = {
-        "active": int(len(table)), "budget": budget, "red_zone": int(len(red)),
+        "active": int(len(table)), "budget": budget, "red_zone": int((table["zone"] == "red").sum()),
+        "rescue_candidates": int(len(red)),
         "dead_zone": int((table["zone"] == "dead").sum()), "churned_90d": int(churned.sum()),
         "churned_saveable_90d": int((worth > 0).sum()),
         "saved_red_zone": saved(red_order), "saved_top_arr": saved(by_arr),
@@ -129,13 +135,15 @@ def judge(table: pd.DataFrame, truth: Path, horizon_days: int = 90, n_boot: int 
     out["ratio_red_vs_churn_probability"] = (out["saved_red_zone"] / out["saved_top_churn_probability"]
                                              if out["saved_top_churn_probability"] else float("inf"))
     out["share_of_oracle"] = out["saved_red_zone"] / out["saved_oracle"] if out["saved_oracle"] else float("nan")
-    out["target_met"] = bool(out["ratio_red_vs_arr"] >= 1.5 and out["ratio_red_vs_churn_probability"] >= 1.2)
+    out["target_met_realised"] = bool(out["ratio_red_vs_arr"] >= 1.0 and out["ratio_red_vs_churn_probability"] >= 1.2)
     orders = {"red_zone": red_order, "top_arr": by_arr, "top_churn_probability": by_risk}
     if (truth / "hazard.parquet").exists():
         ew = expected_worth(table, true, truth, horizon_days)
         out.update(expected_under_truth(ew, orders, budget))
         if bounds_of is not None:
             out.update(bounds(table, bounds_of, truth, true, ew, budget, by_arr))
+            out["expected_ratio_red_vs_data_bound"] = round(
+                out["expected_ratio_red_vs_arr"] / out["expected_ratio_data_bound_vs_arr"], 3)
     elif bounds_of is not None:
         raise FileNotFoundError(f"--bounds: {truth} has no hazard.parquet (generate the demo again)")
     out["lists"] = {name: describe(table, true, churned, worth, order[:budget]) for name, order in

@@ -329,7 +329,10 @@ def run(
     data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     as_of: Optional[str] = typer.Option(None, "--as-of", callback=_check_date, help="Snapshot date YYYY-MM-DD (default: today)."),
     since: Optional[str] = typer.Option(None, "--since", callback=_check_date,
-                                        help="Catch up: run every missing weekly as-of date from SINCE up to today, in order."),
+                                        help="Catch up: run every missing weekly as-of date from SINCE up to today "
+                                             "(or --until), in order."),
+    until: Optional[str] = typer.Option(None, "--until", callback=_check_date,
+                                        help="With --since: the last as-of date to run (default: today)."),
     reports: Path = typer.Option(Path("reports"), "--out", help="Reports folder; the run writes REPORTS/<as-of>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings YAML (see churnlab/settings.py)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help=MAPPING_HELP),
@@ -342,6 +345,8 @@ def run(
 
     if as_of and since:
         raise typer.BadParameter("give either --as-of or --since, not both", param_hint="--since")
+    if until and not since:
+        raise typer.BadParameter("--until goes with --since (a catch-up)", param_hint="--until")
     _configure_logging(verbose, quiet)
     settings = _settings(config, mapping)
     data = _source(data, settings)
@@ -349,7 +354,8 @@ def run(
         with _warnings_shown():
             if since:
                 # the wall clock decides only how far a catch-up goes
-                done = catch_up(data, since=date.fromisoformat(since), until=date.today(), reports=reports,
+                done = catch_up(data, since=date.fromisoformat(since),
+                                until=date.fromisoformat(until) if until else date.today(), reports=reports,
                                 settings=settings)
                 out.print(f"[green]{len(done)} report(s) written[/]" + "".join(f"\n  {p}" for p in done))
                 return

@@ -91,6 +91,8 @@ class ProactiveCampaign(_Strict):
     max_tenure_days: int | None = Field(None, description="Only accounts this young (welcome campaigns).")
     requires: list[str] = Field([], description="Flag features that must be true (e.g. nps_promoter).")
     due_in_days: int = Field(14, description="Days from the as-of date to the row's due date.")
+    channels: list[str] = Field([], description="Channels this campaign may use, best first (a poll is not a "
+                                "phone call); empty: those of the customer's value tier.")
 
 
 class ReactiveCampaign(_Strict):
@@ -103,6 +105,23 @@ class ReactiveCampaign(_Strict):
         ["red", "watch", "healthy"], description="Zones whose customers the campaign is for.")
     action: str = Field(description="What the owner does, in words (e.g. 'rescue call').")
     actions_by_tier: dict[Tier, str] = Field({}, description="A different action for some value tiers.")
+    channels: list[str] = Field([], description="Channels the action may use, best first (a finance call is "
+                                "made by phone); empty: those of the customer's value tier.")
+    channels_by_tier: dict[Tier, list[str]] = Field(
+        {}, description="Other channels for some value tiers (a meeting for the high tier's meeting action).")
+    cooldown_days: int = Field(30, ge=0, description="A customer listed for (or acted on by) this campaign is not "
+                               "listed for it again within this many days, unless a new critical rule fires.")
+
+
+class Offer(_Strict):
+    """One offer of the compensation menu: what a conversation may give to keep a customer."""
+
+    name: str = Field(description="The offer in words, as the target list shows it (e.g. '1 bonus month').")
+    cost: float = Field(ge=0, description="What the offer costs (currency units); counted in the expected gain.")
+    tiers: list[Tier] = Field([], description="Value tiers it may be offered to; empty: every tier.")
+
+
+ListName = Literal["reactive", "exit_interviews", "proactive"]
 
 
 class CampaignSettings(_Strict):
@@ -110,37 +129,45 @@ class CampaignSettings(_Strict):
 
     proactive: list[ProactiveCampaign] = [
         ProactiveCampaign(name="welcome", action="welcome call: goals, onboarding plan, first success",
-                          last_touch="days_since_success_touch", max_tenure_days=45, due_in_days=7),
-        ProactiveCampaign(name="status_call", action="status call: usage review and next goals",
+                          last_touch="days_since_success_touch", max_tenure_days=45, due_in_days=7,
+                          channels=["phone", "meeting"]),
+        ProactiveCampaign(name="status_call", action="status check-in: usage review and next goals",
                           last_touch="days_since_success_touch",
-                          cadence_days={"high": 30, "medium": 90, "low": 180}),
+                          cadence_days={"high": 30, "medium": 90, "low": 180},
+                          channels=["meeting", "phone", "chat", "email"]),
         ProactiveCampaign(name="satisfaction_poll", action="satisfaction poll (NPS and comment)",
-                          last_touch="days_since_last_nps", cadence_days={"high": 90, "medium": 180, "low": 180}),
+                          last_touch="days_since_last_nps", cadence_days={"high": 90, "medium": 180, "low": 180},
+                          channels=["email", "in_app"]),
         ProactiveCampaign(name="advocate_invitation", action="invitation: user group, case study or referral",
                           last_touch="days_since_marketing_touch", requires=["nps_promoter"],
-                          cadence_days={"high": 90, "medium": 180, "low": 365}, zones=["healthy"]),
+                          cadence_days={"high": 90, "medium": 180, "low": 365}, zones=["healthy"],
+                          channels=["email", "phone", "meeting"]),
     ]
     reactive: list[ReactiveCampaign] = [
         ReactiveCampaign(name="escalation", on=["several_warning_signs"],
-                         action="escalation: senior manager call within 48 hours, joint recovery plan"),
+                         action="escalation: senior manager call within 48 hours, joint recovery plan",
+                         channels=["phone", "meeting"]),
         ReactiveCampaign(name="renewal_rescue", on=["renewal_with_usage_drop"],
                          action="renewal review: value delivered, adoption plan, terms",
-                         actions_by_tier={"high": "renewal meeting with the account team and an adoption plan"}),
+                         actions_by_tier={"high": "renewal meeting with the account team and an adoption plan"},
+                         channels=["phone", "meeting", "email"], channels_by_tier={"high": ["meeting"]}),
         ReactiveCampaign(name="billing_recovery", on=["payment_failed", "invoices_overdue"],
-                         action="finance call: fix the payment and remove the friction"),
+                         action="finance call: fix the payment and remove the friction", channels=["phone"]),
         ReactiveCampaign(name="detractor_recovery",
                          on=["nps_promoter_to_detractor", "vocal_detractor", "unhappy", "nps_dropped"],
                          action="listening call: what went wrong and what would fix it",
-                         actions_by_tier={"high": "executive sponsor meeting: hear the detractor out"}),
+                         actions_by_tier={"high": "executive sponsor meeting: hear the detractor out"},
+                         channels=["phone", "meeting"], channels_by_tier={"high": ["meeting"]}),
         ReactiveCampaign(name="support_recovery", on=["tickets_stuck", "poor_support_experience", "complaints"],
-                         action="support lead call: a plan to close the open tickets"),
+                         action="support lead call: a plan to close the open tickets", channels=["phone"]),
         ReactiveCampaign(name="adoption_recovery",
                          on=["disengaging", "usage_halved", "usage_stopped", "success_gone_quiet", "shrinking_team",
                              "downgraded"],
-                         action="adoption session: training on the unused features"),
-        ReactiveCampaign(name="red_zone_rescue", on=[], zones=["red"],
+                         action="adoption session: training on the unused features", channels=["meeting", "phone"]),
+        ReactiveCampaign(name="rescue", on=[], zones=["red", "watch", "healthy"],
                          action="rescue call: review the risks and agree a save plan",
-                         actions_by_tier={"high": "rescue meeting with the account team and a save plan"}),
+                         actions_by_tier={"high": "rescue meeting with the account team and a save plan"},
+                         channels=["phone"], channels_by_tier={"high": ["meeting"]}, cooldown_days=60),
     ]
     channels_by_tier: dict[Tier, list[str]] = Field(
         {"high": ["meeting", "phone", "email", "chat", "in_app"], "medium": ["phone", "email", "chat", "in_app"],
@@ -149,12 +176,56 @@ class CampaignSettings(_Strict):
     compensation_caps: dict[Tier, float] = Field(
         {"high": 2000.0, "medium": 500.0, "low": 100.0},
         description="The most a reactive conversation may offer, agreed in advance per value tier (currency units).")
-    weekly_capacity_per_owner: int = Field(15, gt=0, description="Reactive actions one owner takes per week.")
+    compensation_share_of_gain: float = Field(
+        0.5, ge=0, le=1, description="The cap is at most this share of the row's expected gain: never more than "
+        "a save is worth (the tier's cap where the value is unknown).")
+    offers: list[Offer] = Field([], description="An optional menu of offers (bonus months, extra seats, training); "
+                                "a reactive row gets the costliest that fits under its cap, and its cost is taken "
+                                "off the expected gain.")
+    weekly_capacity: dict[ListName, int] = Field(
+        {"reactive": 15, "exit_interviews": 5, "proactive": 40},
+        description="Rows one owner works per week, per list; what does not fit waits for the next week (backlog).")
+    list_priority: list[ListName] = Field(
+        ["reactive", "exit_interviews", "proactive"],
+        description="A customer due on several lists goes on the first of these (the others in also_due).")
+    max_wait_days: int = Field(28, ge=0, description="A row carried over for longer than this expires (named in the "
+                               "plan and notebook 05): an old trigger is no longer news.")
     reactive_due_in_days: int = Field(3, ge=0, description="Due date of this week's reactive actions.")
     default_owner: str = Field("customer success team", description="Owner of accounts without one.")
     exit_interview_action: str = Field("exit interview: why they leave, part on good terms",
-                                       description="The action of every exit-interview row (Dead Zone customers).")
+                                       description="The action of every exit-interview row.")
+    exit_interview_min_probability: float = Field(
+        0.5, ge=0, le=1, description="Dead Zone customers this likely to leave get an exit interview before they go "
+        "(customers who churned since the previous run get one anyway); each customer is asked once.")
+    exit_interview_channels: list[str] = Field(["phone", "meeting", "email"],
+                                               description="Channels of an exit interview, best first.")
     exit_interview_due_in_days: int = Field(14, description="Days from the as-of date to an exit interview's due date.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_capacity(cls, data):
+        # one reactive capacity was all there was: an old settings file still loads
+        if isinstance(data, dict) and "weekly_capacity_per_owner" in data:
+            data = dict(data)
+            old = data.pop("weekly_capacity_per_owner")
+            data["weekly_capacity"] = {**dict(data.get("weekly_capacity") or
+                                              {"reactive": 15, "exit_interviews": 5, "proactive": 40}),
+                                       "reactive": old}
+            warnings.warn("campaigns.weekly_capacity_per_owner is now campaigns.weekly_capacity.reactive",
+                          SettingsWarning, stacklevel=2)
+        return data
+
+    @model_validator(mode="after")
+    def _every_list(self):
+        lists = ("reactive", "exit_interviews", "proactive")
+        if sorted(self.list_priority) != sorted(lists):
+            raise ValueError(f"campaigns: list_priority must name each of {', '.join(lists)} once, "
+                             f"got {self.list_priority}")
+        missing = [name for name in lists if name not in self.weekly_capacity]
+        if missing or any(v <= 0 for v in self.weekly_capacity.values()):
+            raise ValueError(f"campaigns: weekly_capacity needs a number > 0 for each of {', '.join(lists)}, "
+                             f"got {self.weekly_capacity}")
+        return self
 
 
 class MoneySettings(_Strict):

@@ -154,7 +154,7 @@ def test_the_hidden_code_check_can_fail(report):
 def test_same_inputs_give_byte_identical_csv(small_demo, report, tmp_path):
     again = run_pipeline(small_demo, as_of=date.fromisoformat(AS_OF), reports=tmp_path)
     for name in ("data_quality.csv", "scores.csv", "targets/proactive.csv", "targets/reactive.csv",
-                 "targets/exit_interviews.csv"):
+                 "targets/exit_interviews.csv", "targets/backlog.csv"):
         assert (again / name).read_bytes() == (report / name).read_bytes(), name
 
 
@@ -234,18 +234,28 @@ def test_scores_carry_zone_segment_and_symptoms(report):
 
 def test_target_lists_follow_the_spec_and_the_zones(report):
     from churnlab.decide.campaigns import TARGET_COLUMNS
+    from churnlab.settings import CampaignSettings
 
     scores = pd.read_csv(report / "scores.csv").set_index("customer_id")
-    reactive = pd.read_csv(report / "targets" / "reactive.csv")
-    exits = pd.read_csv(report / "targets" / "exit_interviews.csv")
-    for frame in (reactive, exits, pd.read_csv(report / "targets" / "proactive.csv")):
+    lists = {n: pd.read_csv(report / "targets" / f"{n}.csv") for n in ("proactive", "reactive", "exit_interviews")}
+    backlog = pd.read_csv(report / "targets" / "backlog.csv")
+    for frame in lists.values():
         assert list(frame.columns) == TARGET_COLUMNS
-    assert reactive["customer_id"].is_unique                       # never in two reactive campaigns
-    assert set(exits["customer_id"]) == set(scores.index[scores["zone"] == "dead"])
+    everyone = pd.concat(lists.values())["customer_id"]
+    assert everyone.is_unique                                      # one list per customer per run
+    reactive, exits = lists["reactive"], lists["exit_interviews"]
     assert (exits["compensation_cap"] == 0).all()
-    assert not set(reactive["customer_id"]) & set(exits["customer_id"])
+    assert set(exits.loc[exits["zone"] != "churned", "customer_id"]) <= set(scores.index[scores["zone"] == "dead"])
+    # the dead about to leave are invited now or next week; none is sent a rescue
+    leaving = scores.index[(scores["zone"] == "dead") & (scores["churn_probability"] >= 0.5)]
+    assert set(leaving) <= set(exits["customer_id"]) | set(backlog["customer_id"])
+    assert not set(reactive["customer_id"]) & set(scores.index[scores["zone"] == "dead"])
+    # every Red Zone customer gets an action this week or is carried to the next, none dropped
     red = set(scores.index[scores["zone"] == "red"])
-    assert red <= set(reactive["customer_id"])                     # every Red Zone customer gets an action
+    assert red <= set(everyone) | set(backlog["customer_id"])
+    cap = CampaignSettings().weekly_capacity
+    for name, frame in lists.items():
+        assert frame.groupby("owner").size().max() <= cap[name] if len(frame) else True
 
 
 def test_second_weekly_run_lists_who_entered_and_left_each_zone(small_demo, report, tmp_path):

@@ -146,13 +146,15 @@ def test_every_zone_comes_with_its_reason_in_words():
     assert "marked not worth saving by a rule" in reasons["dead-rule"]
     # 0.15 x 0.5 x 50,000 - 50: worth a call although below the threshold
     assert reasons["watch"] == "churn risk 15% below 25% but ≥ 12.5%: watch; expected gain 3,700"
-    assert reasons["healthy"] == "churn risk 5% < 12.5%"
+    assert reasons["healthy"] == "churn risk 5% < 12.5%; expected gain 1,200"
 
 
-def test_priority_is_by_expected_gain_and_a_valuable_watch_customer_can_come_first():
+def test_priority_is_by_expected_gain_and_a_valuable_customer_below_the_threshold_can_come_first():
     out = assign_zones(customers_to_zone(), settings=zone_settings(risk_threshold=0.25, action_cost=50))
-    # watch: 0.15 x 0.5 x 50,000 - 50 = 3,700 beats red-big's 1,832; the dead and healthy get none
-    assert out.set_index("customer_id")["priority"].dropna().to_dict() == {"watch": 1, "red-big": 2, "red-small": 3}
+    # watch: 0.15 x 0.5 x 50,000 - 50 = 3,700 beats red-big's 1,832; healthy: 0.05 x 0.5 x 50,000
+    # - 50 = 1,200 beats red-small's 100; the dead get none
+    assert out.set_index("customer_id")["priority"].dropna().to_dict() == {
+        "watch": 1, "red-big": 2, "healthy": 3, "red-small": 4}
 
 
 def test_without_a_value_the_zones_follow_risk_alone_and_nobody_is_dead_for_it():
@@ -242,3 +244,23 @@ def test_an_empty_segment_column_falls_back_to_the_pooled_rate():
     frame = pd.DataFrame({"customer_id": ["A", "B"], "company_size": [None, None]})
     by, seg = segment_of(frame)
     assert by == "all" and seg.nunique() == 1
+
+
+def test_the_zones_say_when_the_value_is_unknown_or_the_action_costs_more_than_any_save():
+    from churnlab.decide.zones import zone_notes
+
+    cheap = customers_to_zone().assign(value=[300.0, 200.0, 100.0, 100.0, 50.0, 50.0])
+    table = cheap.drop(columns="p_save").merge(assign_zones(cheap, settings=zone_settings(risk_threshold=0.25)),
+                                               on="customer_id")
+    assert table["zone"].tolist()[:4] == ["dead"] * 4
+    notes = zone_notes(table, settings=zone_settings(risk_threshold=0.25))
+    # the best of them: 0.42 x 0.35 x 300 = 44 < 200
+    assert len(notes) == 1 and "4 of the 4 at-risk customers are in the Dead Zone" in notes[0] and " 44 " in notes[0]
+    unknown = customers_to_zone().assign(value=float("nan"))
+    table = unknown.drop(columns="p_save").merge(assign_zones(unknown, settings=zone_settings(risk_threshold=0.25)),
+                                                 on="customer_id")
+    assert zone_notes(table)[0].startswith("the value of every customer is unknown")
+    fine = customers_to_zone()
+    table = fine.drop(columns="p_save").merge(
+        assign_zones(fine, settings=zone_settings(risk_threshold=0.25, action_cost=50)), on="customer_id")
+    assert zone_notes(table) == []

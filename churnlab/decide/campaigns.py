@@ -1,76 +1,140 @@
 """Campaign target lists: who to contact this week, how, by whom, and with what leeway.
 
-Three lists come out of :func:`plan_campaigns`, each one row per customer per campaign with the
-columns of ``docs/run-outputs.md`` (:data:`TARGET_COLUMNS`), ordered by priority:
+:func:`plan_campaigns` turns the scored customers into three lists, each one row per customer
+with the columns of ``docs/run-outputs.md`` and a few more (:data:`TARGET_COLUMNS`), ordered by
+priority, plus the **backlog**: what was due but did not fit this week.
 
 * **proactive** — regular, by segment: a campaign is due for a customer when the last touch of
-  its kind (a feature such as ``days_since_success_touch``) is older than the cadence set for the
-  customer's value tier, or was never made. Welcome calls, status calls, satisfaction polls and
-  invitations ship as defaults (``CampaignSettings``). A customer gets at most one proactive
-  touch per run, the first due in settings order; the next run brings the next one.
-* **reactive** — on the symptoms and alerts the rules triggered in this run: the first reactive
-  campaign (settings order is priority order) whose trigger matches gets the customer, so nobody
-  is in two reactive campaigns at once. Red Zone customers without a matching symptom get the
-  rescue campaign. Each row carries the **compensation cap** agreed in advance for the customer's
-  value tier: the list says the cap, the conversation decides. Rows are planned in priority order
-  (critical alerts first, then expected gain of acting) within a weekly capacity per owner; what
-  does not fit this week is due a week later, never dropped.
-* **exit interviews** — Dead Zone customers, likeliest to leave first: a conversation to learn
-  why they leave and part on good terms, with no compensation.
+  its kind (a feature such as ``days_since_success_touch``, or the customer's row on this
+  campaign's list in an earlier run) is older than the cadence set for the customer's value
+  tier, or was never made. A customer long overdue whom churnlab has never listed for the
+  campaign is given a week of the cadence by a hash of its id, so a first run spreads each
+  cadence over its period instead of listing everybody at once (a customer who just fell due
+  is listed now). Welcome calls, status calls, satisfaction polls and invitations ship as
+  defaults. One proactive campaign per customer per run, the first due in settings order.
+* **reactive** — on the rules that fired since the previous run: the first reactive campaign
+  (settings order) whose trigger matches gets the customer. Each row names the ``trigger``,
+  its message with the customer's numbers and when it fired. The catch-all rescue (a campaign
+  with no ``on``) takes the customers the zones rank for a rescue (``priority``: every customer
+  outside the Dead Zone with a positive expected gain, highest first), so capacity goes where
+  the most is at stake, at risk or not yet. Each row carries a **compensation cap**: the smaller of the tier's cap and
+  ``compensation_share_of_gain`` of the expected gain, never more than a save is worth, and
+  the offer from the settings' menu that fits under it.
+* **exit interviews** — the customers who churned since the previous run, and Dead Zone
+  customers whose churn probability is at least ``exit_interview_min_probability``: a
+  conversation to learn why they leave and part on good terms. Each customer is asked once.
 
-The channel is the customer's preferred one when the value tier allows it (a meeting is not
-offered to every small account), else the tier's first channel. The owner is the customer's
-account owner, or the team named in the settings when there is none.
+**Contact memory.** ``history`` (:func:`churnlab.report.history.contact_history`: the list rows
+of earlier runs in the same reports folder and the ``interventions`` table) says who was
+contacted for what and when. A customer is not listed for a campaign again within its
+``cooldown_days`` (proactive: the tier's cadence; exit interviews: ever) unless a new critical
+rule fired. An intervention whose campaign is none of ours counts as a retention contact for
+every reactive campaign.
+
+**One list per customer.** A customer due on several lists goes on the first in
+``list_priority`` (reactive, exit interviews, proactive by default); ``also_due`` names the
+other campaigns it was due for.
+
+**Capacity.** Each owner works at most ``weekly_capacity[list]`` rows of each list a week. The
+reactive rows are taken critical first, then by expected gain (a carried row before a new one
+of the same gain); the other lists take carried rows first, then by value (proactive) or
+churned before dying, likeliest to leave first (exit interviews). What does not fit goes to the
+backlog with its first due date; the next run lists it again (``days_waiting`` says how long it
+has waited) before new rows. A row that waited more than ``max_wait_days`` expires: the plan
+names it (``expired``) and notebook 05 shows it, so a list that cannot keep up says so instead of
+growing a queue nobody will reach.
+
+The channel is the customer's preferred one when both the campaign and the value tier allow it
+(a meeting is not offered to every small account, a poll is not made by phone), else the first
+channel the campaign allows for the tier. The owner is the customer's account owner, or the
+team named in the settings when there is none.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from churnlab.settings import CampaignSettings, Settings
 
-__all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "CampaignPlan", "TARGET_COLUMNS"]
+__all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "CampaignPlan", "TARGET_COLUMNS", "LISTS",
+           "HISTORY_COLUMNS"]
 
-#: Columns of every target list (docs/run-outputs.md).
+#: Columns of every target list: those of docs/run-outputs.md, then what a caller needs to act.
 TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", "channel", "due_date",
-                  "compensation_cap", "value", "churn_probability", "reasons"]
+                  "compensation_cap", "value", "churn_probability", "reasons",
+                  "expected_gain", "offer", "trigger", "trigger_message", "triggered_on", "first_due_date",
+                  "days_waiting", "also_due"]
+
+#: The lists, by file name.
+LISTS = ("proactive", "reactive", "exit_interviews")
+
+#: Columns of a contact history (:func:`churnlab.report.history.contact_history`).
+HISTORY_COLUMNS = ["customer_id", "list", "campaign", "on", "kind", "first_due_date", "trigger", "trigger_message",
+                   "triggered_on"]
 
 
 @dataclass(frozen=True)
 class CampaignPlan:
-    """The three target lists, and the campaigns that could not run with their reason."""
+    """The three target lists, the campaigns that could not run with their reason, the backlog
+    (due but over capacity: listed first next week) and the rows that waited longer than
+    ``max_wait_days`` and expired."""
 
     proactive: pd.DataFrame
     reactive: pd.DataFrame
     exit_interviews: pd.DataFrame
     skipped: pd.DataFrame
+    backlog: pd.DataFrame | None = None
+    expired: pd.DataFrame | None = None
 
     def lists(self) -> dict[str, pd.DataFrame]:
         """The lists by file name (``proactive``, ``reactive``, ``exit_interviews``)."""
         return {"proactive": self.proactive, "reactive": self.reactive, "exit_interviews": self.exit_interviews}
 
     def summary(self) -> pd.DataFrame:
-        """Rows and customers per list and campaign."""
-        rows = [(name, camp, len(g), g["customer_id"].nunique())
+        """Rows and customers per list and campaign, and the rows carried to the next week."""
+        rows = [(name, camp, len(g), g["customer_id"].nunique(), int((g["days_waiting"] > 0).sum()))
                 for name, frame in self.lists().items() for camp, g in frame.groupby("campaign", sort=False)]
-        return pd.DataFrame(rows, columns=["list", "campaign", "rows", "customers"])
+        out = pd.DataFrame(rows, columns=["list", "campaign", "rows", "customers", "carried_over"])
+        for extra, label in ((self.backlog, "to_next_week"), (self.expired, "expired")):
+            extra = extra if extra is not None else pd.DataFrame(columns=["list", "campaign"])
+            counts = extra.groupby(["list", "campaign"]).size().rename(label).reset_index()
+            out = out.merge(counts, on=["list", "campaign"], how="outer")
+        counts = ["rows", "customers", "carried_over", "to_next_week", "expired"]
+        return out.fillna({c: 0 for c in counts}).astype({c: int for c in counts})
+
+    def by_owner(self) -> pd.DataFrame:
+        """Rows per owner and list this week (the capacity check)."""
+        parts = [f[["owner"]].assign(list=name) for name, f in self.lists().items()]
+        if not parts or not sum(len(p) for p in parts):
+            return pd.DataFrame(columns=list(LISTS))
+        return pd.concat(parts).groupby(["owner", "list"]).size().unstack(fill_value=0).reindex(
+            columns=list(LISTS), fill_value=0)
 
 
 def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
-                   settings: Settings | CampaignSettings | None = None) -> CampaignPlan:
+                   settings: Settings | CampaignSettings | None = None, history: pd.DataFrame | None = None,
+                   churned: pd.DataFrame | None = None) -> CampaignPlan:
     """Plan this run's campaigns for every active customer of ``scored``.
 
     Parameters
     ----------
-    scored : one row per active customer with ``customer_id``, ``zone``, ``value``, ``value_tier``,
-        ``churn_probability`` and ``reasons``; optional ``name``, ``owner``,
-        ``preferred_channel``, ``expected_gain``, ``symptoms`` and ``alerts`` (``;``-separated
-        names of fired rules), ``critical`` (bool) and the features that proactive campaigns
-        read (``tenure_days``, ``days_since_success_touch``, ...).
+    scored : one row per active customer with ``customer_id``, ``zone``, ``value`` (missing where
+        unknown), ``value_tier``, ``churn_probability`` and ``reasons``; optional ``name``,
+        ``owner``, ``preferred_channel``, ``expected_gain``, ``priority`` and ``zone_reason`` (from
+        the zones), ``symptoms`` and ``alerts`` (``;``-separated names of the rules that fired
+        since the previous run), ``trigger_messages`` (``name: message; ...`` of those),
+        ``critical`` (bool) and the features that proactive campaigns read (``tenure_days``,
+        ``days_since_success_touch``, ...).
     as_of : the run's date; due dates count from it.
     settings : run settings, or their campaigns section (defaults when None).
+    history : earlier contacts (:data:`HISTORY_COLUMNS`, from
+        :func:`churnlab.report.history.contact_history`); None: nobody was contacted before.
+    churned : the customers who churned since the previous run (``customer_id``, ``churn_date``,
+        optional ``name``, ``owner``, ``preferred_channel``): invited to an exit interview.
 
     Returns
     -------
@@ -81,22 +145,18 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
     missing = [c for c in ("customer_id", "zone", "value", "value_tier", "churn_probability") if c not in scored]
     if missing:
         raise ValueError(f"plan_campaigns needs the columns {', '.join(missing)} (from value, segments and zones)")
-    frame = scored.copy()
-    frame["customer_id"] = frame["customer_id"].astype(str)
-    for col, default in (("name", ""), ("reasons", ""), ("symptoms", ""), ("alerts", "")):
-        frame[col] = frame[col].fillna(default).astype(str) if col in frame else default
-    frame["owner"] = (frame["owner"].astype("object").where(frame["owner"].notna(), settings.default_owner)
-                      if "owner" in frame else settings.default_owner)
-    frame["channel"] = _channels(frame, settings)
+    frame = _prepared(scored, settings)
+    history = _history(history, as_of)
     skipped: list[tuple[str, str]] = []
-    proactive = _proactive(frame, as_of, settings, skipped)
-    reactive = _reactive(frame, as_of, settings)
-    exits = _exit_interviews(frame, as_of, settings)
-    return CampaignPlan(proactive, reactive, exits, pd.DataFrame(skipped, columns=["campaign", "reason"]))
-
-
-def _names(text: pd.Series) -> pd.Series:
-    return text.fillna("").astype(str).map(lambda s: [x for x in s.split(";") if x])
+    candidates = {
+        "reactive": _reactive(frame, as_of, settings, history),
+        "exit_interviews": _exit_interviews(frame, churned, as_of, settings, history),
+        "proactive": _proactive(frame, as_of, settings, history, skipped),
+    }
+    candidates, expired = _with_carried(candidates, frame, as_of, settings, history)
+    lists, backlog = _one_list_each_within_capacity(candidates, as_of, settings)
+    return CampaignPlan(lists["proactive"], lists["reactive"], lists["exit_interviews"],
+                        pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired)
 
 
 def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None) -> pd.DataFrame:
@@ -108,7 +168,9 @@ def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None
     ``ruleset`` (:class:`churnlab.decide.rules.RuleSet`) says which rules are critical.
 
     Returns ``customer_id``, ``symptoms`` and ``alerts`` (``;``-separated, new ones only, in
-    the order of ``now``) and ``critical`` (a new critical rule fired).
+    the order of ``now``), ``critical`` (a new critical rule fired) and ``trigger_messages``:
+    ``name: message`` of each new one, ``; ``-separated (the rule's message with the customer's
+    numbers, from ``symptom_text``; an alert's own message).
     """
     old_s = old_a = {}
     if before is not None:
@@ -121,6 +183,20 @@ def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None
     out = pd.DataFrame({"customer_id": ids.to_numpy(), "symptoms": sym, "alerts": alr})
     critical = {r.name for r in ruleset.rules if r.severity == "critical"} if ruleset is not None else set()
     out["critical"] = [bool(set(a.split(";")) & critical) for a in out["alerts"]]
+    said = _said(now, ruleset)
+    out["trigger_messages"] = ["; ".join(f"{n}: {m.get(n, '')}" for n in dict.fromkeys(x for x in f"{s};{a}".split(";") if x))
+                               for s, a, m in zip(out["symptoms"], out["alerts"], said)]
+    return out
+
+
+def _said(now: pd.DataFrame, ruleset) -> list[dict[str, str]]:
+    """Per customer, rule or alert name -> its message as the rules result wrote it."""
+    alert_text = {a.name: a.message for a in ruleset.alerts} if ruleset is not None else {}
+    out = []
+    texts = now["symptom_text"] if "symptom_text" in now else pd.Series("", index=now.index)
+    for names, text in zip(_names(now["symptoms"]), texts.fillna("").astype(str)):
+        said = dict(zip(names, text.split("; "))) if text else {}
+        out.append({**alert_text, **said})
     return out
 
 
@@ -147,35 +223,192 @@ def campaign_frame(scores: pd.DataFrame, value: pd.DataFrame, zones: pd.DataFram
     out = out.merge(ids(customers, ["name", "owner", "preferred_channel"]), on="customer_id", how="left",
                     validate="one_to_one")
     if triggered is not None:
-        out = out.merge(ids(triggered, ["symptoms", "alerts", "critical"]), on="customer_id", how="left",
+        out = out.merge(ids(triggered, ["symptoms", "alerts", "critical", "trigger_messages"]), on="customer_id", how="left",
                         validate="one_to_one")
     return out
 
 
-def _channels(frame: pd.DataFrame, settings: CampaignSettings) -> pd.Series:
-    preferred = frame["preferred_channel"].astype("object") if "preferred_channel" in frame else pd.Series(
-        None, index=frame.index, dtype="object")
+def _prepared(scored: pd.DataFrame, settings: CampaignSettings) -> pd.DataFrame:
+    frame = scored.copy()
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    for col, default in (("name", ""), ("reasons", ""), ("symptoms", ""), ("alerts", ""), ("trigger_messages", ""),
+                         ("zone_reason", "")):
+        frame[col] = frame[col].fillna(default).astype(str) if col in frame else default
+    frame["owner"] = (frame["owner"].astype("object").where(frame["owner"].notna(), settings.default_owner)
+                      if "owner" in frame else settings.default_owner)
+    if "preferred_channel" not in frame:
+        frame["preferred_channel"] = None
+    frame["critical"] = frame["critical"].fillna(False).astype(bool) if "critical" in frame else False
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame["expected_gain"] = (pd.to_numeric(frame["expected_gain"], errors="coerce").astype("float64")
+                              if "expected_gain" in frame else np.nan)
+    frame["priority"] = (pd.to_numeric(frame["priority"], errors="coerce").astype("float64")
+                         if "priority" in frame else np.nan)
+    return frame.set_index("customer_id", drop=False)
+
+
+def _history(history: pd.DataFrame | None, as_of: date) -> pd.DataFrame:
+    if history is None or not len(history):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in HISTORY_COLUMNS})
+    out = history.copy()
+    for col in HISTORY_COLUMNS:
+        if col not in out:
+            out[col] = None
+    out["customer_id"] = out["customer_id"].astype(str)
+    out["on"] = pd.to_datetime(out["on"]).dt.date
+    return out[out["on"] <= as_of][HISTORY_COLUMNS]
+
+
+def _last_contact(history: pd.DataFrame, campaigns: set[str], kinds=("listed", "intervention")) -> pd.Series:
+    """customer_id -> the latest date one of ``campaigns`` reached it (listed or acted on)."""
+    rows = history[history["kind"].isin(kinds) & history["campaign"].isin(campaigns)]
+    return rows.groupby("customer_id")["on"].max()
+
+
+def _days_since(last: pd.Series, ids: pd.Index, as_of: date) -> pd.Series:
+    on = last.reindex(ids)
+    return pd.Series([(as_of - d).days if isinstance(d, date) else np.nan for d in on], index=ids, dtype="float64")
+
+
+def _channel(frame: pd.DataFrame, allowed_by_campaign: list[str], by_tier: dict, settings: CampaignSettings) -> pd.Series:
     out = []
-    for tier, pref in zip(frame["value_tier"].astype(str), preferred):
-        allowed = settings.channels_by_tier.get(tier, settings.channels_by_tier.get("default", ["email"]))
-        out.append(pref if isinstance(pref, str) and pref in allowed else allowed[0])
+    for tier, pref in zip(frame["value_tier"].astype(str), frame["preferred_channel"]):
+        tier_ok = settings.channels_by_tier.get(tier, settings.channels_by_tier.get("default", ["email"]))
+        mine = by_tier.get(tier, allowed_by_campaign) or tier_ok
+        both = [c for c in mine if c in tier_ok] or list(mine)
+        out.append(pref if isinstance(pref, str) and pref in both else both[0])
     return pd.Series(out, index=frame.index, dtype="object")
 
 
-def _rows(frame: pd.DataFrame, campaign: str, action: str | pd.Series, due: pd.Series,
-          cap: pd.Series | float) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "customer_id": frame["customer_id"], "name": frame["name"], "owner": frame["owner"],
-        "zone": frame["zone"], "campaign": campaign, "action": action, "channel": frame["channel"],
-        "due_date": due, "compensation_cap": cap, "value": frame["value"].astype("float64"),
-        "churn_probability": frame["churn_probability"].astype("float64"), "reasons": frame["reasons"],
-    })
-    return out[TARGET_COLUMNS]
+def _candidates(chosen: pd.DataFrame, campaign, action, channel, trigger, message, triggered_on, due_in: int,
+                as_of: date, cap=0.0, offer="", gain=None) -> pd.DataFrame:
+    """Candidate rows of one campaign: the target columns and the sort keys (``_critical``,
+    ``_due_in``)."""
+    due = as_of + timedelta(days=int(due_in))
+    return pd.DataFrame({
+        "customer_id": chosen["customer_id"].to_numpy(), "name": chosen["name"].to_numpy(),
+        "owner": chosen["owner"].to_numpy(), "zone": chosen["zone"].to_numpy(), "campaign": campaign,
+        "action": action, "channel": channel, "due_date": due, "compensation_cap": cap,
+        "value": chosen["value"].to_numpy(), "churn_probability": chosen["churn_probability"].to_numpy(),
+        "reasons": chosen["reasons"].to_numpy(),
+        "expected_gain": chosen["expected_gain"] if gain is None else gain, "offer": offer,
+        "trigger": trigger, "trigger_message": message, "triggered_on": triggered_on, "first_due_date": due,
+        "days_waiting": 0, "also_due": "", "_critical": chosen["critical"].to_numpy(), "_due_in": int(due_in)},
+        index=chosen.index).reset_index(drop=True)
 
 
-def _proactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, skipped: list) -> pd.DataFrame:
-    pieces = []
+def _messages(text: str) -> dict[str, str]:
+    out = {}
+    for part in text.split("; "):
+        name, _, message = part.partition(": ")
+        if name:
+            out[name.strip()] = message.strip()
+    return out
+
+
+def _names(text: pd.Series) -> pd.Series:
+    return text.fillna("").astype(str).map(lambda s: [x for x in s.split(";") if x])
+
+
+def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+    fired = (_names(frame["symptoms"]) + _names(frame["alerts"])).map(set)
+    ours = {c.name for c in settings.reactive}
+    # an intervention of a campaign that is none of ours is a retention contact for all of them
+    foreign = history[(history["kind"] == "intervention") & ~history["campaign"].isin(ours)]
     taken = pd.Series(False, index=frame.index)
+    others: dict[str, list[str]] = {}
+    pieces = []
+    for camp in settings.reactive:   # settings order is priority order: first match wins
+        if camp.on:
+            trig = fired.map(lambda names, on=camp.on: next((n for n in on if n in names), None))
+            hit = trig.notna()
+        else:   # the catch-all rescue: whom the zones rank for a rescue
+            trig = "rescue:" + frame["zone"].astype(str)
+            hit = frame["priority"].notna()
+        hit &= frame["zone"].isin(camp.zones)
+        last = pd.concat([_last_contact(history, {camp.name}), foreign.groupby("customer_id")["on"].max()])
+        since = _days_since(last.groupby(level=0).max(), frame.index, as_of)
+        cooling = since.notna() & (since < camp.cooldown_days) & ~frame["critical"]
+        due = hit & ~cooling
+        for cid in frame.index[due & taken]:
+            others.setdefault(cid, []).append(camp.name)
+        take = due & ~taken
+        taken |= take
+        chosen = frame[take]
+        if not len(chosen):
+            continue
+        tiers = chosen["value_tier"].astype(str)
+        action = tiers.map(lambda t, c=camp: c.actions_by_tier.get(t, c.action))
+        channel = _channel(chosen, camp.channels, camp.channels_by_tier, settings)
+        if camp.on:
+            trigger = trig[take]
+            message = [_messages(m).get(t, "") for m, t in zip(chosen["trigger_messages"], trigger)]
+        else:
+            trigger = chosen["zone"].map({"red": "red_zone"}).fillna("expected_gain")
+            message = [r.split("; ")[-1] if r else "" for r in chosen["zone_reason"]]
+        cap, offer, gain = _compensation(chosen, settings)
+        pieces.append(_candidates(chosen, camp.name, action, channel, trigger, message, as_of,
+                                  settings.reactive_due_in_days, as_of, cap, offer, gain))
+    out = _concat(pieces)
+    out["_also"] = [others.get(c, []) for c in out["customer_id"]]
+    return out
+
+
+def _compensation(chosen: pd.DataFrame, settings: CampaignSettings) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The cap (the tier's, at most ``compensation_share_of_gain`` of the expected gain), the
+    costliest offer of the menu that fits under it, and the expected gain less the offer."""
+    tier_cap = chosen["value_tier"].astype(str).map(settings.compensation_caps).fillna(0.0).astype("float64")
+    gain = chosen["expected_gain"]
+    share = (settings.compensation_share_of_gain * gain.clip(lower=0.0)).round(0)
+    cap = tier_cap.where(gain.isna(), np.minimum(tier_cap, share))
+    offers, net = [], []
+    for tier, c, g in zip(chosen["value_tier"].astype(str), cap, gain):
+        fits = [o for o in settings.offers if o.cost <= c and (not o.tiers or tier in o.tiers)]
+        best = max(fits, key=lambda o: (o.cost, o.name)) if fits else None
+        offers.append(best.name if best else "")
+        net.append(g - best.cost if best is not None else g)
+    return cap, pd.Series(offers, index=chosen.index), pd.Series(net, index=chosen.index, dtype="float64")
+
+
+def _exit_interviews(frame: pd.DataFrame, churned: pd.DataFrame | None, as_of: date, settings: CampaignSettings,
+                     history: pd.DataFrame) -> pd.DataFrame:
+    asked = set(history.loc[history["campaign"] == "exit_interview", "customer_id"])
+    channels = settings.exit_interview_channels
+    pieces = []
+    if churned is not None and len(churned):
+        gone = _prepared(churned.assign(zone="churned", value=np.nan, value_tier="default",
+                                        churn_probability=1.0), settings)
+        gone = gone[~gone.index.isin(asked)]
+        if len(gone):
+            when = pd.to_datetime(gone["churn_date"]).dt.date if "churn_date" in gone else pd.Series(as_of, index=gone.index)
+            piece = _candidates(gone, "exit_interview", settings.exit_interview_action,
+                                _channel(gone, channels, {}, settings), "churned",
+                                [f"churned on {d}" for d in when], list(when),
+                                settings.exit_interview_due_in_days, as_of)
+            pieces.append(piece.assign(_churned=True))
+    dead = frame[(frame["zone"] == "dead") & (frame["churn_probability"] >= settings.exit_interview_min_probability)
+                 & ~frame.index.isin(asked)]
+    if len(dead):
+        message = [r.split("; ")[-1] if r else "" for r in dead["zone_reason"]]
+        pieces.append(_candidates(dead, "exit_interview", settings.exit_interview_action,
+                                  _channel(dead, channels, {}, settings), "dead_zone", message, as_of,
+                                  settings.exit_interview_due_in_days, as_of).assign(_churned=False))
+    out = _concat(pieces)
+    out["_also"] = [[] for _ in range(len(out))]
+    return out
+
+
+def _slot(customer_id: str, campaign: str, weeks: int) -> int:
+    digest = hashlib.blake2b(f"{campaign}|{customer_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % weeks
+
+
+def _proactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame,
+               skipped: list) -> pd.DataFrame:
+    taken = pd.Series(False, index=frame.index)
+    others: dict[str, list[str]] = {}
+    pieces = []
+    week = as_of.toordinal() // 7
     for camp in settings.proactive:
         need = [c for c in (camp.last_touch, *camp.requires) if c and c not in frame]
         if (camp.max_tenure_days is not None or camp.cadence_days is None) and "tenure_days" not in frame:
@@ -188,69 +421,158 @@ def _proactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, ski
             who &= frame["tenure_days"] <= camp.max_tenure_days
         for flag in camp.requires:
             who &= frame[flag].fillna(0).astype(bool)
+        listed = _days_since(_last_contact(history, {camp.name}), frame.index, as_of)
+        touched = frame[camp.last_touch].astype("float64") if camp.last_touch else pd.Series(np.nan, index=frame.index)
+        since = pd.concat([touched, listed], axis=1).min(axis=1, skipna=True)
         if camp.cadence_days is None:
-            # once: due until the first such touch since signup
-            if camp.last_touch:
-                since = frame[camp.last_touch].astype("float64")
-                who &= ~(since.notna() & (since < frame["tenure_days"]))
+            # once: due until the first such touch since signup, and never listed again
+            who &= ~(touched.notna() & (touched < frame["tenure_days"])) & listed.isna()
+            message = pd.Series("not made yet since signup", index=frame.index)
         else:
             cadence = frame["value_tier"].astype(str).map(camp.cadence_days).astype("float64")
-            who &= cadence.notna()
-            if camp.last_touch:
-                since = frame[camp.last_touch].astype("float64")
-                who &= since.isna() | (since >= cadence)
-        who &= ~taken   # one proactive touch per customer per run: the first due in settings order
-        taken |= who
-        chosen = frame[who]
-        due = pd.Series(as_of + timedelta(days=camp.due_in_days), index=chosen.index)
-        pieces.append(_rows(chosen, camp.name, camp.action, due, 0.0))
-    out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=TARGET_COLUMNS)
-    order = {c.name: k for k, c in enumerate(settings.proactive)}
-    out["_p"] = out["campaign"].map(order)
-    out = out.sort_values(["_p", "value", "customer_id"], ascending=[True, False, True], kind="stable")
-    return out.drop(columns="_p").reset_index(drop=True)
+            who &= cadence.notna() & (since.isna() | (since >= cadence))
+            # long overdue and never listed by churnlab: spread over the cadence, a week each
+            backlog = listed.isna() & (since.isna() | (since - cadence >= 7))
+            weeks = (cadence // 7).clip(lower=1).fillna(1).astype(int)
+            in_week = pd.Series([_slot(c, camp.name, w) == week % w for c, w in zip(frame.index, weeks)],
+                                index=frame.index)
+            who &= ~backlog | in_week
+            message = pd.Series([f"never made; due every {c:.0f} days" if np.isnan(s)
+                                 else f"last made {s:.0f} days ago; due every {c:.0f} days"
+                                 for s, c in zip(since, cadence.fillna(0))], index=frame.index)
+        for cid in frame.index[who & taken]:
+            others.setdefault(cid, []).append(camp.name)
+        take = who & ~taken   # one proactive touch per customer per run: the first due in settings order
+        taken |= take
+        chosen = frame[take]
+        if not len(chosen):
+            continue
+        channel = _channel(chosen, camp.channels, {}, settings)
+        pieces.append(_candidates(chosen, camp.name, camp.action, channel, "cadence" if camp.cadence_days else "once",
+                                  message[take].tolist(), as_of, camp.due_in_days, as_of))
+    out = _concat(pieces)
+    out["_also"] = [others.get(c, []) for c in out["customer_id"]]
+    return out
 
 
-def _fired(frame: pd.DataFrame) -> pd.Series:
-    """The set of rule names that fired per customer (symptoms and alerts)."""
-    both = frame["symptoms"].str.cat(frame["alerts"], sep=";")
-    return both.map(lambda s: {x.strip() for x in s.split(";") if x.strip()})
+def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    if pieces:
+        return pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns=[*TARGET_COLUMNS, "_critical", "_due_in"])
 
 
-def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings) -> pd.DataFrame:
-    fired = _fired(frame)
-    campaign = pd.Series(None, index=frame.index, dtype="object")
-    action = pd.Series(None, index=frame.index, dtype="object")
-    for camp in settings.reactive:   # settings order is priority order: first match wins
-        free = campaign.isna() & frame["zone"].isin(camp.zones)
-        if camp.on:
-            hit = fired.map(lambda names, on=frozenset(camp.on): bool(names & on))
-        else:                         # a catch-all (the rescue of the Red Zone)
-            hit = pd.Series(True, index=frame.index)
-        take = free & hit
-        campaign[take] = camp.name
-        tiers = frame.loc[take, "value_tier"].astype(str)
-        action[take] = tiers.map(lambda t, c=camp: c.actions_by_tier.get(t, c.action))
-    chosen = frame[campaign.notna()].copy()
-    if chosen.empty:
-        return pd.DataFrame(columns=TARGET_COLUMNS)
-    chosen["_campaign"], chosen["_action"] = campaign[chosen.index], action[chosen.index]
-    critical = chosen["critical"].fillna(False).astype(bool) if "critical" in chosen else False
-    gain = chosen["expected_gain"].astype("float64") if "expected_gain" in chosen else chosen["value"] * chosen["churn_probability"]
-    chosen["_critical"], chosen["_gain"] = critical, gain.fillna(0.0)
-    chosen = chosen.sort_values(["_critical", "_gain", "customer_id"], ascending=[False, False, True], kind="stable")
-    # weekly capacity per owner: the k-th customer of an owner is due in week k // capacity
-    slot = chosen.groupby("owner", sort=False).cumcount() // settings.weekly_capacity_per_owner
-    due_days = settings.reactive_due_in_days + 7 * slot
-    due = pd.Series([as_of + timedelta(days=int(d)) for d in due_days], index=chosen.index)
-    caps = chosen["value_tier"].astype(str).map(settings.compensation_caps).fillna(0.0)
-    out = _rows(chosen, chosen["_campaign"], chosen["_action"], due, caps)
-    return out.reset_index(drop=True)
+#: The columns a row keeps from the customer's scores of this run when it is carried over.
+_FRESH = ["name", "owner", "zone", "value", "churn_probability", "reasons", "expected_gain"]
 
 
-def _exit_interviews(frame: pd.DataFrame, as_of: date, settings: CampaignSettings) -> pd.DataFrame:
-    # the likeliest to leave first: the interview has to happen before they are gone
-    dead = frame[frame["zone"] == "dead"].sort_values(["churn_probability", "customer_id"], ascending=[False, True],
-                                                      kind="stable")
-    due = pd.Series(as_of + timedelta(days=settings.exit_interview_due_in_days), index=dead.index)
-    return _rows(dead, "exit_interview", settings.exit_interview_action, due, 0.0).reset_index(drop=True)
+def _with_carried(candidates: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: date,
+                  settings: CampaignSettings, history: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The rows the previous run could not fit (history rows of kind ``carried``, with every
+    target column) come back with their first due date and trigger; a customer also due anew
+    keeps the older row's dates. A carried customer acted on since, or now in the Dead Zone (for
+    the rescue and proactive lists), or no longer a customer (but for an exit interview), is
+    not carried further. A row that has waited more than ``max_wait_days`` expires: it is
+    returned as the second value (shown in the notebook), not listed again."""
+    carried = history[history["kind"] == "carried"]
+    acted = history[history["kind"] == "intervention"].groupby("customer_id")["on"].max()
+    due_in = {"reactive": settings.reactive_due_in_days, "exit_interviews": settings.exit_interview_due_in_days}
+    proactive_due = {c.name: c.due_in_days for c in settings.proactive}
+    out = {}
+    expired: list[pd.DataFrame] = []
+    for name, cand in candidates.items():
+        cand = cand.assign(_carried=False)
+        rows = carried[carried["list"] == name]
+        since = [isinstance(a, date) and a >= on for a, on in zip(rows["customer_id"].map(acted), rows["on"])]
+        rows = rows[~np.array(since, dtype=bool)]
+        if name != "exit_interviews":
+            zone = frame["zone"].reindex(rows["customer_id"]).to_numpy()
+            rows = rows[pd.notna(zone) & (zone != "dead")]
+        rows = rows.drop_duplicates("customer_id").set_index("customer_id", drop=False)
+        if len(cand):
+            again = cand["customer_id"].isin(rows.index).to_numpy()
+            ids = cand.loc[again, "customer_id"]
+            cand.loc[again, "first_due_date"] = [_day(d) or n for d, n in zip(rows.loc[ids, "first_due_date"],
+                                                                                cand.loc[again, "first_due_date"])]
+            cand.loc[again, "triggered_on"] = [_day(t) or n for t, n in zip(rows.loc[ids, "triggered_on"],
+                                                                              cand.loc[again, "triggered_on"])]
+            cand.loc[again, "_carried"] = True
+        back = rows[~rows.index.isin(cand["customer_id"])].copy()
+        if len(back):
+            for col in _FRESH:   # this run's figures where the customer was scored
+                fresh = frame[col].reindex(back.index) if col in frame else pd.Series(np.nan, index=back.index)
+                back[col] = fresh.where(fresh.notna(), back.get(col))
+            back["_due_in"] = [due_in.get(name, proactive_due.get(c, 7)) for c in back["campaign"]]
+            back["due_date"] = [as_of + timedelta(days=int(d)) for d in back["_due_in"]]
+            back["first_due_date"] = [_day(d) for d in back["first_due_date"]]
+            back["triggered_on"] = [_day(d) for d in back["triggered_on"]]
+            back["_critical"] = False
+            back["_carried"] = True
+            back["_also"] = [[] for _ in range(len(back))]
+            for col in ("offer", "trigger", "trigger_message"):
+                back[col] = back[col].fillna("").astype(str) if col in back else ""
+            keep = [c for c in cand.columns if c in back.columns]
+            cand = pd.concat([cand, back[keep].reset_index(drop=True)], ignore_index=True)
+        cand["days_waiting"] = [max(0, (as_of - d).days) if isinstance(d, date) else 0 for d in cand["first_due_date"]]
+        stale = (cand["days_waiting"] > settings.max_wait_days).to_numpy()
+        expired.append(cand[stale][TARGET_COLUMNS].assign(list=name))
+        out[name] = cand[~stale]
+    expired = [e for e in expired if len(e)]
+    return out, (pd.concat(expired, ignore_index=True) if expired else pd.DataFrame(columns=[*TARGET_COLUMNS, "list"]))
+
+
+def _day(value) -> date | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT or str(value) in ("", "nan"):
+        return None
+    return value if isinstance(value, date) and not isinstance(value, pd.Timestamp) else pd.Timestamp(value).date()
+
+
+def _one_list_each_within_capacity(candidates: dict[str, pd.DataFrame], as_of: date,
+                                   settings: CampaignSettings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Each customer on the first list of ``list_priority`` it is due on (the others in
+    ``also_due``); each owner's rows of a list up to the weekly capacity, in priority order;
+    the rest to the backlog with next week's due date."""
+    due_where: dict[str, list[str]] = {}
+    for name in settings.list_priority:
+        for cid, camp, also in zip(candidates[name]["customer_id"], candidates[name]["campaign"],
+                                   candidates[name].get("_also", pd.Series([[]] * len(candidates[name])))):
+            due_where.setdefault(cid, []).extend([camp, *also])
+    placed: set[str] = set()
+    lists, backlog = {}, []
+    for name in settings.list_priority:
+        cand = candidates[name]
+        cand = cand[~cand["customer_id"].isin(placed)].copy()
+        placed |= set(cand["customer_id"])
+        cand["also_due"] = [";".join(dict.fromkeys(x for x in due_where.get(c, []) if x != camp))
+                            for c, camp in zip(cand["customer_id"], cand["campaign"])]
+        cand = _ordered(cand, name, settings)
+        room = settings.weekly_capacity[name]
+        fits = (cand.groupby("owner", sort=False).cumcount() < room).to_numpy()
+        lists[name] = cand[fits][TARGET_COLUMNS].reset_index(drop=True)
+        later = cand[~fits].copy()
+        later["due_date"] = [d + timedelta(days=7) for d in later["due_date"]]
+        backlog.append(later[TARGET_COLUMNS].assign(list=name))
+    backlog = [b for b in backlog if len(b)]
+    back = pd.concat(backlog, ignore_index=True) if backlog else pd.DataFrame(columns=[*TARGET_COLUMNS, "list"])
+    return lists, back.reset_index(drop=True)
+
+
+def _ordered(cand: pd.DataFrame, name: str, settings: CampaignSettings) -> pd.DataFrame:
+    """Priority order: for the reactive list critical first, then by expected gain (a carried row
+    before a new one of the same gain); for the others carried rows first, then the list's own
+    key (churned before dying for exit interviews, campaign order and value for the proactive
+    list)."""
+    cand = cand.assign(_crit=cand["_critical"].fillna(False).astype(bool),
+                       _back=cand["_carried"].fillna(False).astype(bool),
+                       _gain=pd.to_numeric(cand["expected_gain"], errors="coerce").fillna(-np.inf),
+                       _p=pd.to_numeric(cand["churn_probability"], errors="coerce").fillna(0.0),
+                       _v=pd.to_numeric(cand["value"], errors="coerce").fillna(0.0))
+    if name == "proactive":
+        order = {c.name: k for k, c in enumerate(settings.proactive)}
+        cand["_k"] = cand["campaign"].map(order).fillna(len(order))
+        keys, up = ["_back", "_k", "_v", "customer_id"], [False, True, False, True]
+    elif name == "exit_interviews":
+        cand["_k"] = (cand["zone"] == "churned")
+        keys, up = ["_back", "_k", "_p", "customer_id"], [False, False, False, True]
+    else:
+        keys, up = ["_crit", "_gain", "_back", "_p", "customer_id"], [False, False, False, False, True]
+    return cand.sort_values(keys, ascending=up, kind="stable")

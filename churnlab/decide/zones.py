@@ -23,9 +23,11 @@ that precision over the base rate (lift) and the share of all churners it catche
 Notebook 04 prints that table for the usual choices; the default is chosen from it (README).
 
 **Whom to call** is then decided by the expected gain, not by the zone alone: ``priority``
-ranks every customer with a positive expected gain in the Red *and* watch zones, highest gain
-first, so a high-value customer just below the threshold can come before a Red Zone customer
-with less at stake; the rescue campaign fills each owner's weekly capacity in that order.
+ranks every customer outside the Dead Zone whose expected gain is positive, highest first, so a
+high-value customer below the threshold can come before a Red Zone customer with less at stake;
+the rescue campaign fills each owner's weekly capacity in that order. Over five demo worlds this
+allocation saves 0.93-0.99x what the best list the data allows saves in expectation, against
+0.64-0.93x when only the Red and watch zones were ranked (``benchmarks/zones_worlds.py``).
 
 **Value unknown.** Where a customer's ``value`` is missing (the data has no money column and the
 settings give no constant) there is no expected gain: an at-risk customer is red unless a rule
@@ -44,7 +46,7 @@ import pandas as pd
 from churnlab.decide.saveability import p_save_of
 from churnlab.settings import Settings, parse_risk_threshold
 
-__all__ = ["assign_zones", "zone_frame", "risk_threshold", "describe_threshold", "at_risk_backtest",
+__all__ = ["assign_zones", "zone_frame", "zone_notes", "risk_threshold", "describe_threshold", "at_risk_backtest",
            "threshold_choices", "ZONES", "ZONE_COLUMNS", "THRESHOLD_CHOICES"]
 
 ZONES = ("red", "dead", "watch", "healthy")
@@ -162,8 +164,8 @@ def assign_zones(frame: pd.DataFrame, rates: pd.DataFrame | None = None, *,
     -------
     DataFrame in the order of ``frame`` with :data:`ZONE_COLUMNS`: ``customer_id``, ``zone``,
     ``expected_gain`` (churn_probability x p_save x value - action_cost; missing where the value
-    is), ``p_save``, ``priority`` (1 = contact first: every red or watch customer with a positive
-    expected gain, by gain then customer_id; red customers of unknown value by churn
+    is), ``p_save``, ``priority`` (1 = contact first: every customer outside the Dead Zone with a
+    positive expected gain, by gain then customer_id; red customers of unknown value by churn
     probability after them; else missing) and ``zone_reason`` in words.
     """
     settings = settings or Settings()
@@ -213,15 +215,16 @@ def assign_zones(frame: pd.DataFrame, rates: pd.DataFrame | None = None, *,
                 reasons.append(f"{head}; {sum_}")
             else:
                 reasons.append(f"{head}; {sum_} ≤ 0: saving costs more than it is expected to bring")
-        elif zi == "watch":
-            gain_t = f"; expected gain {_money(gi)}" if not np.isnan(gi) and gi > 0 else ""
-            reasons.append(f"churn risk {_pct(pi)} below {risk_t} but ≥ {watch_t}: watch{gain_t}")
         else:
-            reasons.append(f"churn risk {_pct(pi)} < {watch_t}")
+            gain_t = f"; expected gain {_money(gi)}" if not np.isnan(gi) and gi > 0 else ""
+            if zi == "watch":
+                reasons.append(f"churn risk {_pct(pi)} below {risk_t} but ≥ {watch_t}: watch{gain_t}")
+            else:
+                reasons.append(f"churn risk {_pct(pi)} < {watch_t}{gain_t}")
 
     out = pd.DataFrame({"customer_id": frame["customer_id"].to_numpy(), "zone": zone, "expected_gain": gain,
                         "p_save": p_save, "zone_reason": reasons})
-    worth = out[out["zone"].isin(["red", "watch"]) & (out["expected_gain"] > 0)].sort_values(
+    worth = out[(out["zone"] != "dead") & (out["expected_gain"] > 0)].sort_values(
         ["expected_gain", "customer_id"], ascending=[False, True], kind="stable")
     unknown = out[(out["zone"] == "red") & ~known].assign(_p=p[(out["zone"] == "red").to_numpy() & ~known])
     unknown = unknown.sort_values(["_p", "customer_id"], ascending=[False, True], kind="stable")
@@ -229,6 +232,32 @@ def assign_zones(frame: pd.DataFrame, rates: pd.DataFrame | None = None, *,
     out["priority"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     out.loc[order, "priority"] = np.arange(1, len(order) + 1)
     return out[ZONE_COLUMNS]
+
+
+def zone_notes(table: pd.DataFrame, *, settings: Settings | None = None) -> list[str]:
+    """What a reader must know about this run's zones, in sentences (notebook 04, the index page).
+
+    ``table``: :func:`zone_frame`'s output joined with :func:`assign_zones`' (``churn_probability``,
+    ``value``, ``zone``, ``p_save``). Says when the value is unknown (zones by risk alone), and when
+    most at-risk customers are dead because one action costs more than a save is worth for
+    nearly anyone here: then ``zones.action_cost`` is probably not this business's.
+    """
+    zs = (settings or Settings()).zones
+    notes = []
+    value = pd.to_numeric(table["value"], errors="coerce")
+    at_risk = table["zone"].isin(["red", "dead"])
+    if len(table) and value.isna().all():
+        notes.append("the value of every customer is unknown (no subscriptions, no money column, no value.constant): "
+                     "the zones follow the churn risk alone; name a money column (value.money) or a value "
+                     "(value.constant) to weigh what is at stake")
+    dead = table["zone"] == "dead"
+    if at_risk.sum() and dead.sum() >= 0.8 * at_risk.sum() and value.notna().any():
+        best = float((table["churn_probability"] * table["p_save"] * value)[at_risk].max())
+        notes.append(f"{int(dead.sum()):,} of the {int(at_risk.sum()):,} at-risk customers are in the Dead Zone: one "
+                     f"retention action costs {zs.action_cost:,.0f} (zones.action_cost) and the most any of them is "
+                     f"expected to bring back is {best:,.0f} (churn risk × save rate × value); if a contact costs "
+                     "less here, set zones.action_cost to what it costs")
+    return notes
 
 
 def zone_frame(scores: pd.DataFrame, value: pd.DataFrame, features: pd.DataFrame,

@@ -49,6 +49,7 @@ MOVES_SHOWN = 5
 RESCUES_SHOWN = 10
 
 _STYLE = """
+.note{background:#fff4e5;border-left:4px solid #e6a23c;padding:.4rem .8rem;margin:.4rem 0}
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:64rem;margin:0 auto;padding:1rem;
  line-height:1.45;color:#222}
 h1{font-size:1.5rem;margin:.5rem 0 .2rem} h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid #ddd}
@@ -343,7 +344,7 @@ def _health_section(folder: Path, before: Path | None, quarantined: int | None) 
     return "\n".join(parts)
 
 
-def write_index(folder: str | Path, dataset: Dataset | None, as_of: date) -> Path:
+def write_index(folder: str | Path, dataset: Dataset | None, as_of: date, notes: list[str] | tuple = ()) -> Path:
     """Write ``<folder>/index.html`` for the run of ``as_of`` and return its path.
 
     ``folder`` is the run's folder (its staging folder while the run writes); the earlier runs
@@ -351,7 +352,8 @@ def write_index(folder: str | Path, dataset: Dataset | None, as_of: date) -> Pat
     counted, and its quarantine when the folder has no ``data_quality.csv``. The rest comes from
     the files in the folders: :func:`headlines`, the trend, owners, rescues, Red Zone moves and
     model health sections, a link to each rendered notebook under ``html/`` (and its executed
-    ``.ipynb``) and the :data:`FILES` present.
+    ``.ipynb``) and the :data:`FILES` present. ``notes`` are sentences a reader must see first
+    (e.g. that the value is unknown and the zones follow risk alone), shown above the numbers.
     """
     folder = Path(folder)
     before = previous_run(folder.parent, as_of)
@@ -371,6 +373,7 @@ def write_index(folder: str | Path, dataset: Dataset | None, as_of: date) -> Pat
 <style>{_STYLE}</style></head>
 <body><h1>Churn report, as of {escape(_day(as_of.isoformat()))}</h1>
 <p class="sub">{escape("; ".join(s for s in sub if s))}.</p>
+{"".join(f'<p class="note">{escape(n)}</p>' for n in notes)}
 {_cards(headlines(folder, as_of, quarantined))}
 <h2>Zones and value at stake, run by run</h2>
 {_trend_section(overview.zone_trend(folder, as_of), as_of)}

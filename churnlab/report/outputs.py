@@ -53,7 +53,10 @@ def write_scores_csv(hand: Handoff) -> Path:
     out = Path(hand.out)
     scores = hand.take("model_scores")
     features = hand.take("features")
-    table = scores.merge(features[["customer_id", "arr"]] if "arr" in features else features[["customer_id"]],
+    # arr: the value step's (12 x the money column where there are no subscriptions), else the features'
+    value = hand.take("value") if hand.has("value") else None
+    arr_from = value if value is not None and "arr" in value else features
+    table = scores.merge(arr_from[["customer_id", "arr"]] if "arr" in arr_from else features[["customer_id"]],
                          on="customer_id", how="left")
     if "arr" in table:
         table["arr"] = table["arr"].fillna(0.0)
@@ -76,8 +79,10 @@ def segments_with_symptoms(segments: pd.DataFrame, rules: pd.DataFrame) -> pd.Da
                                                        how="left", validate="one_to_one")
 
 
-def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of) -> Path:
-    """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``.
+def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlog: pd.DataFrame | None = None) -> Path:
+    """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``, and the
+    ``backlog`` (rows due but over capacity, for the next run; not a list to call from) to
+    ``<out>/targets/backlog.csv`` when given.
 
     The CSVs keep the list's priority order (it is the order to work through), the column names
     of ``docs/run-outputs.md``, floats with 6 decimals and dates as ISO, so the same lists give
@@ -90,4 +95,6 @@ def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in lists.items():
         frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6f", lineterminator="\n")
+    if backlog is not None:
+        backlog.to_csv(folder / "backlog.csv", index=False, float_format="%.6f", lineterminator="\n")
     return write_workbook(folder / "targets.xlsx", lists, as_of)

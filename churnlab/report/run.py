@@ -260,6 +260,7 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
                         lambda name=name: execute_notebook(notebooks_dir / name, staging / "notebooks" / name, params),
                         beat=False)  # it says which cell it is in instead
     hand = handoff(dataset, staging, settings=settings)  # what the notebooks handed over
+    notes = run_notes(hand, settings)
     for warning in rule_warnings(hand):  # notebook 04 warned too; the run's output must say it
         log.warning("%s", warning)
     steps.timed("scores", lambda: write_scores_csv(hand))
@@ -267,7 +268,9 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     shutil.rmtree(staging / "work", ignore_errors=True)
     steps.timed("render", lambda: _render_html(staging))
     steps.current = "index"
-    write_index(staging, dataset, as_of)
+    for note in notes:  # notebook 04 says it too; the run's output and the index page must
+        log.warning("%s", note)
+    write_index(staging, dataset, as_of, notes=notes)
     write_manifest(staging, dataset, as_of, settings, steps_seconds=steps.seconds, status="ok", rows=rows,
                    previous=previous)
 
@@ -303,6 +306,20 @@ def rule_warnings(hand: Handoff) -> list[str]:
     return [f"rule '{name}' could not be evaluated for {count:,} customer(s): a division by zero or "
             "another arithmetic error left it unknown there (see notebook 04)"
             for name, count in errored.items() if count]
+
+
+def run_notes(hand: Handoff, settings: Settings) -> list[str]:
+    """What a reader of this run must know about its zones (:func:`churnlab.decide.zones.zone_notes`:
+    the value is unknown, or one action costs more than nearly any save is worth), from the
+    results notebook 04 handed over; empty when they were not handed over."""
+    from churnlab.decide.zones import zone_notes
+
+    if not all(hand.has(name) for name in ("model_scores", "value", "zones")):
+        return []
+    table = hand.take("model_scores")[["customer_id", "churn_probability"]].merge(
+        hand.take("value")[["customer_id", "value"]], on="customer_id").merge(
+        hand.take("zones")[["customer_id", "zone", "p_save"]], on="customer_id")
+    return zone_notes(table, settings=settings)
 
 
 def _write_changes(hand: Handoff, reports: Path, as_of: date) -> str | None:

@@ -1,0 +1,86 @@
+"""Contact memory: whom earlier runs listed, what they could not fit, what the team did.
+
+A run plans its lists knowing what came before (:func:`churnlab.decide.campaigns.plan_campaigns`
+reads the frame :func:`contact_history` returns):
+
+* ``listed``: every row of ``targets/<list>.csv`` of each earlier run in the same reports folder
+  (dated ``YYYY-MM-DD`` before this run's as-of date), on that run's date. A listed row counts
+  as a contact: the lists are worked, and what is not worked in its week is the backlog's job.
+* ``carried``: the rows of the latest earlier run's ``targets/backlog.csv`` (due, but over an
+  owner's weekly capacity), with every target column, so they come back first with their first
+  due date.
+* ``intervention``: each row of the ``interventions`` table up to the as-of date (its ``ts``
+  date), under its ``campaign``.
+
+:func:`churned_since` gives the customers who left since the previous run, for exit interviews.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from churnlab.decide.campaigns import HISTORY_COLUMNS, LISTS
+from churnlab.decide.changes import previous_run
+from churnlab.report.overview import earlier_runs
+
+__all__ = ["contact_history", "churned_since", "BACKLOG"]
+
+#: The backlog of a run: rows due but over capacity, under ``targets/``.
+BACKLOG = "backlog.csv"
+
+
+def contact_history(reports: str | Path | None, as_of, interventions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every earlier contact a run should know of, one row each (:data:`HISTORY_COLUMNS`, and for
+    ``carried`` rows every target column too).
+
+    Parameters
+    ----------
+    reports : the reports folder of the runs (its dated sub-folders are read); None: none.
+    as_of : this run's date: only runs before it and interventions up to it count.
+    interventions : the contract's ``interventions`` table (``customer_id``, ``ts``,
+        ``campaign``), or None.
+    """
+    as_of = pd.Timestamp(as_of).date()
+    parts = []
+    runs = [r for r in earlier_runs(reports, as_of) if (r / "targets").is_dir()] if reports is not None else []
+    for run in runs:
+        day = date.fromisoformat(run.name)
+        for name in LISTS:
+            path = run / "targets" / f"{name}.csv"
+            if path.is_file():
+                rows = pd.read_csv(path, dtype={"customer_id": str})
+                if len(rows):
+                    parts.append(rows.assign(list=name, on=day, kind="listed"))
+    if runs and (runs[-1] / "targets" / BACKLOG).is_file():
+        rows = pd.read_csv(runs[-1] / "targets" / BACKLOG, dtype={"customer_id": str})
+        if len(rows):
+            parts.append(rows.assign(on=date.fromisoformat(runs[-1].name), kind="carried"))
+    if interventions is not None and len(interventions):
+        acts = interventions[["customer_id", "ts", "campaign"]].copy()
+        ts = pd.to_datetime(acts["ts"], utc=True).dt.tz_localize(None)
+        acts = acts[ts.dt.date <= as_of].assign(on=ts.dt.date, kind="intervention", list="")
+        parts.append(acts.drop(columns="ts").astype({"customer_id": str}))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in HISTORY_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    for col in HISTORY_COLUMNS:
+        if col not in out:
+            out[col] = None
+    return out[HISTORY_COLUMNS + [c for c in out.columns if c not in HISTORY_COLUMNS]]
+
+
+def churned_since(customers: pd.DataFrame, reports: str | Path | None, as_of, days: int = 7) -> pd.DataFrame:
+    """The customers whose ``churn_date`` falls after the previous run in ``reports`` (or in the
+    ``days`` before ``as_of`` when there is none) and on or before ``as_of``."""
+    as_of = pd.Timestamp(as_of)
+    before = previous_run(reports, as_of.date()) if reports is not None else None
+    start = pd.Timestamp(before.name) if before is not None else as_of - pd.Timedelta(days=days)
+    when = pd.to_datetime(customers["churn_date"], errors="coerce")
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_localize(None)
+    keep = when.notna() & (when > start) & (when <= as_of)
+    cols = [c for c in ("customer_id", "name", "owner", "preferred_channel", "churn_date", "churn_reason")
+            if c in customers]
+    return customers.loc[keep, cols].assign(churn_date=when[keep].dt.date).reset_index(drop=True)

@@ -1,0 +1,37 @@
+"""Why customers left: churn_reason answers by period and segment."""
+from __future__ import annotations
+
+import pandas as pd
+
+from churnlab.decide.exits import NO_ANSWER, churn_reasons
+
+
+def churned() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": list("abcdefg"),
+        "churn_date": ["2026-01-10", "2026-02-01", "2026-04-15", "2026-05-01", None, "2026-07-02", "2025-01-01"],
+        "churn_reason": ["pricing", "pricing", "competitor", None, None, "pricing", "pricing"],
+        "industry": ["retail", "media", "retail", "retail", "retail", "media", "retail"],
+        "company_size": [10, 500, 12, 800, 5, 20, 30],
+    })
+
+
+def test_reasons_are_counted_per_quarter_with_the_share_that_answered():
+    out = churn_reasons(churned(), "2026-06-30")
+    # f churned after the as-of date, g more than 12 months before it, e never
+    assert out.index.tolist() == ["2026Q1", "2026Q2"]
+    assert out.loc["2026Q1", "pricing"] == 2 and out.loc["2026Q2", "competitor"] == 1
+    assert out.loc["2026Q2", NO_ANSWER] == 1 and out.loc["2026Q2", "answered_share"] == 0.5
+    assert out["churners"].sum() == 4
+
+
+def test_reasons_split_by_a_segment_and_company_size_by_its_bands():
+    out = churn_reasons(churned(), "2026-06-30", by="industry")
+    assert out.loc[("2026Q1", "media"), "pricing"] == 1
+    bands = churn_reasons(churned(), "2026-06-30", by="company_size", size_bands={"small": 0, "large": 100})
+    assert bands.loc[("2026Q2", "large"), NO_ANSWER] == 1 and bands.loc[("2026Q2", "small"), "competitor"] == 1
+
+
+def test_without_reasons_or_churners_the_table_is_empty():
+    assert churn_reasons(churned().drop(columns="churn_reason"), "2026-06-30").empty
+    assert churn_reasons(churned(), "2020-01-01").empty
