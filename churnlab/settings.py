@@ -84,7 +84,8 @@ class ProactiveCampaign(_Strict):
     last_touch: str | None = Field(None, description="Feature holding days since the last such touch; "
                                                       "missing means never touched, so due.")
     cadence_days: dict[Tier, int] | None = Field(
-        None, description="Days between touches per value tier; a tier left out gets no such campaign. "
+        None, description="Days between touches per value tier ('default': a tier not listed, such as an unknown "
+                          "value); a tier left out without a default gets no such campaign. "
                           "None: once per customer, due until the first such touch after signup.")
     zones: list[Literal["red", "watch", "healthy", "dead"]] = Field(
         ["watch", "healthy"], description="Zones whose customers the campaign is for.")
@@ -133,14 +134,15 @@ class CampaignSettings(_Strict):
                           channels=["phone", "meeting"]),
         ProactiveCampaign(name="status_call", action="status check-in: usage review and next goals",
                           last_touch="days_since_success_touch",
-                          cadence_days={"high": 30, "medium": 90, "low": 180},
+                          cadence_days={"high": 30, "medium": 90, "low": 180, "default": 180},
                           channels=["meeting", "phone", "chat", "email"]),
         ProactiveCampaign(name="satisfaction_poll", action="satisfaction poll (NPS and comment)",
-                          last_touch="days_since_last_nps", cadence_days={"high": 90, "medium": 180, "low": 180},
+                          last_touch="days_since_last_nps",
+                          cadence_days={"high": 90, "medium": 180, "low": 180, "default": 180},
                           channels=["email", "in_app"]),
         ProactiveCampaign(name="advocate_invitation", action="invitation: user group, case study or referral",
                           last_touch="days_since_marketing_touch", requires=["nps_promoter"],
-                          cadence_days={"high": 90, "medium": 180, "low": 365}, zones=["healthy"],
+                          cadence_days={"high": 90, "medium": 180, "low": 365, "default": 365}, zones=["healthy"],
                           channels=["email", "phone", "meeting"]),
     ]
     reactive: list[ReactiveCampaign] = [
@@ -174,8 +176,9 @@ class CampaignSettings(_Strict):
          "low": ["email", "in_app", "chat"], "default": ["email"]},
         description="Channels a tier may be offered, best first: the preferred channel if allowed, else the first.")
     compensation_caps: dict[Tier, float] = Field(
-        {"high": 2000.0, "medium": 500.0, "low": 100.0},
-        description="The most a reactive conversation may offer, agreed in advance per value tier (currency units).")
+        {"high": 2000.0, "medium": 500.0, "low": 100.0, "default": 100.0},
+        description="The most a reactive conversation may offer, agreed in advance per value tier (currency units); "
+                    "'default' for a tier not listed (an unknown value).")
     compensation_share_of_gain: float = Field(
         0.5, ge=0, le=1, description="The cap is at most this share of the row's expected gain: never more than "
         "a save is worth (the tier's cap where the value is unknown).")
@@ -192,6 +195,8 @@ class CampaignSettings(_Strict):
                                "plan and notebook 05): an old trigger is no longer news.")
     reactive_due_in_days: int = Field(3, ge=0, description="Due date of this week's reactive actions.")
     default_owner: str = Field("customer success team", description="Owner of accounts without one.")
+    team_size: int = Field(1, ge=1, description="People behind default_owner: its weekly capacity is this many "
+                           "owners' (a table without account owners, such as a flat CRM export, has only the team).")
     exit_interview_action: str = Field("exit interview: why they leave, part on good terms",
                                        description="The action of every exit-interview row.")
     exit_interview_min_probability: float = Field(

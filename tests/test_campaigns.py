@@ -133,6 +133,10 @@ def test_each_owner_works_a_list_within_capacity_and_the_rest_waits_for_next_wee
     back = plan.backlog.set_index("customer_id")
     assert back.index.tolist() == ["C2", "C0"]
     assert back.loc["C2", "due_date"] == date(2026, 7, 10) and back.loc["C2", "first_due_date"] == date(2026, 7, 3)
+    from churnlab.decide.campaigns import capacity_notes
+    assert capacity_notes(plan, settings) == [
+        "reactive: 5 rows were due this week for 2 owner(s) of 2 places each; 2 wait for next week "
+        "(raise campaigns.weekly_capacity.reactive)"]
 
 
 def test_carried_rows_come_back_first_with_their_first_due_date_and_how_long_they_waited():
@@ -207,9 +211,32 @@ def test_accounts_without_owner_go_to_the_default_team():
 
 
 def test_a_campaign_without_its_data_is_skipped_with_the_reason():
-    frame = customers().drop(columns=["days_since_last_nps"])
+    frame = customers().drop(columns=["nps_promoter"])
     plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
-    assert plan.skipped.set_index("campaign")["reason"].to_dict() == {"satisfaction_poll": "no data for days_since_last_nps"}
+    assert plan.skipped.set_index("campaign")["reason"].to_dict() == {"advocate_invitation": "no data for nps_promoter"}
+
+
+def test_without_touch_data_churnlabs_own_lists_are_the_memory():
+    # a flat table has no touchpoints: everyone counts as never touched, spread over the cadence
+    # in the first weeks, then due again a cadence after churnlab listed them
+    n = 120
+    frame = customers(customer_id=[f"C{k:03d}" for k in range(n)]).drop(
+        columns=["days_since_success_touch", "days_since_last_nps", "days_since_marketing_touch"])
+    settings = CampaignSettings(weekly_capacity={"reactive": 15, "exit_interviews": 5, "proactive": 1000})
+    plan = plan_campaigns(frame, AS_OF, settings=settings)
+    assert plan.skipped.empty and 0 < len(plan.proactive) < n / 4
+    listed = plan.proactive.assign(list="proactive", on=date(2026, 6, 30), kind="listed")
+    again = plan_campaigns(frame, "2026-07-07", settings=settings, history=listed)
+    assert not set(again.proactive["customer_id"]) & set(plan.proactive["customer_id"])
+
+
+def test_the_team_without_owners_has_the_capacity_of_its_people():
+    settings = CampaignSettings(weekly_capacity={"reactive": 2, "exit_interviews": 5, "proactive": 40}, team_size=3,
+                                default_owner="team")
+    frame = customers(zone=["red"] * 8, owner=[None] * 8, priority=list(range(1, 9)), symptoms=[""] * 8,
+                      expected_gain=[float(100 - k) for k in range(8)])
+    plan = plan_campaigns(frame, AS_OF, settings=settings)
+    assert len(plan.reactive) == 6 and len(plan.backlog) == 2
 
 
 def test_missing_upstream_columns_are_named():

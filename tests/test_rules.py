@@ -529,7 +529,9 @@ rules:
     assert fired["not_worth_saving"].tolist() == [True, False, False]   # only the flagged rule sets it
     scores = pd.DataFrame({"customer_id": ["A", "B", "C"], "churn_probability": [0.6, 0.6, 0.01]})
     value = pd.DataFrame({"customer_id": ["A", "B", "C"], "arr": [12000.0] * 3, "value": [50000.0] * 3})
-    zones = assign_zones(zone_frame(scores, value, features, flags=fired), settings=Settings())
+    from churnlab.settings import ZoneSettings
+    settings = Settings(zones=ZoneSettings(risk_threshold=0.5))
+    zones = assign_zones(zone_frame(scores, value, features, flags=fired), settings=settings)
     assert zones["zone"].tolist() == ["dead", "red", "healthy"]
     assert "not worth saving by a rule" in zones["zone_reason"].iloc[0]
 

@@ -60,7 +60,8 @@ import pandas as pd
 
 from churnlab.settings import CampaignSettings, Settings
 
-__all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "CampaignPlan", "TARGET_COLUMNS", "LISTS",
+__all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "capacity_notes", "CampaignPlan", "TARGET_COLUMNS",
+           "LISTS",
            "HISTORY_COLUMNS"]
 
 #: Columns of every target list: those of docs/run-outputs.md, then what a caller needs to act.
@@ -357,7 +358,8 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
 def _compensation(chosen: pd.DataFrame, settings: CampaignSettings) -> tuple[pd.Series, pd.Series, pd.Series]:
     """The cap (the tier's, at most ``compensation_share_of_gain`` of the expected gain), the
     costliest offer of the menu that fits under it, and the expected gain less the offer."""
-    tier_cap = chosen["value_tier"].astype(str).map(settings.compensation_caps).fillna(0.0).astype("float64")
+    caps = settings.compensation_caps
+    tier_cap = chosen["value_tier"].astype(str).map(lambda t: caps.get(t, caps.get("default", 0.0))).astype("float64")
     gain = chosen["expected_gain"]
     share = (settings.compensation_share_of_gain * gain.clip(lower=0.0)).round(0)
     cap = tier_cap.where(gain.isna(), np.minimum(tier_cap, share))
@@ -410,7 +412,8 @@ def _proactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, his
     pieces = []
     week = as_of.toordinal() // 7
     for camp in settings.proactive:
-        need = [c for c in (camp.last_touch, *camp.requires) if c and c not in frame]
+        # no touch data (a flat table): churnlab's own lists are the memory, as for anyone never touched
+        need = [c for c in camp.requires if c not in frame]
         if (camp.max_tenure_days is not None or camp.cadence_days is None) and "tenure_days" not in frame:
             need.append("tenure_days")
         if need:
@@ -422,14 +425,16 @@ def _proactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, his
         for flag in camp.requires:
             who &= frame[flag].fillna(0).astype(bool)
         listed = _days_since(_last_contact(history, {camp.name}), frame.index, as_of)
-        touched = frame[camp.last_touch].astype("float64") if camp.last_touch else pd.Series(np.nan, index=frame.index)
+        touched = (frame[camp.last_touch].astype("float64") if camp.last_touch and camp.last_touch in frame
+                   else pd.Series(np.nan, index=frame.index))
         since = pd.concat([touched, listed], axis=1).min(axis=1, skipna=True)
         if camp.cadence_days is None:
             # once: due until the first such touch since signup, and never listed again
             who &= ~(touched.notna() & (touched < frame["tenure_days"])) & listed.isna()
             message = pd.Series("not made yet since signup", index=frame.index)
         else:
-            cadence = frame["value_tier"].astype(str).map(camp.cadence_days).astype("float64")
+            cadence = frame["value_tier"].astype(str).map(
+                lambda t, c=camp.cadence_days: c.get(t, c.get("default"))).astype("float64")
             who &= cadence.notna() & (since.isna() | (since >= cadence))
             # long overdue and never listed by churnlab: spread over the cadence, a week each
             backlog = listed.isna() & (since.isna() | (since - cadence >= 7))
@@ -546,7 +551,9 @@ def _one_list_each_within_capacity(candidates: dict[str, pd.DataFrame], as_of: d
                             for c, camp in zip(cand["customer_id"], cand["campaign"])]
         cand = _ordered(cand, name, settings)
         room = settings.weekly_capacity[name]
-        fits = (cand.groupby("owner", sort=False).cumcount() < room).to_numpy()
+        # the team that holds the accounts without an owner has team_size people
+        rooms = np.where(cand["owner"].to_numpy() == settings.default_owner, room * settings.team_size, room)
+        fits = (cand.groupby("owner", sort=False).cumcount().to_numpy() < rooms)
         lists[name] = cand[fits][TARGET_COLUMNS].reset_index(drop=True)
         later = cand[~fits].copy()
         later["due_date"] = [d + timedelta(days=7) for d in later["due_date"]]
@@ -576,3 +583,26 @@ def _ordered(cand: pd.DataFrame, name: str, settings: CampaignSettings) -> pd.Da
     else:
         keys, up = ["_crit", "_gain", "_back", "_p", "customer_id"], [False, False, False, False, True]
     return cand.sort_values(keys, ascending=up, kind="stable")
+
+
+def capacity_notes(plan: CampaignPlan, settings: Settings | CampaignSettings | None = None) -> list[str]:
+    """One sentence per list whose rows due this week did not all fit the owners' weekly capacity,
+    and per list with rows that expired: what to change so that the lists keep up."""
+    settings = settings.campaigns if isinstance(settings, Settings) else settings or CampaignSettings()
+    notes = []
+    back = plan.backlog if plan.backlog is not None else pd.DataFrame(columns=["list"])
+    gone = plan.expired if plan.expired is not None else pd.DataFrame(columns=["list"])
+    for name, listed in plan.lists().items():
+        waiting, expired = int((back["list"] == name).sum()), int((gone["list"] == name).sum())
+        if not waiting and not expired:
+            continue
+        owners = listed["owner"].nunique() if len(listed) else 0
+        room = settings.weekly_capacity[name]
+        team = f", the team of accounts without an owner {room * settings.team_size}" if settings.team_size > 1 else ""
+        text = (f"{name.replace('_', ' ')}: {len(listed) + waiting:,} rows were due this week for {owners} owner(s) "
+                f"of {room} places each{team}; {waiting:,} wait for next week")
+        if expired:
+            text += f" and {expired:,} expired after waiting over {settings.max_wait_days} days"
+        notes.append(text + f" (raise campaigns.weekly_capacity.{name}"
+                     + (" or lengthen the cadences)" if name == "proactive" else ")"))
+    return notes

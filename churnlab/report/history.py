@@ -25,10 +25,12 @@ from churnlab.decide.campaigns import HISTORY_COLUMNS, LISTS
 from churnlab.decide.changes import previous_run
 from churnlab.report.overview import earlier_runs
 
-__all__ = ["contact_history", "churned_since", "BACKLOG"]
+__all__ = ["contact_history", "churned_since", "plan_of", "BACKLOG", "EXPIRED"]
 
 #: The backlog of a run: rows due but over capacity, under ``targets/``.
 BACKLOG = "backlog.csv"
+#: The rows of a run that waited too long and expired, under ``targets/``.
+EXPIRED = "expired.csv"
 
 
 def contact_history(reports: str | Path | None, as_of, interventions: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -69,6 +71,24 @@ def contact_history(reports: str | Path | None, as_of, interventions: pd.DataFra
         if col not in out:
             out[col] = None
     return out[HISTORY_COLUMNS + [c for c in out.columns if c not in HISTORY_COLUMNS]]
+
+
+def plan_of(folder: str | Path):
+    """The :class:`churnlab.decide.campaigns.CampaignPlan` a run wrote into ``folder/targets/``
+    (lists, backlog, expired), or None when it wrote no lists."""
+    from churnlab.decide.campaigns import CampaignPlan
+
+    targets = Path(folder) / "targets"
+    if not (targets / "reactive.csv").is_file():
+        return None
+
+    def read(name: str) -> pd.DataFrame | None:
+        path = targets / name
+        return pd.read_csv(path, dtype={"customer_id": str}) if path.is_file() else None
+
+    lists = {name: read(f"{name}.csv") for name in LISTS}
+    return CampaignPlan(lists["proactive"], lists["reactive"], lists["exit_interviews"],
+                        pd.DataFrame(columns=["campaign", "reason"]), read(BACKLOG), read(EXPIRED))
 
 
 def churned_since(customers: pd.DataFrame, reports: str | Path | None, as_of, days: int = 7) -> pd.DataFrame:

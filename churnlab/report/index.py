@@ -32,8 +32,12 @@ FILES: tuple[tuple[str, str], ...] = (
                    "segment, symptoms, reasons"),
     ("targets/targets.xlsx", "the campaign lists, a sheet each, for the people who make the calls"),
     ("targets/proactive.csv", "regular touches due this week, by value tier and channel"),
-    ("targets/reactive.csv", "actions on what fired since the previous run, with compensation caps"),
-    ("targets/exit_interviews.csv", "the Dead Zone: exit interviews, no compensation"),
+    ("targets/reactive.csv", "actions on what fired since the previous run and the rescues by expected gain, "
+                             "with compensation caps"),
+    ("targets/exit_interviews.csv", "who churned since the previous run and the Dead Zone about to leave: "
+                                    "exit interviews, no compensation"),
+    ("targets/backlog.csv", "rows due this week that did not fit an owner's weekly capacity: listed first next week"),
+    ("targets/expired.csv", "rows that waited longer than campaigns.max_wait_days and were not listed again"),
     ("changes.csv", "who entered or left each zone since the previous run, and why"),
     ("model_metrics.json", "backtest figures of every model fitted in this run"),
     ("data_quality.csv", "every quarantined input row with table, rule and reason"),

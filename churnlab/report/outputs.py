@@ -79,10 +79,12 @@ def segments_with_symptoms(segments: pd.DataFrame, rules: pd.DataFrame) -> pd.Da
                                                        how="left", validate="one_to_one")
 
 
-def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlog: pd.DataFrame | None = None) -> Path:
+def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlog: pd.DataFrame | None = None,
+                  expired: pd.DataFrame | None = None) -> Path:
     """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``, and the
     ``backlog`` (rows due but over capacity, for the next run; not a list to call from) to
-    ``<out>/targets/backlog.csv`` when given.
+    ``<out>/targets/backlog.csv`` when given, and the rows that waited too long and ``expired`` to
+    ``<out>/targets/expired.csv`` (nothing leaves a list without a trace).
 
     The CSVs keep the list's priority order (it is the order to work through), the column names
     of ``docs/run-outputs.md``, floats with 6 decimals and dates as ISO, so the same lists give
@@ -97,4 +99,6 @@ def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlo
         frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6f", lineterminator="\n")
     if backlog is not None:
         backlog.to_csv(folder / "backlog.csv", index=False, float_format="%.6f", lineterminator="\n")
+    if expired is not None:
+        expired.to_csv(folder / "expired.csv", index=False, float_format="%.6f", lineterminator="\n")
     return write_workbook(folder / "targets.xlsx", lists, as_of)

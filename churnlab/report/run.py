@@ -268,6 +268,7 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     shutil.rmtree(staging / "work", ignore_errors=True)
     steps.timed("render", lambda: _render_html(staging))
     steps.current = "index"
+    notes += list_notes(staging, settings)
     for note in notes:  # notebook 04 says it too; the run's output and the index page must
         log.warning("%s", note)
     write_index(staging, dataset, as_of, notes=notes)
@@ -306,6 +307,16 @@ def rule_warnings(hand: Handoff) -> list[str]:
     return [f"rule '{name}' could not be evaluated for {count:,} customer(s): a division by zero or "
             "another arithmetic error left it unknown there (see notebook 04)"
             for name, count in errored.items() if count]
+
+
+def list_notes(folder: Path, settings: Settings) -> list[str]:
+    """Lists whose rows did not fit the owners' weekly capacity or expired
+    (:func:`churnlab.decide.campaigns.capacity_notes`), from the files notebook 05 wrote."""
+    from churnlab.decide.campaigns import capacity_notes
+    from churnlab.report.history import plan_of
+
+    plan = plan_of(folder)
+    return capacity_notes(plan, settings) if plan is not None else []
 
 
 def run_notes(hand: Handoff, settings: Settings) -> list[str]:
