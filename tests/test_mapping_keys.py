@@ -310,3 +310,16 @@ def test_the_quarantine_record_of_a_dirty_cell_holds_the_source_row():
     raw = crm(40, Balance=dirty_numbers(40, {3: "?"}))
     record = json.loads(apply_mapping({"crm": raw}, mapping(**NAMED)).quarantine["record"].iloc[0])
     assert record == {"Account": "A-3", "Created": "2024-01-05", "Balance": "?"}
+
+
+@pytest.mark.parametrize("name", ["european-export.yaml", "workbook.yaml", "bank-tenure-years.yaml"])
+def test_the_readme_shows_the_example_mappings_the_tests_load(name):
+    import re
+
+    import yaml
+
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if b.startswith(f"# examples/{name}")]
+    assert len(blocks) == 1, f"README has no yaml block starting '# examples/{name}'"
+    shown = MappingSettings.model_validate(yaml.safe_load(blocks[0])).model_dump(exclude={"description"})
+    assert shown == load_mapping(EXAMPLES / name).model_dump(exclude={"description"})
