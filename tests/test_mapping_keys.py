@@ -323,3 +323,22 @@ def test_the_readme_shows_the_example_mappings_the_tests_load(name):
     assert len(blocks) == 1, f"README has no yaml block starting '# examples/{name}'"
     shown = MappingSettings.model_validate(yaml.safe_load(blocks[0])).model_dump(exclude={"description"})
     assert shown == load_mapping(EXAMPLES / name).model_dump(exclude={"description"})
+
+
+def test_read_keys_on_a_duckdb_table_are_refused(tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "crm.duckdb")) as con:
+        con.execute("CREATE TABLE accounts AS SELECT 'A-1' AS Account, DATE '2024-01-05' AS Created")
+    m = MappingSettings.model_validate({"tables": {"customers": {"source": "accounts", "separator": ";", **NAMED}}})
+    with pytest.raises(MappingError, match="tables.customers.separator: accounts is a table of the DuckDB file"):
+        load_data(tmp_path / "crm.duckdb", mapping=m)
+
+
+def test_two_tables_reading_one_file_must_read_it_the_same_way(tmp_path):
+    (tmp_path / "flat.csv").write_text("Account;Created\nA-1;2024-01-05\n")
+    m = MappingSettings.model_validate({"tables": {
+        "customers": {"source": "flat", "separator": ";", **NAMED},
+        "subscriptions": {"source": "flat", "columns": {"customer_id": "Account", "start_date": "Created"}}}})
+    with pytest.raises(MappingError, match="both read 'flat' but say differently how"):
+        load_data(tmp_path, mapping=m)
