@@ -205,7 +205,8 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
                             sep=options.get("separator") or ",")
     except UnicodeDecodeError as exc:
         raise MappingError(
-            f"{file.name} is not {encoding} text (byte {exc.object[exc.start]:#04x} at byte {exc.start:,}); "
+            f"{file.name} is not {encoding} text (it holds the byte {exc.object[exc.start]:#04x}, which {encoding} "
+            "does not allow there); "
             f"set its encoding in the mapping, {entries or 'tables.<table>.'}encoding: latin-1 (or cp1252, "
             "utf-16, ...)") from None
     if "separator" not in options and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
