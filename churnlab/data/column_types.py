@@ -145,8 +145,9 @@ def column_types(dataset, numeric_share: float = NUMERIC_SHARE, mapping=None) ->
     """
     frame = dataset["customers"]
     contract = {c.name for c in CONTRACT["customers"].columns}
-    listed = set(mapping.tables["customers"].numeric) if mapping is not None and "customers" in mapping.tables else set()
-    decimal = mapping.tables["customers"].decimal if mapping is not None and "customers" in mapping.tables else "."
+    mapped = mapping.tables.get("customers") if mapping is not None else None
+    listed = set(mapped.numeric) if mapped is not None else set()
+    decimal = mapped.decimal if mapped is not None else "."
     quarantine = dataset.quarantine
     set_aside = quarantine.loc[(quarantine["table"] == "customers") & (quarantine["rule"] == "not_a_number")]
     records = []

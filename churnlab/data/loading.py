@@ -284,7 +284,7 @@ def _read_source(path: Path, mapping: MappingSettings | None,
             names = sorted(row[0] for row in con.execute("SHOW TABLES").fetchall())
             for name, (options, entries) in _read_options(mapping, names).items():
                 if options:
-                    raise MappingError(f"mapping {entries}{sorted(options)[0]}: {name} is a table of the DuckDB "
+                    raise MappingError(f"mapping {entries}{min(options)}: {name} is a table of the DuckDB "
                                        f"file {path.name}, not a CSV file or workbook; remove it")
             wanted = _wanted(names, mapping)
             return {name: con.execute(f'SELECT * FROM "{name}"').df() for name in wanted}, names

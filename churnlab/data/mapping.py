@@ -183,7 +183,8 @@ def _parsed_columns(tm: TableMapping) -> list[tuple[str, str]]:
     return named
 
 
-def _not_there(table: str, entry: str, col: str, source: str, columns: list[str], what: str = "source column") -> MappingError:
+def _not_there(table: str, entry: str, col: str, source: str, columns: list[str],
+               what: str = "source column") -> MappingError:
     near = [c for c in columns if c.lower() == col.lower()] or difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
     return MappingError(
@@ -230,7 +231,7 @@ def _operand(s: pd.Series, decimal: str) -> pd.Series:
     numbers, anything else as it is."""
     if s.dtype != object:
         return s
-    cells, numbers, other = count_cells(s, decimal)
+    cells, numbers, _ = count_cells(s, decimal)
     return numbers if cells.numbers and not cells.other else s
 
 
@@ -297,7 +298,9 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
 
     for col, values in tm.values.items():
         cells[col] = _map_values(cells[col], values)
-    numeric = set(tm.numeric) | ({tm.tenure_months} if tm.tenure_months and tm.tenure_months not in tm.compute else set())
+    numeric = set(tm.numeric)
+    if tm.tenure_months and tm.tenure_months not in tm.compute:  # a computed tenure is numbers already
+        numeric.add(tm.tenure_months)
     for col in [c for c in src.columns if c in numeric]:  # a row is reported under its leftmost bad cell
         number = read_numbers(cells[col], tm.decimal)
         flag(cells[col].notna() & number.isna(), "not_a_number", col,
