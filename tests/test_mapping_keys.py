@@ -342,3 +342,15 @@ def test_two_tables_reading_one_file_must_read_it_the_same_way(tmp_path):
         "subscriptions": {"source": "flat", "columns": {"customer_id": "Account", "start_date": "Created"}}}})
     with pytest.raises(MappingError, match="both read 'flat' but say differently how"):
         load_data(tmp_path, mapping=m)
+
+
+def test_column_types_says_which_columns_the_mapping_listed_as_numbers(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("customerID,tenure,Contract,TotalCharges,Churn\nC-1,3,Month-to-month,89.10,Yes\n"
+                    "C-2,0,Two year, ,No\nC-3,12,One year,1200.5,No\n")
+    m = mapping(columns={"customer_id": "customerID"}, tenure_months="tenure", numeric=["TotalCharges"],
+                churn_flag={"column": "Churn", "values": {"Yes": "churned", "No": "active"}})
+    types = column_types(load_data(path, as_of=AS_OF, mapping=m), mapping=m).set_index("column")
+    assert types.loc["TotalCharges", "why"] == ("numbers: 2 of 3 cells; 1 blank (missing); listed under numeric "
+                                                "in the mapping")
+    assert types.loc["Contract", "why"] == "text: 3 distinct values"
