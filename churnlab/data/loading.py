@@ -12,11 +12,13 @@ names and columns of its own (files only, for now). ``load_data`` reads it, vali
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Literal
 
+import numpy as np
 import pandas as pd
 
 from churnlab.data.column_types import NUMERIC_SHARE
@@ -245,10 +247,10 @@ def _cells_as_text(column: pd.Series) -> pd.Series:
             return str(value)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        if isinstance(value, pd.Timestamp) or hasattr(value, "isoformat"):
+        if isinstance(value, (datetime.date, np.datetime64)):  # datetime and pandas' Timestamp too
             stamp = pd.Timestamp(value)
             return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
-        return str(value)
+        return value.isoformat() if isinstance(value, datetime.time) else str(value)
 
     return column.map(text).astype(object)
 
