@@ -31,7 +31,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DATA_HELP = ("A folder of <table>.parquet / <table>.csv files, one such file (with a mapping), a DuckDB file, "
+DATA_HELP = ("A folder of <table>.parquet / <table>.csv files, one such file or an .xlsx workbook (with a mapping), a DuckDB file, "
              "or a database URL (postgresql://user@host:5432/db, duckdb:///file.duckdb, sqlite:///file.db); "
              "default: the settings' sql.url_env or sql.url.")
 MAPPING_HELP = ("A mapping of the source's own tables and columns onto the data contract: a shipped "

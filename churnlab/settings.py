@@ -38,7 +38,14 @@ class ValidationSettings(_Strict):
         4_000_000, gt=0,
         description="A run validates tables with more rows than this chunk by chunk into its work folder, never "
                     "holding them whole in memory (the event log of a million customers is 95 M rows); "
-                    "same checks and results as in memory (churnlab.data.chunked). Folder sources only.")
+                    "same checks and results as in memory (churnlab.data.chunked). Folder sources read without a "
+                    "mapping only: a mapped export is read whole.")
+    numeric_share: float = Field(
+        0.95, gt=0.5, le=1.0,
+        description="An extra customers column (not listed under a mapping's numeric) whose filled cells are numbers "
+                    "in at least this share is read as numbers; its few other cells (a stray '?') set their rows "
+                    "aside into data_quality.csv (not_a_number) instead of turning the column into text categories. "
+                    "1.0: only columns of numbers alone.")
 
 
 class ModelSettings(_Strict):
@@ -486,11 +493,14 @@ class ChurnFlagMapping(_Strict):
 class TableMapping(_Strict):
     """How one source table (a file or a database table) becomes one contract table.
 
-    Applied in this order: cells are stripped of surrounding blanks (a blank cell is missing),
-    ``values`` are mapped, ``numeric`` and ``date_formats`` columns are parsed (a row with a cell
-    that does not parse is quarantined with its reason), ``tenure_months`` and ``churn_flag`` become
-    ``signup_date`` and ``churn_date``, ``columns`` are renamed and ``constants`` added. Every other
-    source column is kept under its own name (on customers: a candidate feature).
+    The file is read with ``encoding``, ``separator`` (CSV) or ``sheet`` (``.xlsx``). Then, in this
+    order: cells are stripped of surrounding blanks (a blank cell is missing), ``values`` are
+    mapped, ``numeric`` and ``date_formats`` columns are parsed (numbers with ``decimal``; a row with
+    a cell that does not parse is quarantined with its reason), ``compute`` adds its columns,
+    ``tenure_months`` and ``churn_flag`` become ``signup_date`` and ``churn_date``, ``columns`` are
+    renamed and ``constants`` added. Every other column, source or computed, except those under
+    ``drop``, is kept under its own name (on customers: a candidate feature) unless
+    ``keep_other_columns`` is false.
     """
 
     source: str | None = Field(
@@ -507,12 +517,63 @@ class TableMapping(_Strict):
         None, description="customers only: a source column of whole months as a customer, turned into signup_date "
                           "counted back from the as-of date (and dropped).")
     churn_flag: ChurnFlagMapping | None = Field(None, description="customers only: a churned/active column.")
-    keep_other_columns: bool = Field(True, description="Keep source columns not named above as extra columns.")
+    keep_other_columns: bool = Field(
+        True, description="Keep the source and computed columns not named above as extra columns (on customers: "
+                          "candidate features); false keeps only the columns the mapping names.")
+    drop: list[str] = Field(
+        [], description="Source columns never kept (row numbers, names, a column that gives the answer away); "
+                        "compute may still read them. A name the source lacks is an error listing its columns.")
+    compute: dict[str, str] = Field(
+        {}, description="New column -> an expression over source columns, in the rules' language (+ - * /, "
+                        "comparisons, abs, min, max, coalesce; `Name With Spaces` in backticks), e.g. "
+                        "tenure_months: Tenure * 12. Computed before tenure_months, churn_flag and columns read "
+                        "them; a later entry may read an earlier one.")
+    encoding: str | None = Field(
+        None, description="The text encoding of a CSV source (latin-1, cp1252, utf-16, ...); default UTF-8.")
+    separator: str | None = Field(
+        None, description="The column separator of a CSV source: ';' for most European exports, '\\t' for a tab; "
+                          "default ','.")
+    decimal: Literal[".", ","] = Field(
+        ".", description="The decimal mark of numbers written as text: ',' reads '12,5' as 12.5 and '1.234,56' as "
+                         "1234.56 (thousands grouped in threes by '.', a space or an apostrophe; '1.5' is then "
+                         "not a number). Applies to numeric columns and to extra columns read as numbers.")
+    sheet: str | int | None = Field(
+        None, description="The sheet of an .xlsx source, by name or 0-based position; default the first.")
 
     @field_validator("values", mode="before")
     @classmethod
     def _values_as_text(cls, value):
         return {c: _text_keys(m) for c, m in value.items()} if isinstance(value, dict) else value
+
+    @field_validator("separator")
+    @classmethod
+    def _one_character(cls, value):
+        if value is not None and len(value) != 1:
+            raise ValueError(f"the separator is one character (';', ',', '|' or a tab), got {value!r}")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value):
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252, utf-16") from None
+        return value
+
+    @model_validator(mode="after")
+    def _separator_is_not_the_decimal_mark(self):
+        if self.separator is not None and self.separator == self.decimal:
+            raise ValueError(f"separator and decimal are both {self.decimal!r}; a CSV with decimal commas is "
+                             "separated by ';' (separator: ';')")
+        return self
+
+    def read_options(self) -> dict:
+        """The keys that say how the source file is read (those set), as ``{key: value}``."""
+        return {k: getattr(self, k) for k in ("encoding", "separator", "sheet") if getattr(self, k) is not None}
 
 
 class MappingSettings(_Strict):
@@ -537,9 +598,9 @@ class MappingSettings(_Strict):
                              "as numbers")
         spent = set(customers.columns.values()) | {customers.tenure_months} | \
             {customers.churn_flag.column if customers.churn_flag else None}
-        if self.money.column in spent or not customers.keep_other_columns:
+        if self.money.column in spent or self.money.column in customers.drop or not customers.keep_other_columns:
             raise ValueError(f"{where} must reach the features under its own name: not renamed under columns, "
-                             "not the tenure or churn flag column, and keep_other_columns true")
+                             "not the tenure or churn flag column, not dropped, and keep_other_columns true")
         return self
 
 

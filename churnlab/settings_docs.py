@@ -23,7 +23,9 @@ def _type(annotation) -> str:
     text = str(annotation) if not isinstance(annotation, type) else annotation.__name__
     for noise in ("typing.", "churnlab.settings.", "pathlib.", "pydantic.types."):
         text = text.replace(noise, "")
-    text = re.sub(r"Literal\[([^\]]*)\]", lambda m: " or ".join(v.strip() for v in m.group(1).split(",")), text)
+    # the values split on the commas between them, not on a ',' value ("Literal['.', ',']")
+    text = re.sub(r"Literal\[([^\]]*)\]", lambda m: " or ".join(
+        v.strip() for v in re.findall(r"'[^']*'|\"[^\"]*\"|[^,\s][^,]*", m.group(1))), text)
     text = re.sub(r"Union\[str, int, float, bool, NoneType\]", "value", text)
     return text.replace("NoneType", "None").replace("|", "\\|")
 

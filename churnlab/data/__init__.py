@@ -10,6 +10,10 @@ Modules, from the contract outwards:
 * ``loading``: reading a source (folders, files, DuckDB, database URLs through ``sql``) into a
   validated, point-in-time ``Dataset`` (``load_data``);
 * ``mapping``: a source's own tables and columns mapped onto the contract;
+* ``expressions``: the expression language of a mapping's ``compute`` and of the rules
+  (``churnlab.decide.rules``), parsed with ``ast`` against a whitelist and evaluated vectorised;
+* ``column_types``: numbers read from text (decimal commas, thousands groups), which type each
+  extra customers column gets and why (``column_types``, for notebook 01);
 * ``sql``: database URLs;
 * ``chunked``: tables too large for memory validated chunk by chunk into Parquet, and
   :func:`open_source`, the one way a source is opened (in memory, or in chunks into a folder);

@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from churnlab.data.column_types import NUMERIC_SHARE
 from churnlab.data.contract import (
     CONTRACT, QUARANTINE_COLUMNS, ROW_RULES, TABLES, DataContractError, Violation, empty_quarantine, is_orphan_table,
 )
@@ -395,7 +396,7 @@ def _row_violations(table: str, chunk: pd.DataFrame, quarantine: pd.DataFrame) -
 
 
 def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                      on_row_error: str = "quarantine") -> Dataset:
+                      on_row_error: str = "quarantine", numeric_share: float = NUMERIC_SHARE) -> Dataset:
     """:func:`churnlab.data.loading.load_data` of a folder source into ``folder``, the tables with more
     than ``chunk_rows`` rows validated in chunks and never held whole in memory.
 
@@ -407,7 +408,7 @@ def load_data_chunked(source, as_of, folder: str | Path, chunk_rows: int = DEFAU
     """
     folder = Path(folder)
     big = large_tables(source, chunk_rows)
-    whole = load_data(source, as_of=None, on_row_error=on_row_error, exclude=set(big))
+    whole = load_data(source, as_of=None, on_row_error=on_row_error, exclude=set(big), numeric_share=numeric_share)
     stamp = as_of_date(as_of)
     tables = point_in_time(whole.tables, stamp) if stamp is not None else whole.tables
     folder.mkdir(parents=True, exist_ok=True)
@@ -457,5 +458,8 @@ def open_source(data, as_of, folder: str | Path | None = None, *, settings: Sett
     settings = settings or Settings()
     checks = settings.validation
     if folder is not None and tables_to_chunk(data, checks.chunk_rows, settings.mapping):
-        return load_data_chunked(data, as_of, folder, chunk_rows=checks.chunk_rows, on_row_error=checks.on_row_error)
-    return load_data(data, as_of=as_of, on_row_error=checks.on_row_error, mapping=settings.mapping)
+        return load_data_chunked(data, as_of, folder, chunk_rows=checks.chunk_rows, on_row_error=checks.on_row_error,
+                                 numeric_share=checks.numeric_share)
+    # a mapped export (with its encoding, separator, decimal mark or sheet) is read whole: never chunked
+    return load_data(data, as_of=as_of, on_row_error=checks.on_row_error, mapping=settings.mapping,
+                     numeric_share=checks.numeric_share)

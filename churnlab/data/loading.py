@@ -12,6 +12,7 @@ names and columns of its own (files only, for now). ``load_data`` reads it, vali
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from typing import Collection, Literal
 import numpy as np
 import pandas as pd
 
-from churnlab.data.mapping import MappedTables, apply_mapping, resolve_sources
+from churnlab.data.column_types import NUMERIC_SHARE
+from churnlab.data.mapping import MappedTables, MappingError, apply_mapping, resolve_sources, type_extra_columns
 from churnlab.data.contract import CONTRACT, TABLES, DataContractError, Violation, empty_quarantine, quarantine_summary
 from churnlab.data.validation import missing_values, utc_offsets, validate_tables
 from churnlab.settings import MappingSettings
@@ -34,6 +36,8 @@ __all__ = [
 
 DUCKDB_SUFFIXES = (".duckdb", ".db")
 FILE_SUFFIXES = (".parquet", ".csv")
+#: Read with a mapping only (it names the sheet and says what the columns are).
+WORKBOOK_SUFFIXES = (".xlsx",)
 
 #: The column that dates each row: rows dated after the as-of date are dropped.
 ROW_TIME: dict[str, str] = {
@@ -156,28 +160,116 @@ def source_path(source) -> Path:
             f"data source {str(source)!r} does not exist: give a folder of <table>.parquet or "
             f"<table>.csv files, one such file, a DuckDB file ({', '.join(DUCKDB_SUFFIXES)}) or a "
             f"database URL such as postgresql://user@host:5432/dbname")
+    if path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return path
     if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES + FILE_SUFFIXES:
         raise ValueError(f"data source {str(source)!r} is neither a DuckDB file "
-                         f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet or .csv table; give its folder instead")
+                         f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet, .csv or .xlsx table; give its folder instead")
     return path
 
 
-def _source_files(path: Path) -> dict[str, Path]:
-    """Table name -> file of a folder or single-file source; parquet wins over csv."""
+def _source_files(path: Path, workbooks: bool = False) -> dict[str, Path]:
+    """Table name -> file of a folder or single-file source; parquet wins over csv, csv over
+    xlsx (``workbooks``: read with a mapping only)."""
     if path.is_file():
         return {path.stem: path}
+    suffixes = FILE_SUFFIXES + (WORKBOOK_SUFFIXES if workbooks else ())
+    rank = {s: i for i, s in enumerate((".parquet", ".csv", *WORKBOOK_SUFFIXES))}
     found: dict[str, Path] = {}
     for file in sorted(path.iterdir()):
-        if file.is_file() and file.suffix.lower() in FILE_SUFFIXES:
-            if file.stem not in found or file.suffix.lower() == ".parquet":
+        suffix = file.suffix.lower()
+        if file.is_file() and suffix in suffixes and not file.name.startswith("~$"):  # ~$: Excel's lock file
+            if file.stem not in found or rank[suffix] < rank[found[file.stem].suffix.lower()]:
                 found[file.stem] = file
     return found
 
 
-def _read_file(file: Path) -> pd.DataFrame:
-    if file.suffix.lower() == ".parquet":
+def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd.DataFrame:
+    """One source file as a frame (CSV and xlsx cells as text). ``options`` are a mapping's
+    ``encoding``, ``separator`` and ``sheet`` for it; ``entries`` names the mapping entries that
+    set them, for messages."""
+    options = options or {}
+    suffix = file.suffix.lower()
+    allowed = {".csv": {"encoding", "separator"}, ".xlsx": {"sheet"}}.get(suffix, set())
+    wrong = sorted(set(options) - allowed)
+    if wrong:
+        kind = {".parquet": "a Parquet file", ".xlsx": "an .xlsx workbook"}.get(suffix, "a CSV file")
+        fits = {"encoding": "CSV files", "separator": "CSV files", "sheet": ".xlsx workbooks"}
+        raise MappingError(f"mapping {entries}{wrong[0]}: {file.name} is {kind}, and {wrong[0]} applies to "
+                           f"{fits[wrong[0]]} only; remove it")
+    if suffix == ".parquet":
         return pd.read_parquet(file)
-    return pd.read_csv(file, dtype=str, keep_default_na=True)
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(file, options.get("sheet"), entries)
+    encoding = options.get("encoding") or "utf-8"
+    try:
+        frame = pd.read_csv(file, dtype=str, keep_default_na=True, encoding=encoding,
+                            sep=options.get("separator") or ",")
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"{file.name} is not {encoding} text (it holds the byte {exc.object[exc.start]:#04x}, which {encoding} "
+            "does not allow there); "
+            f"set its encoding in the mapping, {entries or 'tables.<table>.'}encoding: latin-1 (or cp1252, "
+            "utf-16, ...)") from None
+    if "separator" not in options and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+        raise MappingError(f"{file.name} reads as one column {str(frame.columns[0])[:60]!r}: it looks separated by "
+                           f"';'; set {entries or 'tables.<table>.'}separator: ';' in the mapping")
+    return frame
+
+
+def _read_workbook(file: Path, sheet, entries: str) -> pd.DataFrame:
+    """One sheet of an .xlsx workbook (openpyxl), every cell as text as a CSV's are; dates and
+    date-times as ISO text. An unknown sheet is an error naming the sheets there are."""
+    import openpyxl
+
+    with open(file, "rb") as fh:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        try:
+            names = book.sheetnames
+        finally:
+            book.close()
+    if sheet is None:
+        sheet = 0
+    if (isinstance(sheet, int) and not 0 <= sheet < len(names)) or (isinstance(sheet, str) and sheet not in names):
+        raise MappingError(f"mapping {entries}sheet: {file.name} has no sheet {sheet!r}; its sheets are: "
+                           f"{', '.join(names)} (by name, or by 0-based position)")
+    frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl", dtype=object)
+    return frame.apply(_cells_as_text)
+
+
+def _cells_as_text(column: pd.Series) -> pd.Series:
+    """An Excel column's cells as the text a CSV export would hold: whole numbers without ".0",
+    dates as ISO text, blanks missing."""
+    def text(value):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, (datetime.date, np.datetime64)):  # datetime and pandas' Timestamp too
+            stamp = pd.Timestamp(value)
+            return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
+        return value.isoformat() if isinstance(value, datetime.time) else str(value)
+
+    return column.map(text).astype(object)
+
+
+def _read_options(mapping: MappingSettings | None, names: list[str]) -> dict[str, tuple[dict, str]]:
+    """Source table -> (the read options of the mapping entries that read it, those entries'
+    prefix for messages). Two entries reading one file must agree."""
+    if mapping is None:
+        return {}
+    sources = resolve_sources(mapping, names)
+    out: dict[str, tuple[dict, str]] = {}
+    for table, tm in mapping.tables.items():
+        name, options = sources[table], tm.read_options()
+        if name in out and out[name][0] != options:
+            raise MappingError(f"mapping tables.{table} and {out[name][1].rstrip('.')} both read {name!r} but say "
+                               f"differently how (encoding, separator, sheet): {options} and {out[name][0]}; "
+                               "give both the same")
+        out.setdefault(name, (options, f"tables.{table}."))
+    return out
 
 
 def _read_source(path: Path, mapping: MappingSettings | None,
@@ -185,18 +277,27 @@ def _read_source(path: Path, mapping: MappingSettings | None,
     """The tables a load needs, by their source names, and every table name the source has.
 
     Without a mapping these are the contract tables; with one, the tables the mapping names plus
-    the contract tables it leaves alone.
+    the contract tables it leaves alone, read as its ``encoding``, ``separator`` and ``sheet`` say.
     """
     if path.suffix.lower() in DUCKDB_SUFFIXES and path.is_file():
         import duckdb
 
         with duckdb.connect(str(path), read_only=True) as con:
             names = sorted(row[0] for row in con.execute("SHOW TABLES").fetchall())
+            for name, (options, entries) in _read_options(mapping, names).items():
+                if options:
+                    raise MappingError(f"mapping {entries}{min(options)}: {name} is a table of the DuckDB "
+                                       f"file {path.name}, not a CSV file or workbook; remove it")
             wanted = _wanted(names, mapping)
             return {name: con.execute(f'SELECT * FROM "{name}"').df() for name in wanted}, names
-    files = _source_files(path)
+    if path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES and mapping is None:
+        raise ValueError(f"data source {str(path)!r} is an .xlsx workbook: give a mapping (--mapping) that names "
+                         "its sheet and columns; see the README, 'Your own data: mappings'")
+    files = _source_files(path, workbooks=mapping is not None)
     names = sorted(files)
-    return ({name: _read_file(files[name]) for name in _wanted(names, mapping) if name not in exclude},
+    options = _read_options(mapping, names)
+    return ({name: _read_file(files[name], *options.get(name, ({}, "")))
+             for name in _wanted(names, mapping) if name not in exclude},
             [files[n].name for n in names])
 
 
@@ -220,8 +321,8 @@ def contract_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _mapped(source, mapping: MappingSettings | None, as_of,
-            exclude: frozenset[str] = frozenset()) -> tuple[MappedTables, list[str]]:
+def _mapped(source, mapping: MappingSettings | None, as_of, exclude: frozenset[str] = frozenset(),
+            numeric_share: float = NUMERIC_SHARE) -> tuple[MappedTables, list[str]]:
     if is_database_url(source):
         if mapping is not None:
             raise ValueError("a mapping applies to files and DuckDB files; a database URL must carry the "
@@ -232,11 +333,15 @@ def _mapped(source, mapping: MappingSettings | None, as_of,
     else:
         raw, found = _read_source(source_path(source), mapping, exclude)
     if mapping is None:
-        tables = {name: raw[name] for name in TABLES if name in raw}
-        mapped = MappedTables(tables, empty_quarantine(),
-                              {name: np.arange(len(f)) for name, f in tables.items()}, {t: t for t in tables})
+        # extra customers columns are typed as a mapping types them: a stray '?' in a column of
+        # numbers sets its row aside rather than turning the column into text
+        typed = {name: type_extra_columns(name, raw[name], numeric_share) for name in TABLES if name in raw}
+        tables = {name: frame for name, (frame, _, _) in typed.items()}
+        parts = [q for _, _, q in typed.values() if len(q)]
+        mapped = MappedTables(tables, pd.concat(parts, ignore_index=True) if parts else empty_quarantine(),
+                              {name: rows for name, (_, rows, _) in typed.items()}, {t: t for t in tables})
     else:
-        mapped = apply_mapping(raw, mapping, as_of=as_of_date(as_of))
+        mapped = apply_mapping(raw, mapping, as_of=as_of_date(as_of), numeric_share=numeric_share)
     if "customers" not in mapped.tables:
         shown = redact(source) if is_database_url(source) else source
         text = (f"customers: the required customers table is missing from {shown} (missing_table); "
@@ -271,7 +376,7 @@ def fingerprint(source, mapping: MappingSettings | None = None) -> str:
     elif mapping is None:
         files = sorted(contract_files(path).values(), key=lambda p: p.name)
     else:
-        available = _source_files(path)
+        available = _source_files(path, workbooks=True)
         names = set(_wanted(sorted(available), mapping))
         files = sorted((f for n, f in available.items() if n in names), key=lambda p: p.name)
     digest = hashlib.sha256()
@@ -393,7 +498,8 @@ def stale_warning(newest: list[pd.Timestamp | None], as_of) -> list[str]:
 
 def load_data(source, as_of=None,
               on_row_error: Literal["quarantine", "reject"] = "quarantine",
-              mapping: MappingSettings | None = None, exclude: Collection[str] = ()) -> Dataset:
+              mapping: MappingSettings | None = None, exclude: Collection[str] = (),
+              numeric_share: float = NUMERIC_SHARE) -> Dataset:
     """Read ``source``, validate it against the data contract and cut it at ``as_of``.
 
     ``as_of``: a date (``str``, ``date`` or ``Timestamp``); None keeps everything. Rows dated
@@ -404,18 +510,22 @@ def load_data(source, as_of=None,
     ``mapping``; see ``churnlab.data.mapping``); its dirty cells join the quarantine.
     ``exclude``: tables of a folder source left unread (``churnlab.data.chunked`` validates them in
     chunks); the fingerprint still covers their files.
+    ``numeric_share``: an extra customers column whose filled cells are numbers in at least this
+    share is read as numbers and the rows of its other cells quarantined (``not_a_number``); the
+    settings' ``validation.numeric_share`` (see ``churnlab.data.column_types``).
     Raises ``DataContractError`` (every structural problem at once), ``MappingError`` or
     ``FileNotFoundError``.
     """
     stamp = as_of_date(as_of)
     if exclude and (mapping is not None or is_database_url(source) or not source_path(source).is_dir()):
         raise ValueError("exclude applies to a folder of contract tables read without a mapping")
-    mapped, _ = _mapped(source, mapping, stamp, frozenset(exclude))
+    mapped, _ = _mapped(source, mapping, stamp, frozenset(exclude), numeric_share)
     if on_row_error == "reject" and len(mapped.quarantine):
         raise DataContractError(_mapping_violations(mapped.quarantine))
     result = validate_tables(mapped.tables, on_row_error=on_row_error)
     tables = result.tables if stamp is None else point_in_time(result.tables, stamp)
-    quarantine = _source_rows(result.quarantine, mapped) if mapping is not None else result.quarantine
+    renumber = mapping is not None or len(mapped.quarantine)
+    quarantine = _source_rows(result.quarantine, mapped) if renumber else result.quarantine
     set_aside = mapped.quarantine["table"].value_counts()
     input_rows = {t: len(f) + int(set_aside.get(t, 0)) for t, f in mapped.tables.items() if t in CONTRACT}
     accounting = row_accounting(input_rows, result.tables, tables, quarantine, stamp)

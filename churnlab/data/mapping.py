@@ -21,17 +21,20 @@ further.
 """
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from churnlab.data.column_types import NUMERIC_SHARE, as_text_cells, count_cells, read_numbers, reads_as_numbers
 from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, empty_quarantine
+from churnlab.data.expressions import ExpressionContext, ExpressionError, evaluate, parse_expression
 from churnlab.settings import MappingSettings, TableMapping
 
 __all__ = ["MappingError", "MappedTables", "apply_mapping", "resolve_sources", "months_before",
-           "churn_month_date"]
+           "churn_month_date", "type_extra_columns"]
 
 
 class MappingError(ValueError):
@@ -108,7 +111,8 @@ def churn_month_date(as_of) -> pd.Timestamp:
     return end - pd.DateOffset(months=1) + pd.Timedelta(days=1)
 
 
-def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=None) -> MappedTables:
+def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=None,
+                  numeric_share: float = NUMERIC_SHARE) -> MappedTables:
     """Map source tables (source name -> frame as read) onto contract tables.
 
     Parameters
@@ -117,6 +121,9 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     mapping : which source table feeds which contract table, and how.
     as_of : the date the source describes; required when a table has ``tenure_months`` or a
         ``churn_flag`` (the signup and churn dates are counted back from it).
+    numeric_share : an extra customers column whose filled cells are numbers in at least this
+        share is read as numbers, the rows of its other cells quarantined (``not_a_number``);
+        the settings' ``validation.numeric_share``.
 
     Returns
     -------
@@ -125,7 +132,8 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     Raises
     ------
     MappingError : a named source table or column is missing, two entries make the same column,
-        or a table lacks a required contract column after mapping.
+        a ``compute`` expression does not parse or mixes text and numbers, or a table lacks a
+        required contract column after mapping.
     """
     sources = resolve_sources(mapping, sorted(raw))
     needs_date = [t for t, tm in mapping.tables.items() if tm.tenure_months or tm.churn_flag]
@@ -137,7 +145,7 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     rows: dict[str, np.ndarray] = {}
     parts = []
     for table, tm in mapping.tables.items():
-        frame, kept, quarantine = _map_table(table, raw[sources[table]], tm, sources[table], as_of)
+        frame, kept, quarantine = _map_table(table, raw[sources[table]], tm, sources[table], as_of, numeric_share)
         tables[table], rows[table] = frame, kept
         parts.append(quarantine)
     claimed = set(sources.values())
@@ -156,11 +164,9 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
 # ---------------------------------------------------------------------------------------------
 
 def _named_columns(tm: TableMapping) -> list[tuple[str, str]]:
-    """(mapping entry, source column) for every source column the mapping names."""
+    """(mapping entry, column) for every column the mapping reads after ``compute`` (a source
+    column or a computed one)."""
     named = [(f"columns.{target}", col) for target, col in tm.columns.items()]
-    named += [(f"values.{col}", col) for col in tm.values]
-    named += [(f"date_formats.{col}", col) for col in tm.date_formats]
-    named += [("numeric", col) for col in tm.numeric]
     if tm.tenure_months:
         named.append(("tenure_months", tm.tenure_months))
     if tm.churn_flag:
@@ -168,25 +174,42 @@ def _named_columns(tm: TableMapping) -> list[tuple[str, str]]:
     return named
 
 
+def _parsed_columns(tm: TableMapping) -> list[tuple[str, str]]:
+    """(mapping entry, source column) for the columns parsed before ``compute``, and the dropped ones."""
+    named = [(f"values.{col}", col) for col in tm.values]
+    named += [(f"date_formats.{col}", col) for col in tm.date_formats]
+    named += [("numeric", col) for col in tm.numeric]
+    named += [("drop", col) for col in tm.drop]
+    return named
+
+
+def _not_there(table: str, entry: str, col: str, source: str, columns: list[str],
+               what: str = "source column") -> MappingError:
+    near = [c for c in columns if c.lower() == col.lower()] or difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return MappingError(
+        f"mapping tables.{table}.{entry} names the {what} {col!r}, which source table "
+        f"{source!r} does not have{hint}; its columns are: {_listing(columns)}")
+
+
 def _check_names(table: str, tm: TableMapping, source: str, columns: list[str]) -> None:
-    for entry, col in _named_columns(tm):
+    for entry, col in _parsed_columns(tm):
         if col not in columns:
-            near = [c for c in columns if c.lower() == col.lower()]
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise _not_there(table, entry, col, source, columns)
+    for name in tm.compute:
+        if name in columns:
             raise MappingError(
-                f"mapping tables.{table}.{entry} names the source column {col!r}, which source table "
-                f"{source!r} does not have{hint}; its columns are: {_listing(columns)}")
+                f"mapping tables.{table}.compute.{name}: source table {source!r} already has a column {name!r}; "
+                f"give the computed column a new name (e.g. {name}_computed) and map or drop the old one")
+    known = columns + list(tm.compute)
+    for entry, col in _named_columns(tm):
+        if col not in known:
+            raise _not_there(table, entry, col, source, columns)
+        if col in tm.drop:
+            raise MappingError(f"mapping tables.{table}: {col!r} is both under drop and under {entry}; "
+                               "a dropped column cannot be mapped, remove it from one of them")
     if table != "customers" and (tm.tenure_months or tm.churn_flag):
         raise MappingError(f"mapping tables.{table}: tenure_months and churn_flag only apply to customers")
-
-
-def _as_text(s: pd.Series) -> pd.Series:
-    """Cells as stripped text, blank ones missing; non-text columns (Parquet) are left as they are."""
-    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
-        return s
-    s = s.astype(object)
-    text = s.where(s.isna(), s.astype(str).str.strip())
-    return text.mask(text.eq("")).where(lambda x: x.notna(), None)
 
 
 def _map_values(s: pd.Series, values: dict) -> pd.Series:
@@ -195,23 +218,93 @@ def _map_values(s: pd.Series, values: dict) -> pd.Series:
     return s.where(~hit, key.map(values)).astype(object) if hit.any() else s
 
 
-def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_of):
+def _expression_error(table: str, name: str, expression: str, exc: ExpressionError, hint: str = "") -> MappingError:
+    where = f"mapping tables.{table}.compute.{name}" + (f", column {exc.column}" if exc.column else "")
+    text = f"{where}: {exc.message}{hint}"
+    if exc.column:
+        text += f"\n      {expression.strip()}\n      {' ' * (exc.column - 1)}^"
+    return MappingError(text)
+
+
+def _operand(s: pd.Series, decimal: str) -> pd.Series:
+    """A column as an expression reads it: text of numbers alone (a source CSV's cells) as
+    numbers, anything else as it is."""
+    if s.dtype != object:
+        return s
+    cells, numbers, _ = count_cells(s, decimal)
+    return numbers if cells.numbers and not cells.other else s
+
+
+def _compute(table: str, tm: TableMapping, cells: dict, columns: list[str], n: int) -> dict[str, pd.Series]:
+    """The ``compute`` columns, each from the source columns (and the computed ones before it)."""
+    made: dict[str, pd.Series] = {}
+    for name, expression in tm.compute.items():
+        try:
+            parsed = parse_expression(expression, quoted_names=True, allow_prev=False)
+        except ExpressionError as exc:
+            raise _expression_error(table, name, expression, exc) from None
+        known = columns + list(made)
+        for col, _, position in parsed.positions:
+            if col not in known:
+                close = difflib.get_close_matches(col, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise _expression_error(table, name, expression, ExpressionError(
+                    f"unknown column {col!r}{hint} (a name with spaces goes in backticks, `Monthly Charges`); "
+                    f"the columns are: {_listing(known)}", position))
+        reads = {col: made[col] if col in made else _operand(cells[_source_name(cells, col)], tm.decimal)
+                 for col in sorted(parsed.names)}
+        frame = pd.DataFrame(reads, index=pd.RangeIndex(n))
+        try:
+            value = evaluate(parsed, ExpressionContext(frame))
+        except ExpressionError as exc:
+            text = [c for c in parsed.names if frame[c].dtype == object]
+            hint = (f"; {text[0]!r} holds text that is not all numbers: list it under numeric to read it as "
+                    "numbers (its other cells are then quarantined)") if text else ""
+            raise _expression_error(table, name, expression, exc, hint) from None
+        made[name] = _as_column(value, n)
+    return made
+
+
+def _source_name(cells: dict, name: str):
+    """The key of ``cells`` (a source column name as read, maybe not text) for a column name."""
+    return name if name in cells else next(c for c in cells if str(c) == name)
+
+
+def _as_column(value, n: int) -> pd.Series:
+    """An expression's value as a column of ``n`` rows: a condition as 1/0 (missing where
+    unknown), numbers as float64, text as object with None for missing."""
+    if isinstance(value, pd.arrays.BooleanArray):
+        return pd.Series(value, index=pd.RangeIndex(n)).astype("Float64").astype("float64")
+    if not isinstance(value, pd.Series):
+        value = pd.Series([value] * n)
+    value = value.reset_index(drop=True)
+    if value.dtype == object:
+        return value.where(value.notna(), None)
+    return pd.to_numeric(value, errors="coerce").astype("float64")
+
+
+def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_of,
+               numeric_share: float = NUMERIC_SHARE):
     src = src.reset_index(drop=True)
     columns = [str(c) for c in src.columns]
     _check_names(table, tm, source, columns)
-    cells = {c: _as_text(src[c]) for c in src.columns}
+    cells = {c: as_text_cells(src[c]) for c in src.columns}
     bad: dict[int, tuple[str, str, str]] = {}  # source row -> (rule, column, reason); first one wins
 
     def flag(mask: pd.Series, rule: str, column: str, reason) -> None:
         for row in np.flatnonzero(mask.to_numpy(dtype=bool)):
-            bad.setdefault(int(row), (rule, column, reason(src.at[row, column])))
+            value = src.at[row, column] if column in src.columns else cells[column].iat[row]
+            bad.setdefault(int(row), (rule, column, reason(value)))
 
     for col, values in tm.values.items():
         cells[col] = _map_values(cells[col], values)
-    numeric = set(tm.numeric) | ({tm.tenure_months} if tm.tenure_months else set())
+    numeric = set(tm.numeric)
+    if tm.tenure_months and tm.tenure_months not in tm.compute:  # a computed tenure is numbers already
+        numeric.add(tm.tenure_months)
     for col in [c for c in src.columns if c in numeric]:  # a row is reported under its leftmost bad cell
-        number = pd.to_numeric(cells[col], errors="coerce").astype("float64")
-        flag(cells[col].notna() & number.isna(), "not_a_number", col, lambda v, c=col: f"{c} {v!r} is not a number")
+        number = read_numbers(cells[col], tm.decimal)
+        flag(cells[col].notna() & number.isna(), "not_a_number", col,
+             lambda v, c=col: f"{c} {v!r} is not a number" + (" (decimal: ',')" if tm.decimal == "," else ""))
         cells[col] = number
     for col, fmt in tm.date_formats.items():
         text = cells[col]
@@ -219,11 +312,13 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
         flag(text.notna() & parsed.isna(), "unparseable_date", col,
              lambda v, c=col, f=fmt: f"{c} {v!r} does not match the date format {f}")
         cells[col] = parsed.astype("datetime64[ns]")
+    computed = _compute(table, tm, cells, columns, len(src))
+    cells.update(computed)
 
     made: dict[str, pd.Series] = {}
     if tm.churn_flag:
         col = tm.churn_flag.column
-        state = cells[col].map(lambda v: tm.churn_flag.values.get(str(v)) if v is not None else None)
+        state = cells[col].map(lambda v: tm.churn_flag.values.get(_flag_key(v)) if not _blank(v) else None)
         listed = ", ".join(tm.churn_flag.values)
         flag(cells[col].isna(), "missing_value", col, lambda v, c=col: f"{c} is empty")
         flag(cells[col].notna() & state.isna(), "unmapped_value", col,
@@ -232,7 +327,7 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
                                        dtype="datetime64[ns]")
     if tm.tenure_months:
         col = tm.tenure_months
-        months = cells[col]
+        months = cells[col] if cells[col].dtype != object else read_numbers(cells[col], tm.decimal)
         flag(months.isna(), "missing_value", col, lambda v, c=col: f"{c} is empty")
         flag(months.notna() & ((months % 1 != 0) | (months < 0)), "out_of_range", col,
              lambda v, c=col: f"{c} {v!r} is not a whole number of months >= 0")
@@ -264,9 +359,15 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
         # renamed columns appear under their contract name; tenure and the churn flag are spent on
         # signup_date and churn_date (the flag kept as a feature would hand the models the answer)
         spent = set(tm.columns.values()) | {tm.tenure_months} | {tm.churn_flag.column if tm.churn_flag else None}
-        for col in src.columns:
-            if col not in spent:
-                put(str(col), cells[col], f"the source column {col!r}")
+        spent |= set(tm.drop)
+        typed = set(tm.numeric) | set(tm.date_formats)
+        for col in [*src.columns, *computed]:
+            if str(col) in spent:
+                continue
+            if table == "customers" and col not in computed and str(col) not in typed:
+                cells[col] = _typed_extra(cells[col], str(col), tm.decimal, numeric_share, flag, col)
+            what = f"compute.{col}" if col in computed else f"the source column {col!r}"
+            put(str(col), cells[col], what)
 
     frame = pd.DataFrame(out, index=src.index)
     missing = [c for c in CONTRACT[table].required if c not in frame.columns]
@@ -282,6 +383,79 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
     kept = np.setdiff1d(np.arange(len(src)), dropped)
     quarantine = _quarantine_rows(table, src, frame, bad, dropped)
     return frame.iloc[kept].reset_index(drop=True), kept, quarantine
+
+
+def _blank(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _flag_key(value) -> str:
+    """A churn flag cell as the text of a value-map key: a whole number read as 1.0 is "1"."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _typed_extra(s: pd.Series, name: str, decimal: str, share: float, flag, key) -> pd.Series:
+    """An extra customers column as the features will read it: numbers when its filled cells are
+    numbers in at least ``share`` of cases (the rows of the others are flagged not_a_number),
+    else as it is (text the models read as categories)."""
+    if s.dtype != object or _mostly_text(s, decimal):
+        return s
+    cells, numbers, other = count_cells(s, decimal)
+    if not reads_as_numbers(cells, share):
+        return s
+    filled = cells.numbers + cells.other
+    flag(other, "not_a_number", key,
+         lambda v, c=name: f"{c} {v!r} is not a number, and the column is read as numbers: {cells.numbers:,} of "
+                           f"{filled:,} filled cells are (validation.numeric_share {share:g})")
+    return numbers
+
+
+def _mostly_text(s: pd.Series, decimal: str, sample: int = 2_000) -> bool:
+    """Whether fewer than half of an evenly spread sample of the filled cells are numbers (a
+    column of names or plans, not worth reading whole as numbers: a million-row table has many)."""
+    filled = s.dropna()
+    if len(filled) <= sample:
+        return False
+    cells, _, _ = count_cells(filled.iloc[:: len(filled) // sample], decimal)
+    return cells.share < 0.5
+
+
+def type_extra_columns(table: str, frame: pd.DataFrame, numeric_share: float = NUMERIC_SHARE
+                       ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """A contract table as read (no mapping) with its extra customers columns typed as a mapping
+    types them: a text column whose filled cells are numbers in at least ``numeric_share`` of
+    cases becomes numbers and the rows of its other cells are set aside (``not_a_number``).
+
+    Returns the kept rows (index reset), their row numbers in ``frame`` and the quarantine of the
+    others (``QUARANTINE_COLUMNS``). Other tables, and customers without such cells, come back whole.
+    """
+    frame = frame.reset_index(drop=True)
+    everything = np.arange(len(frame))
+    if table != "customers":
+        return frame, everything, empty_quarantine()
+    contract = {c.name for c in CONTRACT[table].columns}
+    bad: dict[int, tuple[str, str, str]] = {}
+
+    def flag(mask: pd.Series, rule: str, column, reason) -> None:
+        for row in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            bad.setdefault(int(row), (rule, str(column), reason(frame.at[row, column])))
+
+    typed = {}
+    for col in [c for c in frame.columns if c not in contract]:
+        text = as_text_cells(frame[col])
+        if text.dtype == object:
+            numbers = _typed_extra(text, str(col), ".", numeric_share, flag, col)
+            if numbers is not text:
+                typed[col] = numbers
+    if not typed:
+        return frame, everything, empty_quarantine()
+    out = frame.assign(**{str(c): v for c, v in typed.items()})
+    dropped = np.array(sorted(bad), dtype="int64")
+    kept = np.setdiff1d(everything, dropped)
+    quarantine = _quarantine_rows(table, frame, frame, bad, dropped)
+    return out.iloc[kept].reset_index(drop=True), kept, quarantine
 
 
 def _json_cell(value):

@@ -69,7 +69,8 @@ everything else (attribute access other than ``prev.``, calls other than the fiv
 indexing, lambdas, comprehensions, ``**``, conditional expressions). lark or pyparsing would add a
 dependency and a grammar of our own to keep in step with the documentation, and the error
 messages would be ours to write anyway. Nothing is ever passed to ``eval``/``exec``/``compile``:
-the checked tree is evaluated by this module, vectorised over pandas columns.
+the checked tree is evaluated by ``churnlab.data.expressions`` (which mappings share), vectorised
+over pandas columns.
 
 Public surface: :func:`load_rules`, :func:`parse_rules`, :func:`check_rules`,
 :func:`evaluate_rules`, :func:`rules_not_evaluated`, :func:`rule_counts`,
@@ -78,11 +79,8 @@ error :class:`RuleError` (with :class:`RuleProblem` items) and the warning :clas
 """
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
-import math
-import operator
 import re
 import string
 import warnings
@@ -97,6 +95,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from churnlab.data.expressions import (
+    FUNCTIONS, ExpressionContext, ExpressionError, boolean, evaluate, parse_condition,
+)
 from churnlab.features.catalogue import FEATURES
 
 __all__ = [
@@ -112,8 +113,6 @@ RESULT_COLUMNS = ["symptoms", "alerts", "critical", "symptom_text", "alert_text"
 #: Flags a rule may set on the customers it fires for; the zones read them
 #: (:func:`churnlab.decide.zones.assign_zones`), so rules are evaluated before zones.
 FLAGS = ("not_worth_saving",)
-#: The functions an expression may call, with how many arguments each takes (min, max).
-FUNCTIONS = {"is_missing": (1, 1), "abs": (1, 1), "min": (2, None), "max": (2, None), "coalesce": (2, 2)}
 _RESERVED = {"customer_id", "prev", *RESULT_COLUMNS, *FUNCTIONS}
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -144,7 +143,7 @@ class Rule(_Strict):
 
     def reads_previous(self) -> bool:
         """Whether ``when`` reads ``prev.<feature>``."""
-        return bool(_parse(self.when).prev_names)
+        return bool(parse_condition(self.when).prev_names)
 
 
 class Alert(_Strict):
@@ -176,7 +175,7 @@ class RuleSet(_Strict):
         for rule in self.rules:
             for expr in (rule.when, rule.without_previous):
                 if expr is not None:
-                    parsed = _parse(expr)
+                    parsed = parse_condition(expr)
                     names |= parsed.names | parsed.prev_names
             names |= {n.removeprefix("prev.") for n, _ in _message_fields(rule.message)}
         return sorted(names)
@@ -224,194 +223,13 @@ class RuleError(ValueError):
         super().__init__(f"{count} in {source}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-# --------------------------------------------------------------------------------------------
-# expressions: parse and check (no eval)
-
-
 class RuleWarning(UserWarning):
     """A rule that could be evaluated for some customers only: a division by zero (or another
     arithmetic error) left its condition unknown for the others."""
 
 
-class _ExprError(Exception):
-    def __init__(self, message: str, column: int | None):
-        super().__init__(message)
-        self.message, self.column = message, column
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    node: ast.expr
-    names: frozenset[str]          # features read now
-    prev_names: frozenset[str]     # features read as prev.<name>
-    positions: tuple[tuple[str, bool, int], ...]  # (name, is_prev, column) for messages
-
-
-_CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-        ast.In: "in", ast.NotIn: "not in"}
-_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-_FORBIDDEN = {
-    ast.Attribute: "attribute access is not allowed (only prev.<feature>)",
-    ast.Subscript: "indexing with [...] is not allowed",
-    ast.Lambda: "lambda is not allowed",
-    ast.IfExp: "'... if ... else ...' is not allowed; combine conditions with and/or",
-    ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed", ast.GeneratorExp: "comprehensions are not allowed",
-    ast.NamedExpr: "':=' is not allowed", ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed", ast.YieldFrom: "yield is not allowed",
-    ast.JoinedStr: "f-strings are not allowed", ast.Starred: "'*' unpacking is not allowed",
-    ast.Dict: "dictionaries are not allowed", ast.Set: "sets are not allowed; use [...] after in",
-    ast.List: "a list is only allowed after 'in' / 'not in'",
-    ast.Tuple: "a list is only allowed after 'in' / 'not in'",
-}
-
-
-def _col(node: ast.AST) -> int:
-    return node.col_offset + 1
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse(expression: str) -> _Parsed:
-    """Parse and check one expression; raises :class:`_ExprError` with the 1-based column."""
-    if "\n" in expression.strip():
-        raise _ExprError("an expression must be on one line (use YAML's folded style '>' to wrap it)", None)
-    text = expression.strip()
-    if not text:
-        raise _ExprError("the expression is empty", None)
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as exc:
-        # Python's hints ("Perhaps you forgot a comma?") speak of Python, not of rules
-        msg = exc.msg.split(". Perhaps")[0].split(" (detected at")[0]
-        if not exc.offset or exc.offset > len(text):
-            raise _ExprError("syntax error: the expression ends too early", len(text) + 1) from None
-        raise _ExprError(f"syntax error: {msg}", exc.offset) from None
-    names: set[str] = set()
-    prev: set[str] = set()
-    positions: list[tuple[str, bool, int]] = []
-    kind = _check(tree.body, names, prev, positions)
-    if kind != "bool":
-        raise _ExprError("the condition must be true or false: compare the value, e.g. "
-                         f"'{ast.unparse(tree.body)} == 1'", _col(tree.body))
-    return _Parsed(tree.body, frozenset(names), frozenset(prev), tuple(positions))
-
-
-def _check(node: ast.expr, names: set, prev: set, positions: list) -> str:
-    """Whitelist walk; returns "bool" or "value"."""
-    if isinstance(node, ast.BoolOp):
-        for v in node.values:
-            _need_bool(v, names, prev, positions, "and/or")
-        return "bool"
-    if isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, ast.Not):
-            _need_bool(node.operand, names, prev, positions, "not")
-            return "bool"
-        if isinstance(node.op, (ast.USub, ast.UAdd)):
-            _need_value(node.operand, names, prev, positions)
-            return "value"
-        raise _ExprError("'~' is not allowed; use not", _col(node))
-    if isinstance(node, ast.BinOp):
-        if type(node.op) not in _ARITH:
-            op = {ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|",
-                  ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@"}.get(type(node.op), "?")
-            hint = "; use and/or" if op in ("&", "|") else ""
-            raise _ExprError(f"operator '{op}' is not allowed (only + - * /){hint}", _col(node))
-        _need_value(node.left, names, prev, positions)
-        _need_value(node.right, names, prev, positions)
-        return "value"
-    if isinstance(node, ast.Compare):
-        left = node.left
-        _need_value(left, names, prev, positions)
-        for op, right in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.Is, ast.IsNot)):
-                raise _ExprError("'is' is not allowed; use is_missing(x) or ==", _col(node))
-            if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right, (ast.List, ast.Tuple)) or not right.elts:
-                    raise _ExprError("'in' needs a list of values, e.g. plan in [\"pro\", \"enterprise\"]",
-                                     _col(right))
-                kinds = set()
-                for elt in right.elts:
-                    value = _literal(elt)
-                    if value is None:
-                        raise _ExprError("a list after 'in' may hold only numbers and strings", _col(elt))
-                    kinds.add(isinstance(value, str))
-                if len(kinds) > 1:
-                    raise _ExprError("a list after 'in' must hold only numbers or only strings", _col(right))
-            else:
-                _need_value(right, names, prev, positions)
-        return "bool"
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            raise _ExprError(f"calling a method ('.{func.attr}(...)') is not allowed; the functions are "
-                             + ", ".join(sorted(FUNCTIONS)), _col(node))
-        if not isinstance(func, ast.Name):
-            raise _ExprError(_FORBIDDEN.get(type(func), "only the functions " + ", ".join(sorted(FUNCTIONS))
-                                            + " may be called"), _col(func))
-        if func.id not in FUNCTIONS:
-            raise _ExprError(f"function '{func.id}' is not allowed; allowed: " + ", ".join(sorted(FUNCTIONS)),
-                             _col(node))
-        if node.keywords:
-            raise _ExprError(f"{func.id}() takes no keyword arguments", _col(node.keywords[0].value) - 1)
-        lo, hi = FUNCTIONS[func.id]
-        n = len(node.args)
-        if n < lo or (hi is not None and n > hi):
-            want = str(lo) if lo == hi else f"{lo} or more"
-            raise _ExprError(f"{func.id}() takes {want} argument{'s' if want != '1' else ''}, got {n}", _col(node))
-        for arg in node.args:
-            _need_value(arg, names, prev, positions)
-        if func.id == "is_missing":
-            if _literal(node.args[0]) is not None:
-                raise _ExprError("is_missing() needs a feature or an expression, not a constant", _col(node.args[0]))
-            return "bool"
-        return "value"
-    if isinstance(node, ast.Name):
-        if node.id == "prev":
-            raise _ExprError("prev needs a feature: prev.<feature>", _col(node))
-        if node.id in FUNCTIONS:
-            raise _ExprError(f"{node.id} is a function: call it, e.g. {node.id}(x)", _col(node))
-        names.add(node.id)
-        positions.append((node.id, False, _col(node)))
-        return "value"
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "prev":
-        prev.add(node.attr)
-        positions.append((node.attr, True, _col(node)))
-        return "value"
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool):
-            return "bool"
-        if isinstance(node.value, (int, float, str)):
-            return "value"
-        raise _ExprError(f"the constant {node.value!r} is not allowed; use is_missing(x) for missing values"
-                         if node.value is None else f"the constant {node.value!r} is not allowed", _col(node))
-    message = _FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed in a rule")
-    raise _ExprError(message, _col(node))
-
-
-def _need_bool(node, names, prev, positions, where: str) -> None:
-    if _check(node, names, prev, positions) != "bool":
-        raise _ExprError(f"'{where}' combines conditions: compare the value, e.g. '{ast.unparse(node)} == 1'",
-                         _col(node))
-
-
-def _need_value(node, names, prev, positions) -> None:
-    if _check(node, names, prev, positions) != "value":
-        raise _ExprError("a condition cannot be used as a number here", _col(node))
-
-
-def _literal(node: ast.expr) -> Any:
-    """A number or string constant (a negative number too), else None."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _literal(node.operand)
-        return -inner if isinstance(inner, (int, float)) else None
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)) \
-            and not isinstance(node.value, bool):
-        return node.value
-    return None
-
-
 # --------------------------------------------------------------------------------------------
-# messages
+# messages (the expressions are parsed and evaluated by churnlab.data.expressions)
 
 
 _FIELD = re.compile(r"^(prev\.)?[A-Za-z_][A-Za-z0-9_]*$")
@@ -596,8 +414,8 @@ def _entry_problems(raw: dict, label: str, source: str, node, line: int | None) 
         if not isinstance(expr, str):
             continue
         try:
-            parsed[field] = _parse(expr)
-        except _ExprError as exc:
+            parsed[field] = parse_condition(expr)
+        except ExpressionError as exc:
             out.append(RuleProblem(source, label, field, _field_line(node, (field,), line), exc.column,
                                    exc.message, expr.strip()))
     wline = _field_line(node, ("without_previous",), line)
@@ -681,7 +499,7 @@ def check_rules(ruleset: RuleSet, feature_names: Iterable[str]) -> None:
             expr = getattr(rule, field)
             if expr is None:
                 continue
-            for name, is_prev, column in _parse(expr).positions:
+            for name, is_prev, column in parse_condition(expr).positions:
                 if name not in known_set:
                     shown = ("prev." if is_prev else "") + name
                     problems.append(RuleProblem(ruleset.source, rule.name, field, ruleset.lines.get(f"{rule.name}.{field}"),
@@ -703,164 +521,6 @@ def check_rules(ruleset: RuleSet, feature_names: Iterable[str]) -> None:
 
 # --------------------------------------------------------------------------------------------
 # evaluation
-
-
-class _NotEvaluable(Exception):
-    pass
-
-
-class _Context:
-    def __init__(self, current: pd.DataFrame, previous: pd.DataFrame | None):
-        self.current, self.previous, self.n = current, previous, len(current)
-        #: rows where arithmetic of the expression being evaluated turned numbers into inf/nan
-        self.errored = np.zeros(self.n, dtype=bool)
-
-    def column(self, name: str, prev: bool) -> pd.Series:
-        frame = self.previous if prev else self.current
-        if frame is None:
-            raise _NotEvaluable()
-        s = frame[name]
-        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s):
-            return s.astype(object).where(s.notna(), np.nan)
-        return pd.to_numeric(s, errors="coerce").astype("float64")
-
-
-def _is_text(v) -> bool:
-    if isinstance(v, pd.Series):
-        return v.dtype == object
-    return isinstance(v, str)
-
-
-def _isna(v) -> np.ndarray | bool:
-    if isinstance(v, pd.Series):
-        return v.isna().to_numpy()
-    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
-
-
-def _boolean(values, missing, n: int) -> pd.arrays.BooleanArray:
-    values = np.broadcast_to(np.asarray(values, dtype=bool), (n,)).copy()
-    missing = np.broadcast_to(np.asarray(missing, dtype=bool), (n,)).copy()
-    return pd.arrays.BooleanArray(values, missing)
-
-
-def _eval(node: ast.expr, ctx: _Context):
-    if isinstance(node, ast.BoolOp):
-        parts = [_eval(v, ctx) for v in node.values]
-        out = parts[0]
-        for p in parts[1:]:
-            out = (out & p) if isinstance(node.op, ast.And) else (out | p)
-        return out
-    if isinstance(node, ast.UnaryOp):
-        value = _eval(node.operand, ctx)
-        if isinstance(node.op, ast.Not):
-            return ~value
-        _need_number(value, node.operand)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp):
-        left, right = _eval(node.left, ctx), _eval(node.right, ctx)
-        _need_number(left, node.left)
-        _need_number(right, node.right)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if isinstance(node.op, ast.Div) and not isinstance(left, pd.Series) and not isinstance(right, pd.Series):
-                out = float("nan") if right == 0 else left / right
-            else:
-                out = _ARITH[type(node.op)](left, right)
-        # numbers in, no number out: a division by zero (or an overflow), not a missing value
-        bad = np.logical_and(np.logical_and(_finite(left), _finite(right)), np.logical_not(_finite(out)))
-        ctx.errored |= np.broadcast_to(bad, (ctx.n,))
-        if isinstance(out, pd.Series):
-            out = out.replace([np.inf, -np.inf], np.nan)
-        return out
-    if isinstance(node, ast.Compare):
-        result = None
-        left = _eval(node.left, ctx)
-        for op, right_node in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.In, ast.NotIn)):
-                values = [_literal(e) for e in right_node.elts]
-                if _is_text(values[0]) != _is_text(left) and not _all_missing(left):
-                    raise _ExprError(f"compares {_describe(left)} with a list of "
-                                     f"{'text' if _is_text(values[0]) else 'numbers'}", _col(node.left))
-                series = left if isinstance(left, pd.Series) else pd.Series([left] * ctx.n)
-                hit = series.isin(values).to_numpy()
-                part = _boolean(hit if isinstance(op, ast.In) else ~hit, _isna(left), ctx.n)
-                right = left
-            else:
-                right = _eval(right_node, ctx)
-                if _is_text(left) != _is_text(right) and not _all_missing(left) and not _all_missing(right):
-                    raise _ExprError(f"compares {_describe(left)} with {_describe(right)}", _col(right_node))
-                fn = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-                      ast.Gt: operator.gt, ast.GtE: operator.ge}[type(op)]
-                missing = np.logical_or(_isna(left), _isna(right))
-                try:
-                    raw = fn(_fill(left), _fill(right))
-                except TypeError as exc:
-                    raise _ExprError(f"cannot compare: {exc}", _col(right_node)) from None
-                part = _boolean(np.asarray(raw, dtype=bool), missing, ctx.n)
-            result = part if result is None else (result & part)
-            left = right
-        return result
-    if isinstance(node, ast.Call):
-        args = [_eval(a, ctx) for a in node.args]
-        name = node.func.id
-        if name == "is_missing":
-            return _boolean(_isna(args[0]), False, ctx.n)
-        if name == "coalesce":
-            first, default = args
-            if isinstance(first, pd.Series):
-                return first.where(first.notna(), default)
-            return default if _isna(first) else first
-        for a, arg_node in zip(args, node.args):
-            _need_number(a, arg_node)
-        if name == "abs":
-            return abs(args[0])
-        series = [pd.Series(np.broadcast_to(np.asarray(a, dtype=float), (ctx.n,))) if not isinstance(a, pd.Series)
-                  else a.reset_index(drop=True) for a in args]
-        stacked = pd.concat(series, axis=1)
-        out = stacked.min(axis=1, skipna=False) if name == "min" else stacked.max(axis=1, skipna=False)
-        return out.set_axis(ctx.current.index)
-    if isinstance(node, ast.Name):
-        return ctx.column(node.id, prev=False)
-    if isinstance(node, ast.Attribute):
-        return ctx.column(node.attr, prev=True)
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool):
-            return _boolean(node.value, False, ctx.n)
-        return node.value
-    raise _ExprError(f"{type(node).__name__} is not allowed in a rule", _col(node))  # pragma: no cover
-
-
-def _finite(v) -> np.ndarray | bool:
-    """Where ``v`` (a column or a constant) is a finite number."""
-    if isinstance(v, pd.Series):
-        return np.isfinite(pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
-    try:
-        return math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _all_missing(v) -> bool:
-    return isinstance(v, pd.Series) and bool(v.isna().all())
-
-
-def _fill(v):
-    """Operands with missing values replaced by a harmless value of their kind (masked afterwards)."""
-    if isinstance(v, pd.Series):
-        if v.dtype == object:
-            return v.where(v.notna(), "").to_numpy()
-        return v.fillna(0.0).to_numpy()
-    return v
-
-
-def _describe(v) -> str:
-    if isinstance(v, pd.Series):
-        return ("text" if v.dtype == object else "a number") + (f" ('{v.name}')" if v.name else "")
-    return f"the text {v!r}" if isinstance(v, str) else f"the number {v!r}"
-
-
-def _need_number(value, node) -> None:
-    if _is_text(value) and not _all_missing(value):
-        raise _ExprError(f"arithmetic needs numbers, got {_describe(value)}", _col(node))
 
 
 def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -906,7 +566,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     prev_aligned = None
     if previous is not None:
         _check_frame(previous, "previous", ruleset.source)
-        needed = sorted({n for r in ruleset.rules for n in _parse(r.when).prev_names}
+        needed = sorted({n for r in ruleset.rules for n in parse_condition(r.when).prev_names}
                         | {f.removeprefix("prev.") for r in ruleset.rules for f, _ in _message_fields(r.message)
                            if f.startswith("prev.")})
         needed = [n for n in needed if n not in no_data]
@@ -917,7 +577,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         # only the columns the rules read are aligned: a feature frame has ~80
         prev_aligned = (previous[["customer_id", *needed]].set_index("customer_id")
                         .reindex(current["customer_id"]).reset_index(drop=True))
-    ctx = _Context(current, prev_aligned)
+    ctx = ExpressionContext(current, prev_aligned)
     n = len(current)
 
     fired: dict[str, pd.arrays.BooleanArray] = {}
@@ -933,13 +593,13 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
         basis[rule.name] = how
         errored[rule.name] = 0
         if expr is None:
-            fired[rule.name] = _boolean(False, True, n)
+            fired[rule.name] = boolean(False, True, n)
             continue
         field = "when" if expr == rule.when else "without_previous"
         ctx.errored[:] = False
         try:
-            value = _eval(_parse(expr).node, ctx)
-        except _ExprError as exc:
+            value = evaluate(parse_condition(expr), ctx)
+        except ExpressionError as exc:
             problems.append(RuleProblem(ruleset.source, rule.name, field, ruleset.lines.get(f"{rule.name}.{field}"),
                                         exc.column, exc.message, expr.strip()))
             continue
@@ -962,11 +622,11 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
     for alert in ruleset.alerts:
         members = [fired[m] for m in alert.of if basis[m] not in ("not evaluated", "no data")]
         if len(members) < alert.min:
-            alert_fired[alert.name] = _boolean(False, True, n)
+            alert_fired[alert.name] = boolean(False, True, n)
             basis[alert.name] = "not evaluated"
             continue
         count = np.sum([m.to_numpy(dtype=bool, na_value=False) for m in members], axis=0)
-        alert_fired[alert.name] = _boolean(count >= alert.min, False, n)
+        alert_fired[alert.name] = boolean(count >= alert.min, False, n)
         basis[alert.name] = "current"
     errored |= {alert.name: 0 for alert in ruleset.alerts}
 
@@ -1009,7 +669,7 @@ def evaluate_rules(ruleset: RuleSet, features: pd.DataFrame, previous: pd.DataFr
 
 def _rule_names(rule: Rule) -> set[str]:
     """Every feature a rule reads, in its conditions and its message."""
-    names = {name for expr in (rule.when, rule.without_previous) if expr for name, _, _ in _parse(expr).positions}
+    names = {name for expr in (rule.when, rule.without_previous) if expr for name, _, _ in parse_condition(expr).positions}
     return names | {field.removeprefix("prev.") for field, _ in _message_fields(rule.message)}
 
 

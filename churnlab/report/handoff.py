@@ -91,6 +91,7 @@ def _source_key(data, as_of, settings: Settings) -> dict:
         "fingerprint": None if database else fingerprint(data, settings.mapping),
         "as_of": pd.Timestamp(as_of).normalize().isoformat(),
         "on_row_error": settings.validation.on_row_error,
+        "numeric_share": settings.validation.numeric_share,
         "mapping": None if settings.mapping is None else settings.mapping.model_dump(mode="json"),
     }
 
