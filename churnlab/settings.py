@@ -69,6 +69,15 @@ class ModelSettings(_Strict):
                     "non-churners). On the 100,000-customer demo (620,000 rows) 60,000 rows gave the concordance "
                     "and ROC AUC of 200,000 within 0.002 in a third of the fit time.")
     reasons: int = Field(3, ge=1, le=10, description="Reasons in words per customer.")
+    leakage_auc: float = Field(
+        0.98, gt=0.5, le=1.0,
+        description="A feature whose ROC AUC alone (either direction, on the backtest's training part) reaches "
+                    "this gives the label away: it is named in the run's output and left out of the models "
+                    "(churnlab.models.leakage), as is a customer column named like a churn date, reason or status "
+                    "or filled in only for churners.")
+    keep_features: list[str] = Field(
+        [], description="Features the leakage guard reports but leaves in the models on purpose (e.g. an honest "
+                        "feature that truly separates churners that well).")
     n_jobs: int = Field(2, ge=1, description="Model fits run side by side, this many at a time (processes); "
                                               "the figures do not depend on it.")
 
