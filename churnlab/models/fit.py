@@ -160,7 +160,7 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, *, settings: Setti
     }
     features = sorted(set(survival.features_) | set(classifier.features_), key=list(train.columns).index)
     metrics = model_metrics(result, chosen, h, as_of)
-    metrics["leakage"] = leakage_summary(leaked, too_good(result.metrics), ms.leakage_auc, leaked.attrs["rows"])
+    metrics["leakage"] = leakage_summary(leaked, too_good(result.metrics), ms.leakage_auc)
     bundle = ModelBundle(
         survival=survival, classifier=classifier, features=features, horizon_days=h,
         as_of=as_of.date().isoformat(), training_window=window, chosen=chosen,

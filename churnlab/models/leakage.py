@@ -30,11 +30,11 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from churnlab.features.catalogue import FEATURES, split_columns
-from churnlab.models.backtest import cross_section_folds, rolling_folds
-from churnlab.models.classify import labelled
+from churnlab.models.backtest import cross_section_folds, rolling_can_learn, rolling_folds
+from churnlab.settings import Settings
 
-__all__ = ["feature_auc", "named_like_outcome", "guard_rows", "check_leakage", "too_good", "leakage_summary",
-           "leakage_warnings", "LEAKAGE_COLUMNS", "TOO_GOOD_AUC"]
+__all__ = ["feature_auc", "named_like_outcome", "guard_rows", "check_leakage", "leakage_report", "too_good",
+           "leakage_summary", "leakage_warnings", "leakage_note", "LEAKAGE_COLUMNS", "TOO_GOOD_AUC"]
 
 #: A backtest ROC AUC at least this high on any fold is reported as too good to be true.
 TOO_GOOD_AUC = 0.98
@@ -197,8 +197,21 @@ def check_leakage(train: pd.DataFrame, as_of, horizon_days: int, *, kind: str = 
                           "action": "kept on purpose" if name in keep else "left out"})
     out = pd.DataFrame(found, columns=LEAKAGE_COLUMNS)
     out = out.sort_values(["auc", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    out.attrs["rows"] = int(len(rows))
+    out.attrs.update(rows=int(len(rows)), threshold=float(threshold))
     return out
+
+
+def leakage_report(train: pd.DataFrame, as_of, settings: Settings | None = None) -> pd.DataFrame:
+    """:func:`check_leakage` as :func:`churnlab.models.fit.fit_models` runs it with ``settings``
+    (the backtest's kind, folds and seed, ``models.leakage_auc``, ``models.keep_features``): what
+    notebook 02 shows before any model is fitted."""
+    settings = settings or Settings()
+    ms = settings.models
+    kind = ms.backtest
+    if kind == "auto":
+        kind = "rolling" if rolling_can_learn(train, as_of, settings.horizon_days, ms.backtest_folds) else "cross_section"
+    return check_leakage(train, as_of, settings.horizon_days, kind=kind, folds=ms.backtest_folds, seed=settings.seed,
+                         threshold=ms.leakage_auc, keep=ms.keep_features)
 
 
 def too_good(metrics: pd.DataFrame, threshold: float = TOO_GOOD_AUC) -> list[dict]:
@@ -210,13 +223,13 @@ def too_good(metrics: pd.DataFrame, threshold: float = TOO_GOOD_AUC) -> list[dic
             for r in rows.itertuples()]
 
 
-def leakage_summary(found: pd.DataFrame, suspicious: list[dict], threshold: float, rows: int) -> dict:
+def leakage_summary(found: pd.DataFrame, suspicious: list[dict], threshold: float) -> dict:
     """The JSON-ready ``leakage`` entry of ``model_metrics.json``: ``threshold``, ``rows`` judged,
     ``left_out`` and ``kept_on_purpose`` (feature records of :func:`check_leakage`), ``too_good``
     (:func:`too_good`) and ``warnings`` (:func:`leakage_warnings`' sentences)."""
     records = found.to_dict("records")
     entry = {
-        "threshold": threshold, "rows": int(rows),
+        "threshold": threshold, "rows": int(found.attrs.get("rows", 0)),
         "left_out": [r for r in records if r["action"] == "left out"],
         "kept_on_purpose": [r for r in records if r["action"] == "kept on purpose"],
         "too_good": list(suspicious),
@@ -240,3 +253,22 @@ def leakage_warnings(metrics: dict) -> list[str]:
         out.append(f"backtest: {r['model']} reaches ROC AUC {r['roc_auc']:.3f} on fold {r['fold']}: too good to "
                    "be true for churn; look for a feature that gives the answer away (notebook 02)")
     return out
+
+
+def leakage_note(found: pd.DataFrame | dict) -> str:
+    """The guard's findings in words, one ``warning:`` line each, or one sentence saying that no
+    feature gives the label away; from :func:`check_leakage`'s frame or a ``model_metrics.json``
+    dict (notebooks 02 and 03)."""
+    if isinstance(found, pd.DataFrame):
+        threshold = float(found.attrs.get("threshold", 0.98))
+        entry = leakage_summary(found, [], threshold)
+    else:
+        entry = found.get("leakage") or {}
+        threshold = float(entry.get("threshold", 0.98))
+    lines = leakage_warnings({"leakage": entry})
+    if lines:
+        return "\n".join(f"warning: {w}" for w in lines)
+    return (f"no feature gives the label away: none reaches ROC AUC {threshold:.2f} alone on the "
+            f"{entry.get('rows', 0):,} rows of the backtest's training part, no customer column is named like "
+            "a churn outcome or filled in only for churners"
+            + ("" if isinstance(found, pd.DataFrame) else ", and no backtest fold looks too good to be true"))
