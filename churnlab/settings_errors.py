@@ -14,6 +14,7 @@ allowed keys from the pydantic model at that place.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -122,6 +123,13 @@ def _problem(error: dict, model: type[BaseModel], root, what: str) -> Problem:
     key = _dotted(loc)
     line, _ = _node_line(root, loc)
     kind = error["type"]
+    if loc and loc[-1] == "[key]":  # a key of a dict that only takes some names (contract tables)
+        key = _dotted(loc[:-1])
+        allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+        close = difflib.get_close_matches(str(error.get("input")), allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        listed = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return Problem(key, line, f"{key} is not {what}{hint}{listed}")
     if kind == "extra_forbidden":
         holder = _model_at(model, loc)
         allowed = list(holder.model_fields) if holder is not None else []
@@ -136,7 +144,8 @@ def _problem(error: dict, model: type[BaseModel], root, what: str) -> Problem:
         parent = _dotted(loc[:-1]) or "the file"
         return Problem(key, line, f"{parent} needs {loc[-1]}{meaning}, and it is not there")
     if kind in ("value_error", "assertion_error") or not loc:
-        return Problem(key, line, (f"{key}: " if key else "") + _expected(error))
+        words = _expected(error)
+        return Problem(key, line, words if not key or words.startswith(key) else f"{key}: {words}")
     return Problem(key, line, f"{key} should be {_expected(error)}; got {_shown(error.get('input'))}")
 
 

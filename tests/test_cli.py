@@ -329,3 +329,14 @@ def test_yaml_that_does_not_parse_says_line_and_column(tmp_path):
     said = _refused(tmp_path, "--config", "settings.yaml", "seed: 3\nhorizon_days: [30\nzones: {}\n")
     assert said.startswith(f"error: {tmp_path / 'settings.yaml'}, line 3: settings file is not valid YAML: ")
     assert "at column" in said
+
+
+def test_a_misspelt_contract_table_in_a_mapping_gets_a_did_you_mean(tmp_path):
+    said = _refused(tmp_path, "--mapping", "mapping.yaml", "tables:\n  customer:\n    columns: {customer_id: id}\n")
+    assert ("mapping.yaml, line 2: tables.customer is not a mapping key; did you mean customers? "
+            "(allowed: customers, subscriptions,") in said
+
+
+def test_a_settings_check_that_names_its_key_is_not_named_twice(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml", "zones:\n  risk_threshold: lots\n")
+    assert "settings.yaml, line 1: zones: risk_threshold 'lots' is not a probability" in said
