@@ -182,3 +182,12 @@ def test_the_run_logs_the_guards_findings_from_model_metrics(tmp_path, planted):
     said = model_warnings(tmp_path)
     assert said == metrics["leakage"]["warnings"] and len(said) == 2
     assert "'churn_reason_code' left out" in said[0] + said[1]
+
+
+def test_a_text_column_the_engine_filled_with_unknown_counts_as_empty():
+    """The feature engine gives an empty text cell of a customer column the level 'unknown'."""
+    rows = flat()
+    rows["remark"] = rows["remark"].fillna("unknown").astype("category")
+    found = check_leakage(rows, "2026-06-30", 90, kind="cross_section").set_index("feature")
+    assert found.loc["remark", "filled_others"] == 0.0
+    assert "filled in for 100% of churners" in found.loc["remark", "reasons"]

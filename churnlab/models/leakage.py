@@ -52,6 +52,8 @@ _OUTCOME = {"date", "day", "at", "on", "when", "time", "month", "reason", "reaso
 _ALONE = re.compile(r"^(churn|churned|churner|churning|attrition|attrited|exited|cancelled|canceled|"
                     r"terminated|defected|unsubscribed)$")
 _MAX_ROWS = 200_000
+#: how the feature engine fills an empty text cell of a customer column (a level of its own)
+_UNKNOWN = "unknown"
 _PARTS = 5
 
 
@@ -180,6 +182,8 @@ def check_leakage(train: pd.DataFrame, as_of, horizon_days: int, *, kind: str = 
         values = train[name].iloc[rows]
         auc = feature_auc(values, y, seed)
         filled = values.notna().to_numpy()
+        if not (pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype)):
+            filled &= (values.astype("object") != _UNKNOWN).to_numpy()
         churners = float(filled[ever].mean()) if ever.any() else 0.0
         others = float(filled[~ever].mean()) if (~ever).any() else 0.0
         reasons = []
