@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from churnlab.settings_errors import explain, yaml_problem
 
 
 class SettingsWarning(UserWarning):
@@ -76,6 +78,15 @@ class ModelSettings(_Strict):
                     "non-churners). On the 100,000-customer demo (620,000 rows) 60,000 rows gave the concordance "
                     "and ROC AUC of 200,000 within 0.002 in a third of the fit time.")
     reasons: int = Field(3, ge=1, le=10, description="Reasons in words per customer.")
+    leakage_auc: float = Field(
+        0.98, gt=0.5, le=1.0,
+        description="A feature whose ROC AUC alone (either direction, on the backtest's training part) reaches "
+                    "this gives the label away: it is named in the run's output and left out of the models "
+                    "(churnlab.models.leakage), as is a customer column named like a churn date, reason or status "
+                    "or filled in only for churners.")
+    keep_features: list[str] = Field(
+        [], description="Features the leakage guard reports but leaves in the models on purpose (e.g. an honest "
+                        "feature that truly separates churners that well).")
     n_jobs: int = Field(2, ge=1, description="Model fits run side by side, this many at a time (processes); "
                                               "the figures do not depend on it.")
 
@@ -660,11 +671,12 @@ _Loader.add_implicit_resolver(
 
 def _read_yaml(path: Path, what: str) -> dict | None:
     """The YAML mapping in ``path``; None when the file holds nothing (empty, only comments, ``null``).
-    Anything else than a mapping, and YAML that does not parse, is a ValueError naming the file."""
+    Anything else than a mapping, and YAML that does not parse, is a ValueError naming the file
+    (a :class:`~churnlab.settings_errors.SettingsError` with the line, for YAML)."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as err:
-        raise ValueError(f"{path}: {what} file is not valid YAML: {err}") from None
+        raise yaml_problem(err, path, what.split()[-1]) from None
     if data is not None and not isinstance(data, dict):
         shown = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__} {data!r})"
         raise ValueError(f"{path}: {what} must be a YAML mapping (key: value lines), got {shown}")
@@ -692,7 +704,10 @@ def load_mapping(name_or_path: str | Path, relative_to: str | Path | None = None
         if not path.is_file():
             raise FileNotFoundError(
                 f"mapping {text!r} is neither a shipped mapping ({', '.join(shipped_mappings())}) nor a YAML file")
-    return MappingSettings.model_validate(_read_yaml(path, "a mapping") or {})
+    try:
+        return MappingSettings.model_validate(_read_yaml(path, "a mapping") or {})
+    except ValidationError as err:
+        raise explain(err, MappingSettings, path, path.read_text(encoding="utf-8"), "a mapping key") from None
 
 
 def load_settings(path: str | Path | None = None, mapping: str | Path | None = None) -> Settings:
@@ -700,8 +715,10 @@ def load_settings(path: str | Path | None = None, mapping: str | Path | None = N
 
     ``mapping`` (a shipped mapping's name or a mapping file) replaces the file's ``mapping``. In
     the file, ``mapping:`` is the mapping itself, a shipped name or a path relative to the file.
-    Unknown keys and wrong types are refused with pydantic's message, which names the key; a file
-    that is not a mapping (a list, a single value) or not YAML is a ValueError naming it. An empty
+    Unknown keys and wrong types are a :class:`~churnlab.settings_errors.SettingsError` (a
+    ValueError) naming the file, the line and the key, what was expected and what came in, with
+    the allowed keys and a "did you mean"; a file that is not a mapping (a list, a single value)
+    or not YAML is a ValueError naming it. An empty
     file (or one holding only comments or ``null``) gives the defaults with a
     :class:`SettingsWarning` saying so: it is more often a mistake than a wish.
     """
@@ -714,4 +731,8 @@ def load_settings(path: str | Path | None = None, mapping: str | Path | None = N
         data["mapping"] = load_mapping(mapping).model_dump()
     elif isinstance(data.get("mapping"), str):
         data["mapping"] = load_mapping(data["mapping"], relative_to=folder).model_dump()
-    return Settings.model_validate(data)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        text = None if path is None else Path(path).read_text(encoding="utf-8")
+        raise explain(err, Settings, "settings" if path is None else path, text, "a setting") from None

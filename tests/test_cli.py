@@ -128,7 +128,7 @@ def test_a_settings_file_that_is_not_settings_exits_1_naming_it(tmp_path, text):
     config.write_text(text)
     result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), "--config", str(config)])
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: {config}: settings ")
+    assert re.match(rf"error: {re.escape(str(config))}(, line \d+)?: settings ", result.output)
     assert "Traceback" not in result.output
 
 
@@ -269,3 +269,74 @@ def test_validate_format_json_says_a_settings_error_in_json_too(tmp_path):
     assert result.exit_code == 1
     failed = json.loads(result.stdout)
     assert failed["ok"] is False and "no_such_key" in failed["error"]
+
+
+# -- settings and mapping errors say the file, the line, the key and what to do -----------------
+
+def _refused(tmp_path, option: str, name: str, text: str) -> str:
+    """What ``churnlab validate`` prints for a settings or mapping file holding ``text``; it must
+    exit 1 with no traceback and nothing of pydantic."""
+    path = tmp_path / name
+    path.write_text(text)
+    result = runner.invoke(app, ["validate", "--data", str(_one_customer(tmp_path / "data")), option, str(path)])
+    assert result.exit_code == 1, result.output
+    for leak in ("Traceback", "pydantic", "errors.pydantic.dev", "For further information", "type=", "input_value"):
+        assert leak not in result.output
+    return result.output.replace("\n", " ")
+
+
+def test_a_misspelt_setting_names_file_line_and_the_setting_meant(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml", "seed: 3\nzones: {risk_treshold: 0.2}\n")
+    assert said.startswith(f"error: {tmp_path / 'settings.yaml'}, line 2: zones.risk_treshold is not a setting; "
+                           "did you mean risk_threshold? (allowed: risk_threshold, watch_ratio,")
+
+
+def test_a_wrong_value_says_what_was_expected_and_what_came_in(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml", "models:\n  snapshots: 12\n  churn: contrat\n")
+    assert f"settings.yaml, line 3: models.churn should be 'contract' or 'inactivity'; got 'contrat'" in said
+
+
+def test_every_problem_of_a_settings_file_is_said_in_line_order(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml",
+                    "horizon_days: soon\ncampaigns:\n  proactive:\n    - name: qbr\n      cadance_days: {high: 90}\n")
+    lines = said.split(f"{tmp_path / 'settings.yaml'}, line ")[1:]
+    assert [int(line.split(":")[0]) for line in lines] == [1, 4, 5]
+    assert lines[0].startswith("1: horizon_days should be a valid integer")
+    assert "campaigns.proactive[0] needs action (What the owner does" in lines[1]
+    assert "campaigns.proactive[0].cadance_days is not a setting; did you mean cadence_days?" in lines[2]
+
+
+def test_an_unknown_mapping_key_names_the_file_line_and_lists_the_allowed_keys(tmp_path):
+    said = _refused(tmp_path, "--mapping", "mapping.yaml",
+                    "tables:\n  customers:\n    columns: {customer_id: id}\n    drop_columns: [RowNumber]\n")
+    assert f"error: {tmp_path / 'mapping.yaml'}, line 4: tables.customers.drop_columns is not a mapping key" in said
+    assert "(allowed: source, columns, constants, values," in said
+
+
+def test_a_mapping_key_close_to_a_real_one_gets_a_did_you_mean(tmp_path):
+    said = _refused(tmp_path, "--mapping", "mapping.yaml", "tables:\n  customers:\n    colums: {customer_id: id}\n")
+    assert "mapping.yaml, line 3: tables.customers.colums is not a mapping key; did you mean columns?" in said
+
+
+def test_a_mapping_inside_a_settings_file_is_refused_at_its_line_there(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml",
+                    "seed: 1\nmapping:\n  tables:\n    customers:\n      churn_flag: {column: Exited}\n")
+    assert ("settings.yaml, line 5: mapping.tables.customers.churn_flag needs values (Source value -> churned or "
+            "active") in said
+
+
+def test_yaml_that_does_not_parse_says_line_and_column(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml", "seed: 3\nhorizon_days: [30\nzones: {}\n")
+    assert said.startswith(f"error: {tmp_path / 'settings.yaml'}, line 3: settings file is not valid YAML: ")
+    assert "at column" in said
+
+
+def test_a_misspelt_contract_table_in_a_mapping_gets_a_did_you_mean(tmp_path):
+    said = _refused(tmp_path, "--mapping", "mapping.yaml", "tables:\n  customer:\n    columns: {customer_id: id}\n")
+    assert ("mapping.yaml, line 2: tables.customer is not a mapping key; did you mean customers? "
+            "(allowed: customers, subscriptions,") in said
+
+
+def test_a_settings_check_that_names_its_key_is_not_named_twice(tmp_path):
+    said = _refused(tmp_path, "--config", "settings.yaml", "zones:\n  risk_threshold: lots\n")
+    assert "settings.yaml, line 1: zones: risk_threshold 'lots' is not a probability" in said

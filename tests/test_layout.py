@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "churnlab"
 #: What each part of churnlab may import (besides itself), in data-flow order.
 _SHARED = {"settings", "plotting"}  # what every stage may use
 MAY_IMPORT = {
-    "settings": set(),
+    "settings": {"settings_errors"},
+    "settings_errors": set(),
     "plotting": set(),
     "settings_docs": {"settings"},
     "data": _SHARED,

@@ -45,7 +45,7 @@ def test_a_settings_file_that_is_not_a_mapping_is_an_error_naming_it(tmp_path, t
 def test_a_settings_file_that_is_not_yaml_is_an_error_naming_it(tmp_path):
     path = tmp_path / "settings.yaml"
     path.write_text("seed: [8\nhorizon_days: 30\n")
-    with pytest.raises(ValueError, match=rf"{path}: settings file is not valid YAML"):
+    with pytest.raises(ValueError, match=rf"{path}, line 2: settings file is not valid YAML"):
         load_settings(path)
 
 

@@ -191,17 +191,17 @@ def _survival_grid(horizon_days: int) -> np.ndarray:
 
 def _fit_and_score(family: str, kind: str, test: pd.DataFrame, fit_rows: pd.DataFrame,
                    cal_rows: pd.DataFrame | None, penalizer: float, C: float, calibration: str, seed: int,
-                   horizon_days: int, grid) -> tuple[str, np.ndarray, dict, int]:
+                   horizon_days: int, grid, exclude: tuple[str, ...] = ()) -> tuple[str, np.ndarray, dict, int]:
     """Fit one model of a fold on ``fit_rows`` (calibrated on ``cal_rows``, classifiers only) and
     score its test snapshot: ``(family, p, extra figures, rows)``."""
     if family == "survival":
-        model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days).fit(fit_rows)
+        model = SurvivalModel(kind, penalizer=penalizer, horizon_days=horizon_days, exclude=exclude).fit(fit_rows)
         pred = model.predict(test)
         surv = model.survival_function(test, grid).to_numpy().T
         extra = survival_metrics(test["duration_days"], test["event"], pred["risk"], survival=surv, times=grid,
                                  durations_train=fit_rows["duration_days"], events_train=fit_rows["event"])
         return "survival", pred["churn_probability"].to_numpy(), extra, len(fit_rows)
-    model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed).fit(fit_rows, cal_rows)
+    model = ChurnClassifier(kind, C=C, calibration=calibration, seed=seed, exclude=exclude).fit(fit_rows, cal_rows)
     p = model.predict_proba(test)[:, 1]
     return "classifier", p, survival_metrics(test["duration_days"], test["event"], p), len(fit_rows)
 
@@ -211,7 +211,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
              classifier_kinds: Sequence[str] = ("logistic", "boosting"),
              penalizer: float = 0.05, C: float = 0.1, calibration: str = "sigmoid",
              max_rows: int = 60_000, seed: int = 0, baseline_score=rule_baseline_score,
-             kind: str = "rolling", n_jobs: int = 1) -> BacktestResult:
+             kind: str = "rolling", n_jobs: int = 1, exclude: Sequence[str] = ()) -> BacktestResult:
     """Rolling-origin (or cross-section) backtest of every model kind on a training set.
 
     Parameters
@@ -229,6 +229,7 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
         labelled snapshot, for flat tables; see the module docstring).
     n_jobs : model fits run this many at a time (joblib processes); the figures do not depend
         on it, every fit is seeded.
+    exclude : features no model may use (those :func:`churnlab.models.leakage.check_leakage` left out).
 
     Returns
     -------
@@ -248,7 +249,8 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
             f"no backtest fold: the training set needs at least three snapshots whose "
             f"{horizon_days}-day horizon ended by {pd.Timestamp(as_of).date()}")
     grid = _survival_grid(horizon_days)
-    params = dict(penalizer=penalizer, C=C, calibration=calibration, seed=seed, horizon_days=horizon_days, grid=grid)
+    params = dict(penalizer=penalizer, C=C, calibration=calibration, seed=seed, horizon_days=horizon_days, grid=grid,
+                  exclude=tuple(exclude))
     tested: list[dict] = []
 
     def fold_frames(k: int, fold: Fold):

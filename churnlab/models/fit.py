@@ -22,6 +22,7 @@ from joblib import Parallel, delayed
 from churnlab.models.backtest import BacktestResult, backtest, cross_section_folds, rolling_can_learn
 from churnlab.models.bundle import ModelBundle
 from churnlab.models.classify import ChurnClassifier
+from churnlab.models.leakage import check_leakage, leakage_summary, too_good
 from churnlab.features.engine import build_training_set
 from churnlab.data.loading import Dataset
 from churnlab.models.design import training_medians
@@ -114,10 +115,15 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, *, settings: Setti
     kind = ms.backtest
     if kind == "auto":
         kind = "rolling" if rolling_can_learn(train, as_of, h, ms.backtest_folds) else "cross_section"
+    # before anything is fitted: a feature that gives the label away would make every figure
+    # below a lie, so it is named and left out (unless the settings keep it on purpose)
+    leaked = check_leakage(train, as_of, h, kind=kind, folds=ms.backtest_folds, seed=seed,
+                           threshold=ms.leakage_auc, keep=ms.keep_features)
+    exclude = tuple(leaked.loc[leaked["action"] == "left out", "feature"])
     result = backtest(train, as_of, h, folds=ms.backtest_folds, survival_kinds=ms.survival,
                       classifier_kinds=ms.classifiers, penalizer=ms.penalizer, C=ms.C,
                       calibration=ms.calibration, max_rows=ms.max_training_rows, seed=seed, kind=kind,
-                      n_jobs=ms.n_jobs)
+                      n_jobs=ms.n_jobs, exclude=exclude)
     summary = result.summary()
     chosen = {"survival": _pick(summary, "survival", "concordance"),
               "classifier": _pick(summary, "classifier", ms.select_by),
@@ -138,9 +144,10 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, *, settings: Setti
         cal_rows = train[observed & (snapshot == last)]
     # the two final fits are independent: side by side when n_jobs > 1
     survival, classifier = Parallel(n_jobs=min(ms.n_jobs, 2))([
-        delayed(_fit)(SurvivalModel(chosen["survival"], penalizer=ms.penalizer, horizon_days=h),
+        delayed(_fit)(SurvivalModel(chosen["survival"], penalizer=ms.penalizer, horizon_days=h, exclude=exclude),
                       sample_training_set(train, ms.max_training_rows, seed)),
-        delayed(_fit)(ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed),
+        delayed(_fit)(ChurnClassifier(chosen["classifier"], C=ms.C, calibration=ms.calibration, seed=seed,
+                                      exclude=exclude),
                       fit_rows, calibrate_on=cal_rows),
     ])
     window = {
@@ -152,10 +159,12 @@ def fit_models(data: Dataset | str | Path, as_of: str | date, *, settings: Setti
         "labelled_rows": int(observed.sum()), "churned_within_horizon": int(train["churned"].sum()),
     }
     features = sorted(set(survival.features_) | set(classifier.features_), key=list(train.columns).index)
+    metrics = model_metrics(result, chosen, h, as_of)
+    metrics["leakage"] = leakage_summary(leaked, too_good(result.metrics), ms.leakage_auc)
     bundle = ModelBundle(
         survival=survival, classifier=classifier, features=features, horizon_days=h,
         as_of=as_of.date().isoformat(), training_window=window, chosen=chosen,
-        metrics=model_metrics(result, chosen, h, as_of), fingerprint=fingerprint,
+        metrics=metrics, fingerprint=fingerprint,
         settings=settings.models.model_dump(),
     )
     return bundle, result

@@ -4,7 +4,9 @@ each step took.
 Enough to tell two runs apart and to reproduce one: the as-of date, the status, the previous run
 that ``changes.csv`` compares with, the data source and its fingerprint, the full settings, the
 installed versions of the packages that shape the results, the wall time of every step, the row
-count of every input table and the number of quarantined rows.
+count of every input table and the number of quarantined rows, and what the run assumed (the
+churn definition, what a churn flag meant, which tables and columns fed which features:
+:func:`churnlab.features.assumptions.run_assumptions`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from churnlab.data.loading import Dataset
+from churnlab.features.assumptions import run_assumptions
 from churnlab.settings import Settings
 
 __all__ = ["write_manifest", "installed_versions", "VERSIONED"]
@@ -66,6 +69,7 @@ def write_manifest(folder: str | Path, dataset: Dataset, as_of: date, settings: 
         "quarantined_rows": int(len(dataset.quarantine)),
         "input_accounting": dataset.accounting.to_dict(orient="records"),
         "data_warnings": list(dataset.warnings),
+        "assumptions": run_assumptions(settings, [*rows, *dataset.tables], dataset.table("customers"), as_of),
     }
     path = Path(folder) / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

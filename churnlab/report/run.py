@@ -19,6 +19,7 @@ data warnings, the failure) and keeps those records in ``run.log`` beside the re
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import shutil
@@ -35,6 +36,7 @@ from churnlab.decide.changes import previous_run, zone_changes
 from churnlab.data.loading import Dataset
 from churnlab.data.mapping import MappingError
 from churnlab.data.memory import release_memory
+from churnlab.models.leakage import leakage_warnings
 from churnlab.data.contract import DataContractError
 from churnlab.settings import Settings
 from churnlab.data.sql import DataSourceError, is_database_url, redact, redact_text, without_password
@@ -263,6 +265,8 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     notes = run_notes(hand, settings)
     for warning in rule_warnings(hand):  # notebook 04 warned too; the run's output must say it
         log.warning("%s", warning)
+    for warning in model_warnings(staging):  # notebooks 02 and 03 say it too
+        log.warning("%s", warning)
     steps.timed("scores", lambda: write_scores_csv(hand))
     previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of))
     shutil.rmtree(staging / "work", ignore_errors=True)
@@ -317,6 +321,13 @@ def list_notes(folder: Path, settings: Settings) -> list[str]:
 
     plan = plan_of(folder)
     return capacity_notes(plan, settings) if plan is not None else []
+
+
+def model_warnings(folder: Path) -> list[str]:
+    """The leakage guard's findings and the too-good backtest folds, in words, from the
+    ``model_metrics.json`` notebook 03 wrote into ``folder`` (empty when there is none)."""
+    path = Path(folder) / "model_metrics.json"
+    return leakage_warnings(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
 
 
 def run_notes(hand: Handoff, settings: Settings) -> list[str]:
