@@ -111,3 +111,13 @@ def postgres():
         yield server
     finally:
         server.stop()
+
+
+
+def pytest_collection_finish(session):
+    """The eight weekly runs of tests/test_weekly.py take minutes of notebook kernels: they start
+    in the background as soon as the tests are collected, and run beside the other tests."""
+    if any(item.path.name == "test_weekly.py" for item in session.items):
+        from tests.test_weekly import start_weekly_runs
+
+        start_weekly_runs(session.config)

@@ -9,8 +9,10 @@ week holds, a customer who left and was never invited.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,18 +39,45 @@ campaigns:
 """
 
 
+def start_weekly_runs(config) -> None:
+    """Generate the small demo and start ``churnlab run --since --until`` in the background (called
+    by conftest.py once the tests are collected); :func:`weekly` waits for it."""
+    from churnlab.demo.simulation import generate_demo_data
+
+    from tests.conftest import SMALL_CUSTOMERS, SMALL_SEED
+
+    root = Path(tempfile.mkdtemp(prefix="churnlab-weekly-"))
+    data = root / "tables"
+    generate_demo_data(data, customers=SMALL_CUSTOMERS, seed=SMALL_SEED)
+    reports, config_file = root / "reports", root / "weekly-settings.yaml"
+    config_file.write_text(SETTINGS, encoding="utf-8")
+    log = (root / "run.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "churnlab", "run", "--data", str(data), "--since", FIRST.isoformat(),
+         "--until", LAST.isoformat(), "--out", str(reports), "--config", str(config_file), "--quiet"],
+        stdout=log, stderr=subprocess.STDOUT, text=True)
+    _RUNS.update(proc=proc, root=root, data=data, reports=reports, config=config_file, log=log)
+    config.add_cleanup(lambda: (proc.kill(), proc.wait(), log.close(), shutil.rmtree(root, ignore_errors=True)))
+
+
+_RUNS: dict = {}
+
+
 @pytest.fixture(scope="module")
-def weekly(small_demo, tmp_path_factory) -> tuple[Path, object]:
+def weekly() -> tuple[Path, object]:
     """The reports folder of eight weekly runs on the small demo, and their settings."""
-    reports = tmp_path_factory.mktemp("weekly")
-    config = reports.parent / "weekly-settings.yaml"
-    config.write_text(SETTINGS, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "churnlab", "run", "--data", str(small_demo), "--since", FIRST.isoformat(),
-         "--until", LAST.isoformat(), "--out", str(reports), "--config", str(config), "--quiet"],
-        capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return reports, load_settings(config)
+    if not _RUNS:  # the test was collected in a way the hook did not see: start it now
+        pytest.fail("the weekly runs were not started (tests/conftest.py, pytest_collection_finish)")
+    proc = _RUNS["proc"]
+    proc.wait(timeout=1800)
+    _RUNS["log"].flush()
+    assert proc.returncode == 0, (_RUNS["root"] / "run.log").read_text()
+    return _RUNS["reports"], load_settings(_RUNS["config"])
+
+
+@pytest.fixture(scope="module")
+def weekly_demo() -> Path:
+    return _RUNS["data"]
 
 
 def rows(reports: Path, name: str) -> pd.DataFrame:
@@ -113,9 +142,9 @@ def test_rows_over_capacity_are_carried_with_their_first_due_date_and_come_back(
         assert rec.days_waiting == (rec.week - rec.first_due_date).days
 
 
-def test_every_customer_who_churned_in_a_week_is_invited_or_carried_over(weekly, small_demo):
+def test_every_customer_who_churned_in_a_week_is_invited_or_carried_over(weekly, weekly_demo):
     reports, _ = weekly
-    customers = pd.read_parquet(small_demo / "customers.parquet")
+    customers = pd.read_parquet(weekly_demo / "customers.parquet")
     churn = pd.to_datetime(customers["churn_date"])
     invited = pd.concat([rows(reports, "exit_interviews"), rows(reports, "backlog")], ignore_index=True)
     invited = invited[invited["campaign"] == "exit_interview"]
