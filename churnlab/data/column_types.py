@@ -16,6 +16,8 @@ with the type it got and why, for notebook 01.
 """
 from __future__ import annotations
 
+import re
+
 import json
 from dataclasses import dataclass
 
@@ -75,7 +77,10 @@ def read_numbers(s: pd.Series, decimal: str = ".") -> pd.Series:
     tried = tried.dropna()
     if len(tried):
         cells = tried.astype(str)
-        grouped = cells.str.fullmatch(_GROUPED[decimal])
+        # Python's re, not the string dtype's: the pattern's backreference (one separator
+        # throughout) is beyond pyarrow's RE2, which pandas 3's str columns use
+        pattern = re.compile(_GROUPED[decimal])
+        grouped = pd.Series([pattern.fullmatch(c) is not None for c in cells], index=cells.index, dtype=bool)
         plain = cells.where(~grouped, cells.str.replace(f"[^0-9+\\-{decimal}]", "", regex=True))
         other = "," if decimal == "." else "."
         ok = ~plain.str.contains(other, regex=False)
