@@ -56,7 +56,12 @@ class ModelSettings(_Strict):
     snapshots: int = Field(12, ge=3, description="Monthly snapshots before the as-of date in the training set.")
     churn: Literal["contract", "inactivity"] = Field(
         "contract", description="Churn is the churn_date of customers, or also a usage gap (inactivity).")
-    inactivity_days: int = Field(60, gt=0, description="The usage gap that means churn under churn: inactivity.")
+    inactivity_days: int | None = Field(
+        None, gt=0,
+        description="Under churn: inactivity, a customer churned this many days after its last use when no use "
+                    "followed in between, and is active again at its next use. None: chosen from the data, the 90% "
+                    "quantile of the gaps between a customer's days of use rounded up to weeks (the run logs it and "
+                    "warns when a set window looks implausible).")
     survival: list[Literal["cox", "weibull_aft"]] = Field(
         ["cox", "weibull_aft"], min_length=1, description="Survival models compared in the backtest.")
     classifiers: list[Literal["logistic", "boosting"]] = Field(

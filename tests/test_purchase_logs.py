@@ -66,3 +66,84 @@ def test_customers_from_events_are_one_row_per_customer_at_its_first_event():
     customers = customers_from_events(events)
     assert customers["customer_id"].tolist() == ["a", "b"]
     assert customers["signup_date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-02", "2024-02-01"]
+
+
+# -- churn by inactivity ---------------------------------------------------------------------
+# Window 30 days. Customer A buys 01-01, 01-20, lapses on 02-19 (01-20 + 30), buys again 04-10:
+# active again, lapsing 05-10 unless it buys. B buys 01-05 and 03-25: active at 03-31 (no gap over
+# 30 days: 01-05 -> 03-25 is 79 days, so it lapsed on 02-04 and is back since 03-25). C buys 01-20
+# and 02-15: lapses on 03-16, before the as-of date 03-31. D buys 03-02 only: lapses on 04-01, after it.
+PURCHASES = pd.DataFrame({
+    "customer_id": ["A", "A", "A", "B", "B", "C", "C", "D"],
+    "ts": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-04-10", "2024-01-05", "2024-03-25",
+                          "2024-01-20", "2024-02-15", "2024-03-02"]),
+    "event_type": "purchase",
+})
+
+
+def _purchase_dataset(as_of="2024-03-31"):
+    from churnlab.data.loading import dataset_from_frames
+    from churnlab.data.mapping import customers_from_events
+
+    return dataset_from_frames({"customers": customers_from_events(PURCHASES), "usage_events": PURCHASES},
+                               as_of=as_of)
+
+
+def test_a_lapsed_customer_who_buys_again_is_active_again():
+    from churnlab.features.engine import activity_episodes
+
+    spells = activity_episodes(_purchase_dataset("2024-04-30"), "2024-04-30", "inactivity", 30)
+    a = spells[spells["customer_id"] == "A"]
+    assert a["start"].dt.strftime("%m-%d").tolist() == ["01-01", "04-10"]
+    assert a["lapse"].iloc[0] == pd.Timestamp("2024-02-19")   # 01-20 + 30 days
+    assert pd.isna(a["lapse"].iloc[1])                         # 04-10 + 30 is after the as-of date
+
+
+def test_only_customers_active_on_the_as_of_date_are_scored():
+    from churnlab.features.engine import build_features
+
+    data = _purchase_dataset()
+    active = build_features(data, "2024-03-31", "inactivity", 30)["customer_id"].tolist()
+    # A lapsed 02-19 (its next purchase is after the as-of date), C lapsed 03-16
+    assert active == ["B", "D"]
+    assert build_features(data, "2024-03-31", "contract")["customer_id"].tolist() == ["A", "B", "C", "D"]
+
+
+def test_the_training_labels_follow_the_same_spells():
+    from churnlab.features.engine import build_training_set
+
+    train = build_training_set(_purchase_dataset(), "2024-03-31", horizon_days=30,
+                               snapshots=["2024-01-31", "2024-02-29"], churn="inactivity", inactivity_days=30)
+    rows = {(r.snapshot.strftime("%m-%d"), r.customer_id): r for r in train.itertuples()}
+    # at 01-31: A (lapses 02-19) and B (lapses 02-04) churn within 30 days; C (active until 03-16) not
+    assert rows[("01-31", "A")].churned == 1 and rows[("01-31", "B")].churned == 1
+    assert rows[("01-31", "C")].churned == 0
+    # at 02-29 A and B have lapsed and are not in the population; C lapses on 03-16
+    assert ("02-29", "A") not in rows and ("02-29", "B") not in rows
+    assert rows[("02-29", "C")].churned == 1 and rows[("02-29", "C")].duration_days == 16
+
+
+def test_lapsed_customers_since_the_previous_run_are_the_win_back_list(tmp_path):
+    from churnlab.features.engine import activity_episodes
+    from churnlab.report.history import lapsed_since
+    from churnlab.report.outputs import write_win_back
+
+    data = _purchase_dataset()
+    spells = activity_episodes(data, "2024-03-31", "inactivity", 30)
+    previous = tmp_path / "2024-03-10"                           # a run three weeks earlier
+    lapsed = lapsed_since(spells, previous, "2024-03-31")
+    assert lapsed["customer_id"].tolist() == ["C"]               # A lapsed before 03-10; B is back
+    assert lapsed_since(spells, None, "2024-03-31")["customer_id"].tolist() == []  # none in the last week
+    path = write_win_back(tmp_path, lapsed, data["customers"], "2024-03-31")
+    table = pd.read_csv(path, dtype=str)
+    assert table[["customer_id", "campaign", "lapsed_on"]].values.tolist() == [["C", "win-back", "2024-03-16"]]
+
+
+def test_the_inactivity_window_follows_the_gaps_and_warns_when_set_too_short():
+    from churnlab.features.activity import window_from_gaps, window_warnings
+
+    gaps = [10] * 17 + [60, 60, 200]
+    assert window_from_gaps(gaps) == 63                          # the 90% quantile, 60, rounded up to weeks
+    assert window_warnings(63, gaps) == []
+    assert "shorter than the typical gap" in window_warnings(7, gaps)[0]
+    assert "longer than the 50 days" in window_warnings(63, gaps, span_days=50)[0]

@@ -104,6 +104,10 @@ class Dataset:
     as_of: pd.Timestamp | None = None
     accounting: pd.DataFrame = field(default_factory=empty_accounting)
     warnings: list[str] = field(default_factory=list)
+    #: who counts as active (``models.churn``, ``models.inactivity_days`` of the run's settings):
+    #: the feature engine applies it when not told otherwise (None: contract; days None: from the data)
+    churn: str | None = None
+    inactivity_days: int | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
