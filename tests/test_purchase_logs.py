@@ -34,7 +34,7 @@ def test_a_whitespace_purchase_log_loads_through_the_shipped_mapping(tmp_path):
     events = data["usage_events"]
     assert len(events) == 6                       # the row with a broken date is quarantined
     assert data.quarantine["rule"].tolist() == ["unparseable_date"]
-    assert events["dollar_value"].sum() == pytest.approx(11.77 + 20 + 77 + 10 + 12 + 30)
+    assert events["amount"].sum() == pytest.approx(11.77 + 20 + 77 + 10 + 12 + 30)
     assert events["quantity"].tolist() == [1.0, 2.0, 5.0, 1.0, 1.0, 3.0]
     customers = data["customers"].set_index("customer_id")
     # signup = the day of the first purchase; the customer of the broken row has none

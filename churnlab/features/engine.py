@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.features.activity import inactivity_window
+from churnlab.features.btyd import btyd_features
 from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES, window
 from churnlab.data.loading import Dataset, quiet_duckdb
 from churnlab.data.contract import CONTRACT
@@ -84,7 +85,29 @@ def build_features(data: Dataset | str | Path, as_of: str | date,
     churn, inactivity_days = churn_rule(data, churn, inactivity_days)
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
-        return _features(con, [as_of], with_snapshot=False)
+        frame = _features(con, [as_of], with_snapshot=False)
+        return _with_btyd(con, frame, [as_of], churn)
+
+
+def _with_btyd(con, frame: pd.DataFrame, snaps: list[pd.Timestamp], churn: str, horizon_days: int = 90) -> pd.DataFrame:
+    """``frame`` with the buy-till-you-die features (:mod:`churnlab.features.btyd`) of each
+    (snapshot, customer) for a purchase log: usage events, churn by inactivity and no
+    subscriptions. The money is the events' ``amount`` column when there is one."""
+    if not _purchase_log(con, churn) or not len(frame):
+        return frame
+    columns = {r[0] for r in con.execute("DESCRIBE usage_events").fetchall()}
+    money = "amount" if "amount" in columns else None
+    end = max(snaps) + pd.Timedelta(days=1)
+    events = con.execute(f"SELECT customer_id, ts{', amount' if money else ''} FROM usage_events "
+                         f"WHERE ts < TIMESTAMP '{end}'").df()
+    found = btyd_features(events, snaps, money, horizon_days=horizon_days)
+    keys = ["snapshot", "customer_id"] if "snapshot" in frame else ["customer_id"]
+    if "snapshot" not in frame:
+        found = found.drop(columns="snapshot")
+    found["customer_id"] = found["customer_id"].astype(frame["customer_id"].dtype)
+    out = frame.merge(found, on=keys, how="left")
+    churn_cols = [c for c in ("churn_at",) if c in out]
+    return out[[c for c in out.columns if c not in churn_cols] + churn_cols]
 
 
 def churn_rule(data, churn: str | None = None, inactivity_days: int | None = None) -> tuple[str, int | None]:
@@ -162,7 +185,10 @@ def build_training_set(
     inactivity, or to ``as_of`` when censored), ``event`` (1 when churn
     was seen by ``as_of``), ``label_observed`` (the horizon ended by ``as_of``) and ``churned``
     (churn within the horizon; missing when not observed: leave those rows out of
-    classification, keep them censored for survival).
+    classification, keep them censored for survival). For a purchase log (usage events, churn
+    by inactivity, no subscriptions) ``churned`` is "no purchase within the horizon": whether an
+    active customer buys again is the shop's question, and a lapse within the horizon is nearly
+    fixed by the days since the last purchase alone.
     """
     as_of = pd.Timestamp(as_of).normalize()
     if isinstance(snapshots, int):
@@ -176,6 +202,8 @@ def build_training_set(
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
         frame = _features(con, snaps, with_churn=True)
+        frame = _with_btyd(con, frame, snaps, churn, horizon_days)
+        buys = _buys_within(con, frame, horizon_days, as_of) if _purchase_log(con, churn) else None
     churn_at = pd.to_datetime(frame.pop("churn_at"))
     seen = churn_at.notna() & (churn_at <= as_of)
     end = churn_at.where(seen, as_of)
@@ -183,8 +211,32 @@ def build_training_set(
     frame["event"] = seen.astype("int64")
     frame["label_observed"] = frame["snapshot"] + pd.Timedelta(days=horizon_days) <= as_of
     label = (seen & (frame["duration_days"] <= horizon_days)).astype("Int64")
+    if buys is not None:  # a purchase log: the question is whether the customer buys again in time
+        label = pd.Series(~buys, index=frame.index).astype("Int64")
     frame["churned"] = label.where(frame["label_observed"], pd.NA)
     return frame
+
+
+def _purchase_log(con, churn: str) -> bool:
+    """Whether the source is a purchase log: usage events, churn by inactivity, no subscriptions."""
+    tables = _tables(con)
+    return churn == "inactivity" and "usage_events" in tables and "subscriptions" not in tables
+
+
+def _buys_within(con, frame: pd.DataFrame, horizon_days: int, as_of: pd.Timestamp) -> np.ndarray:
+    """For each (snapshot, customer) row of ``frame``: a use (purchase) after the snapshot day
+    and within ``horizon_days`` of it, up to ``as_of``."""
+    con.register("label_rows", pd.DataFrame({"r": np.arange(len(frame)), "customer_id": frame["customer_id"].to_numpy(),
+                                             "snap": frame["snapshot"].to_numpy()}))
+    hit = con.execute(f"""
+        SELECT DISTINCT l.r FROM label_rows l JOIN usage_events u USING (customer_id)
+        WHERE u.ts >= CAST(l.snap AS TIMESTAMP) + INTERVAL 1 DAY
+          AND u.ts < CAST(l.snap AS TIMESTAMP) + INTERVAL {int(horizon_days) + 1} DAY
+          AND u.ts < TIMESTAMP '{as_of.date()}' + INTERVAL 1 DAY""").fetchnumpy()["r"]
+    con.unregister("label_rows")
+    out = np.zeros(len(frame), dtype=bool)
+    out[np.asarray(hit, dtype=np.int64)] = True
+    return out
 
 
 def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
