@@ -147,3 +147,25 @@ def test_the_inactivity_window_follows_the_gaps_and_warns_when_set_too_short():
     assert window_warnings(63, gaps) == []
     assert "shorter than the typical gap" in window_warnings(7, gaps)[0]
     assert "longer than the 50 days" in window_warnings(63, gaps, span_days=50)[0]
+
+
+def test_the_notebooks_features_follow_the_runs_churn_rule(tmp_path):
+    """Notebooks score handoff.features_at(dataset, as_of, out): the dataset opened with the run's
+    settings carries its inactivity rule, so lapsed customers never reach scores or lists."""
+    from churnlab.report import handoff
+    from churnlab.settings import Settings
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    from churnlab.data.mapping import customers_from_events
+
+    customers_from_events(PURCHASES).to_csv(folder / "customers.csv", index=False)
+    PURCHASES.to_csv(folder / "usage_events.csv", index=False)
+    settings = Settings(models={"churn": "inactivity", "inactivity_days": 30})
+    dataset = handoff.open_data(folder, "2024-03-31", tmp_path / "out", settings=settings)
+    assert (dataset.churn, dataset.inactivity_days) == ("inactivity", 30)
+    features = handoff.features_at(dataset, "2024-03-31", tmp_path / "out")
+    assert features["customer_id"].tolist() == ["B", "D"]
+    # read back from the kept copy, the rule holds too
+    again = handoff.open_data(folder, "2024-03-31", tmp_path / "out", settings=settings)
+    assert handoff.features_at(again, "2024-03-31", tmp_path / "out")["customer_id"].tolist() == ["B", "D"]
