@@ -169,3 +169,29 @@ def test_the_notebooks_features_follow_the_runs_churn_rule(tmp_path):
     # read back from the kept copy, the rule holds too
     again = handoff.open_data(folder, "2024-03-31", tmp_path / "out", settings=settings)
     assert handoff.features_at(again, "2024-03-31", tmp_path / "out")["customer_id"].tolist() == ["B", "D"]
+
+
+def test_bgnbd_ranks_a_frequent_recent_buyer_above_a_lapsing_one():
+    from churnlab.features.btyd import btyd_scores, rfm_summary
+
+    pytest.importorskip("lifetimes")
+    # 60 customers buying at random, about every 20 days, for a random part of the half year;
+    # "slow" bought twice in January then stopped, "fast" every 10 days until the end of June
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(60):
+        day, stop = 0.0, rng.uniform(30, 180)
+        while day < stop:
+            rows.append((f"c{k:02d}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(day)), 10.0 + k))
+            day += rng.exponential(20) + 1
+    rows += [("slow", pd.Timestamp("2024-01-02"), 12.0), ("slow", pd.Timestamp("2024-01-20"), 12.0)]
+    rows += [("fast", pd.Timestamp("2024-01-05") + pd.Timedelta(days=10 * i), 12.0) for i in range(18)]
+    events = pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
+    summary = rfm_summary(events, "2024-06-30", "amount")
+    assert summary.loc["slow", ["frequency", "recency", "T"]].tolist() == [1.0, 18.0, 180.0]
+    scores = btyd_scores(summary, horizon_days=90)
+    assert scores.loc["slow", "btyd_p_alive"] < scores.loc["fast", "btyd_p_alive"]
+    assert scores.loc["slow", "btyd_expected_purchases"] < scores.loc["fast", "btyd_expected_purchases"]
+    assert scores.loc["fast", "btyd_expected_value"] > scores.loc["slow", "btyd_expected_value"] > 0

@@ -73,8 +73,12 @@ def btyd_scores(summary: pd.DataFrame, horizon_days: int = 90, value_months: int
     repeat buyers with money to fit Gamma-Gamma).
     ``penalizer``: lifetimes' L2 penalty, which keeps the fit finite on small logs.
     """
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import ConvergenceError
+    try:
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+        from lifetimes.utils import ConvergenceError
+    except ImportError:  # a venv made before churnlab needed it
+        raise ImportError("the buy-till-you-die models of a purchase log need the package lifetimes: run "
+                          "`make install` (or pip install -r requirements.lock)") from None
 
     f, r, t = summary["frequency"], summary["recency"], summary["T"]
     out = pd.DataFrame(index=summary.index)
