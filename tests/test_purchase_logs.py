@@ -195,3 +195,15 @@ def test_bgnbd_ranks_a_frequent_recent_buyer_above_a_lapsing_one():
     assert scores.loc["slow", "btyd_p_alive"] < scores.loc["fast", "btyd_p_alive"]
     assert scores.loc["slow", "btyd_expected_purchases"] < scores.loc["fast", "btyd_expected_purchases"]
     assert scores.loc["fast", "btyd_expected_value"] > scores.loc["slow", "btyd_expected_value"] > 0
+
+
+def test_the_rolling_backtest_keeps_a_purchase_logs_label():
+    """A purchase log's label is "no purchase within the horizon", not a churn date: the
+    backtest's view of an earlier date keeps it instead of re-deriving it from the durations."""
+    from churnlab.models.backtest import as_known_on
+
+    train = pd.DataFrame({"snapshot": [pd.Timestamp("2024-01-31")] * 2, "customer_id": ["A", "B"],
+                          "duration_days": [200, 200], "event": [0, 0],
+                          "churned": pd.array([1, 0], dtype="Int64")})
+    known = as_known_on(train, "2024-05-31", horizon_days=90)
+    assert known["churned"].tolist() == [1, 0]
