@@ -207,3 +207,67 @@ def test_the_rolling_backtest_keeps_a_purchase_logs_label():
                           "churned": pd.array([1, 0], dtype="Int64")})
     known = as_known_on(train, "2024-05-31", horizon_days=90)
     assert known["churned"].tolist() == [1, 0]
+
+
+# -- a whole run on a small purchase log ------------------------------------------------------
+
+def _small_log(path) -> None:
+    """400 customers buying at random (seeded) through 2023 and early 2024, plus two planted ones:
+    "back" lapsed in 2023 and bought again on 2024-03-20; "gone" last bought 2023-12-01 and lapses
+    on 2024-03-30 (120-day window), the day before the as-of date."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for k in range(400):
+        day, stop, gap = int(rng.integers(0, 90)), rng.uniform(30, 540), rng.uniform(10, 60)
+        while day < min(stop, 545):
+            rows.append((f"{k:05d}", pd.Timestamp("2023-01-01") + pd.Timedelta(days=day),
+                         int(rng.integers(1, 4)), round(float(rng.uniform(5, 50)), 2)))
+            day += int(rng.exponential(gap)) + 1
+    for cid, days in (("back", ["2023-01-05", "2023-02-01", "2023-06-20", "2024-03-20"]),
+                      ("gone", ["2023-01-10", "2023-06-01", "2023-12-01"])):
+        rows += [(cid, pd.Timestamp(d), 1, 20.0) for d in days]
+    lines = ["customer_id  date  number_of_cds  dollar_value"]
+    lines += [f" {c} {d:%Y%m%d}  {n}   {v:.2f}" for c, d, n, v in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    import subprocess
+    import sys
+
+    pytest.importorskip("lifetimes")
+    work = tmp_path_factory.mktemp("purchases")
+    _small_log(work / "purchases.txt")
+    config = work / "settings.yaml"
+    config.write_text("mapping: cdnow\nmodels:\n  churn: inactivity\n  inactivity_days: 120\n  snapshots: 6\n"
+                      "  survival: [cox]\n  classifiers: [logistic]\nzones:\n  risk_threshold: top 20%\n"
+                      "  action_cost: 2\n")
+    proc = subprocess.run([sys.executable, "-m", "churnlab", "run", "--data", str(work / "purchases.txt"),
+                           "--config", str(config), "--as-of", "2024-03-31", "--out", str(work / "reports")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return work
+
+
+def test_a_run_scores_and_lists_only_active_customers_and_wins_back_the_lapsed(small_run):
+    log = pd.read_csv(small_run / "purchases.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    log = log[log["date"] <= "2024-03-31"]           # the run reads nothing after its as-of date
+    last = log.groupby("customer_id")["date"].max()
+    idle = (pd.Timestamp("2024-03-31") - last).dt.days
+    active, lapsed = set(idle[idle < 120].index), set(idle[idle >= 120].index)
+    out = small_run / "reports" / "2024-03-31"
+    scores = pd.read_csv(out / "scores.csv", dtype={"customer_id": str})
+    assert set(scores["customer_id"]) == active and "back" in active
+    for name in ("reactive", "proactive", "exit_interviews", "backlog"):
+        path = out / "targets" / f"{name}.csv"
+        if path.is_file():
+            assert not set(pd.read_csv(path, dtype={"customer_id": str})["customer_id"]) & lapsed, name
+    win_back = pd.read_csv(out / "targets" / "win_back.csv", dtype={"customer_id": str})
+    # lapsed within the week before the as-of date: last purchase 120 to 126 days before it
+    assert set(win_back["customer_id"]) == set(idle[(idle >= 120) & (idle < 127)].index)
+    assert "gone" in set(win_back["customer_id"])
+    assert scores["value"].gt(0).all()   # BG/NBD + Gamma-Gamma expected spend
