@@ -56,7 +56,12 @@ class ModelSettings(_Strict):
     snapshots: int = Field(12, ge=3, description="Monthly snapshots before the as-of date in the training set.")
     churn: Literal["contract", "inactivity"] = Field(
         "contract", description="Churn is the churn_date of customers, or also a usage gap (inactivity).")
-    inactivity_days: int = Field(60, gt=0, description="The usage gap that means churn under churn: inactivity.")
+    inactivity_days: int | None = Field(
+        None, gt=0,
+        description="Under churn: inactivity, a customer churned this many days after its last use when no use "
+                    "followed in between, and is active again at its next use. None: chosen from the data, the 90% "
+                    "quantile of the gaps between a customer's days of use rounded up to weeks (the run logs it and "
+                    "warns when a set window looks implausible).")
     survival: list[Literal["cox", "weibull_aft"]] = Field(
         ["cox", "weibull_aft"], min_length=1, description="Survival models compared in the backtest.")
     classifiers: list[Literal["logistic", "boosting"]] = Field(
@@ -542,8 +547,9 @@ class TableMapping(_Strict):
     encoding: str | None = Field(
         None, description="The text encoding of a CSV source (latin-1, cp1252, utf-16, ...); default UTF-8.")
     separator: str | None = Field(
-        None, description="The column separator of a CSV source: ';' for most European exports, '\\t' for a tab; "
-                          "default ','.")
+        None, description="The column separator of a CSV or .txt source: ';' for most European exports, '\\t' for a "
+                          "tab, 'whitespace' for columns lined up by runs of blanks (a .txt log); default ',' "
+                          "(a .tsv file: a tab).")
     decimal: Literal[".", ","] = Field(
         ".", description="The decimal mark of numbers written as text: ',' reads '12,5' as 12.5 and '1.234,56' as "
                          "1234.56 (thousands grouped in threes by '.', a space or an apostrophe; '1.5' is then "
@@ -556,11 +562,16 @@ class TableMapping(_Strict):
     def _values_as_text(cls, value):
         return {c: _text_keys(m) for c, m in value.items()} if isinstance(value, dict) else value
 
+    from_events: Literal["usage_events"] | None = Field(
+        None, description="customers only: build the customers table from this mapped event table (a purchase log "
+                          "without a customers file): one row per customer_id, signup_date the day of its first "
+                          "event. The entry then has no source and no other keys.")
+
     @field_validator("separator")
     @classmethod
     def _one_character(cls, value):
-        if value is not None and len(value) != 1:
-            raise ValueError(f"the separator is one character (';', ',', '|' or a tab), got {value!r}")
+        if value is not None and value != "whitespace" and len(value) != 1:
+            raise ValueError(f"the separator is one character (';', ',', '|' or a tab) or 'whitespace', got {value!r}")
         return value
 
     @field_validator("encoding")
@@ -595,6 +606,23 @@ class MappingSettings(_Strict):
     money: MoneySettings | None = Field(
         None, description="The customers column of this source that holds money, for customer value when there are "
                           "no subscriptions (value.money in the settings wins); list it under tables.customers.numeric.")
+
+    @model_validator(mode="after")
+    def _events_make_customers(self):
+        for table, tm in self.tables.items():
+            if tm.from_events is None:
+                continue
+            if table != "customers":
+                raise ValueError(f"tables.{table}.from_events: only the customers table is built from events")
+            if tm.from_events not in self.tables:
+                raise ValueError(f"tables.customers.from_events: {tm.from_events!r} is not mapped; add a "
+                                 f"tables.{tm.from_events} entry that reads the event log")
+            blank = TableMapping()
+            others = sorted(k for k in type(tm).model_fields if k != "from_events" and getattr(tm, k) != getattr(blank, k))
+            if others:
+                raise ValueError(f"tables.customers.from_events: customers built from events take no other keys "
+                                 f"(found {', '.join(others)}); set them on tables.{tm.from_events}")
+        return self
 
     @model_validator(mode="after")
     def _money_is_a_kept_number(self):

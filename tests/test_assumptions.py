@@ -45,7 +45,8 @@ def test_without_a_mapping_churn_dates_are_taken_as_given():
 def test_inactivity_churn_names_its_gap_and_falls_back_without_usage():
     settings = Settings(models={"churn": "inactivity", "inactivity_days": 45})
     with_usage = run_assumptions(settings, ["customers", "usage_events"])["churn_definition"]
-    assert "also churned 45 days after its last use when more than 45 days without use followed" in with_usage
+    assert "also churned 45 days after its last use when no use followed within it" in with_usage
+    assert "active again from its next use" in with_usage
     without = run_assumptions(settings, ["customers"])["churn_definition"]
     assert without.startswith("models.churn: inactivity, but the source has no usage_events: read as contract")
 

@@ -36,6 +36,8 @@ __all__ = [
 
 DUCKDB_SUFFIXES = (".duckdb", ".db")
 FILE_SUFFIXES = (".parquet", ".csv")
+#: delimited text read as CSV is (a .tsv separated by tabs); given as --data, or in a folder read with a mapping
+TEXT_SUFFIXES = (".txt", ".tsv")
 #: Read with a mapping only (it names the sheet and says what the columns are).
 WORKBOOK_SUFFIXES = (".xlsx",)
 
@@ -102,6 +104,10 @@ class Dataset:
     as_of: pd.Timestamp | None = None
     accounting: pd.DataFrame = field(default_factory=empty_accounting)
     warnings: list[str] = field(default_factory=list)
+    #: who counts as active (``models.churn``, ``models.inactivity_days`` of the run's settings):
+    #: the feature engine applies it when not told otherwise (None: contract; days None: from the data)
+    churn: str | None = None
+    inactivity_days: int | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
@@ -162,9 +168,9 @@ def source_path(source) -> Path:
             f"database URL such as postgresql://user@host:5432/dbname")
     if path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
         return path
-    if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES + FILE_SUFFIXES:
+    if path.is_file() and path.suffix.lower() not in DUCKDB_SUFFIXES + FILE_SUFFIXES + TEXT_SUFFIXES:
         raise ValueError(f"data source {str(source)!r} is neither a DuckDB file "
-                         f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet, .csv or .xlsx table; give its folder instead")
+                         f"({', '.join(DUCKDB_SUFFIXES)}) nor a .parquet, .csv, .txt, .tsv or .xlsx table")
     return path
 
 
@@ -173,8 +179,8 @@ def _source_files(path: Path, workbooks: bool = False) -> dict[str, Path]:
     xlsx (``workbooks``: read with a mapping only)."""
     if path.is_file():
         return {path.stem: path}
-    suffixes = FILE_SUFFIXES + (WORKBOOK_SUFFIXES if workbooks else ())
-    rank = {s: i for i, s in enumerate((".parquet", ".csv", *WORKBOOK_SUFFIXES))}
+    suffixes = FILE_SUFFIXES + ((*TEXT_SUFFIXES, *WORKBOOK_SUFFIXES) if workbooks else ())
+    rank = {s: i for i, s in enumerate((".parquet", ".csv", *TEXT_SUFFIXES, *WORKBOOK_SUFFIXES))}
     found: dict[str, Path] = {}
     for file in sorted(path.iterdir()):
         suffix = file.suffix.lower()
@@ -190,7 +196,8 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
     set them, for messages."""
     options = options or {}
     suffix = file.suffix.lower()
-    allowed = {".csv": {"encoding", "separator"}, ".xlsx": {"sheet"}}.get(suffix, set())
+    text = {"encoding", "separator"}
+    allowed = {".csv": text, ".txt": text, ".tsv": text, ".xlsx": {"sheet"}}.get(suffix, set())
     wrong = sorted(set(options) - allowed)
     if wrong:
         kind = {".parquet": "a Parquet file", ".xlsx": "an .xlsx workbook"}.get(suffix, "a CSV file")
@@ -202,9 +209,10 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook(file, options.get("sheet"), entries)
     encoding = options.get("encoding") or "utf-8"
+    separator = options.get("separator") or ("\t" if suffix == ".tsv" else ",")
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=True, encoding=encoding,
-                            sep=options.get("separator") or ",")
+                            sep=r"\s+" if separator == "whitespace" else separator)
     except UnicodeDecodeError as exc:
         raise MappingError(
             f"{file.name} is not {encoding} text (it holds the byte {exc.object[exc.start]:#04x}, which {encoding} "
@@ -214,6 +222,9 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
     if "separator" not in options and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
         raise MappingError(f"{file.name} reads as one column {str(frame.columns[0])[:60]!r}: it looks separated by "
                            f"';'; set {entries or 'tables.<table>.'}separator: ';' in the mapping")
+    if "separator" not in options and len(frame.columns) == 1 and " " in str(frame.columns[0]).strip():
+        raise MappingError(f"{file.name} reads as one column {str(frame.columns[0])[:60]!r}: its columns look "
+                           f"lined up by blanks; set {entries or 'tables.<table>.'}separator: whitespace in the mapping")
     return frame
 
 
@@ -263,6 +274,8 @@ def _read_options(mapping: MappingSettings | None, names: list[str]) -> dict[str
     sources = resolve_sources(mapping, names)
     out: dict[str, tuple[dict, str]] = {}
     for table, tm in mapping.tables.items():
+        if table not in sources:  # built from another table's events
+            continue
         name, options = sources[table], tm.read_options()
         if name in out and out[name][0] != options:
             raise MappingError(f"mapping tables.{table} and {out[name][1].rstrip('.')} both read {name!r} but say "

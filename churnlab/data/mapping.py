@@ -33,7 +33,7 @@ from churnlab.data.contract import CONTRACT, QUARANTINE_COLUMNS, empty_quarantin
 from churnlab.data.expressions import ExpressionContext, ExpressionError, evaluate, parse_expression
 from churnlab.settings import MappingSettings, TableMapping
 
-__all__ = ["MappingError", "MappedTables", "apply_mapping", "resolve_sources", "months_before",
+__all__ = ["MappingError", "MappedTables", "apply_mapping", "resolve_sources", "months_before", "customers_from_events",
            "churn_month_date", "type_extra_columns"]
 
 
@@ -68,15 +68,19 @@ def resolve_sources(mapping: MappingSettings, available: list[str]) -> dict[str,
     """Contract table -> the source table that feeds it.
 
     A mapping entry's ``source`` must be one of ``available``; without one, the contract name is
-    used, or, for customers, the source's only table (a single CSV given as ``--data``).
+    used, or, for customers (or the one table a mapping reads), the source's only table (a single
+    CSV given as ``--data``). A customers entry built ``from_events`` has no source of its own.
     """
     found = {}
+    read = [t for t, tm in mapping.tables.items() if tm.from_events is None]
     for table, tm in mapping.tables.items():
+        if tm.from_events is not None:
+            continue
         if tm.source is not None:
             name = tm.source
         elif table in available:
             name = table
-        elif table == "customers" and len(available) == 1:
+        elif (table == "customers" or len(read) == 1) and len(available) == 1:
             name = available[0]
         else:
             name = None
@@ -145,9 +149,15 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     rows: dict[str, np.ndarray] = {}
     parts = []
     for table, tm in mapping.tables.items():
-        frame, kept, quarantine = _map_table(table, raw[sources[table]], tm, sources[table], as_of, numeric_share)
-        tables[table], rows[table] = frame, kept
-        parts.append(quarantine)
+        if tm.from_events is None:
+            frame, kept, quarantine = _map_table(table, raw[sources[table]], tm, sources[table], as_of, numeric_share)
+            tables[table], rows[table] = frame, kept
+            parts.append(quarantine)
+    for table, tm in mapping.tables.items():
+        if tm.from_events is not None:
+            tables[table] = customers_from_events(tables[tm.from_events])
+            rows[table] = np.arange(len(tables[table]))
+            sources[table] = sources[tm.from_events]
     claimed = set(sources.values())
     for name, frame in raw.items():
         if name in CONTRACT and name not in tables and name not in claimed:
@@ -157,6 +167,23 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     quarantine = quarantine.sort_values(["table", "rule", "row"], kind="stable").reset_index(drop=True)
     order = [t for t in CONTRACT if t in tables]
     return MappedTables({t: tables[t] for t in order}, quarantine, {t: rows[t] for t in order}, sources)
+
+
+def customers_from_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The customers table of an event log that has none (a purchase log): one row per
+    ``customer_id``, sorted, with ``signup_date`` the day of its first event.
+
+    Rows without a customer or a readable ``ts`` are left out here; validation quarantines them
+    in the event table itself.
+    """
+    ids = events["customer_id"].where(events["customer_id"].notna(), None)
+    ts = pd.to_datetime(events["ts"], errors="coerce", format="mixed") if events["ts"].dtype == object \
+        else pd.to_datetime(events["ts"])
+    known = pd.DataFrame({"customer_id": ids.astype(object), "ts": ts}).dropna()
+    known["customer_id"] = known["customer_id"].astype(str).str.strip()
+    first = known.groupby("customer_id", sort=True)["ts"].min()
+    return pd.DataFrame({"customer_id": first.index.astype(object),
+                         "signup_date": first.dt.normalize().astype("datetime64[ns]").to_numpy()})
 
 
 # ---------------------------------------------------------------------------------------------

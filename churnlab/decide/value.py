@@ -40,8 +40,11 @@ in this order; the first that applies is used for everyone:
    a balance: amount x yearly ``rate`` / 12) and monthly margin (x ``rate`` or ``margin_rate``;
    a balance's monthly money is margin already); ``expected_margin`` = monthly margin x A and
    ``arr`` = 12 x monthly money;
-3. ``constant <x>``: ``settings.value.constant`` is every customer's ``expected_margin``;
-4. ``none``: the value is unknown. ``expected_margin`` and ``value`` are NaN for everyone (not 0:
+3. ``purchases (BG/NBD + Gamma-Gamma)``: a purchase log read under churn by inactivity has the
+   ``btyd_expected_value`` feature (:mod:`churnlab.features.btyd`): the spend expected over the
+   next 12 months, discounted; ``expected_margin`` = that x ``margin_rate`` and ``arr`` = that;
+4. ``constant <x>``: ``settings.value.constant`` is every customer's ``expected_margin``;
+5. ``none``: the value is unknown. ``expected_margin`` and ``value`` are NaN for everyone (not 0:
    a 0 would send every at-risk customer to the Dead Zone) and zones should use risk alone.
 
 The result's ``attrs["value_source"]`` names the source (:func:`value_source`) and
@@ -55,6 +58,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from churnlab.features.btyd import BTYD_DISCOUNT, BTYD_MONTHS
 from churnlab.settings import MoneySettings, Settings, ValueSettings
 
 __all__ = ["customer_value", "survival_annuity", "value_source", "value_note", "VALUE_COLUMNS"]
@@ -206,6 +210,13 @@ def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, *,
         without = int(np.isnan(amount).sum())
         note = (f"value from {money.column} ({money.describe()}{named}){share} {_curve_words(vs)}"
                 + (f"; {without:,} customers without an amount count 0" if without else ""))
+    elif "btyd_expected_value" in rows.columns and rows["btyd_expected_value"].notna().any():
+        spend = _column(rows, "btyd_expected_value")
+        source = "purchases (BG/NBD + Gamma-Gamma)"
+        expected_margin = spend * vs.margin_rate
+        arr = spend
+        note = (f"value from the purchase log: the spend BG/NBD and Gamma-Gamma expect over the next {BTYD_MONTHS} "
+                f"months, discounted {100 * BTYD_DISCOUNT:g}% a year, x margin {100 * vs.margin_rate:g}%")
     elif vs.constant is not None:
         source = f"constant {vs.constant:g}"
         expected_margin = np.full(len(rows), float(vs.constant))

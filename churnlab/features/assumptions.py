@@ -37,9 +37,10 @@ def _churn_definition(settings: Settings, tables: set[str]) -> str:
         return f"models.churn: contract — {contract}"
     if "usage_events" not in tables:
         return (f"models.churn: inactivity, but the source has no usage_events: read as contract — {contract}")
-    n = ms.inactivity_days
-    return (f"models.churn: inactivity — {contract}; a customer without any subscription also churned {n} days "
-            f"after its last use when more than {n} days without use followed (models.inactivity_days)")
+    n = "the window chosen from the data" if ms.inactivity_days is None else f"{ms.inactivity_days} days"
+    return (f"models.churn: inactivity — {contract}; a customer without any subscription also churned {n} "
+            f"after its last use when no use followed within it (models.inactivity_days), and is active again "
+            f"from its next use: only customers active on the as-of date are scored and listed")
 
 
 def _churn_flag(settings: Settings, as_of) -> str:

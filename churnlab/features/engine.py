@@ -45,20 +45,25 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from churnlab.features.activity import inactivity_window
+from churnlab.features.btyd import btyd_features
 from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES, window
 from churnlab.data.loading import Dataset, quiet_duckdb
 from churnlab.data.contract import CONTRACT
 from churnlab.features.sentiment import comment_sentiment
 from churnlab.features.usage_windows import usage_window_features
 
-__all__ = ["build_features", "build_training_set", "connect", "snapshot_dates"]
+__all__ = ["build_features", "build_training_set", "connect", "snapshot_dates", "activity_episodes", "churn_rule",
+           "choose_inactivity_window"]
 
 
 # ---------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------
 
-def build_features(data: Dataset | str | Path, as_of: str | date) -> pd.DataFrame:
+def build_features(data: Dataset | str | Path, as_of: str | date,
+                   churn: Literal["contract", "inactivity"] | None = None,
+                   inactivity_days: int | None = None) -> pd.DataFrame:
     """Features of every customer active on ``as_of``.
 
     Parameters
@@ -66,6 +71,10 @@ def build_features(data: Dataset | str | Path, as_of: str | date) -> pd.DataFram
     data : a validated :class:`~churnlab.data.loading.Dataset`, or a folder of contract Parquet files
         (read directly by DuckDB and trusted as valid: run ``churnlab validate`` on it first).
     as_of : the snapshot date; rows dated after it are never read.
+    churn, inactivity_days : who is active, as in :func:`build_training_set`; default the
+        dataset's own rule (``Dataset.churn``, ``Dataset.inactivity_days``), else contract. Under
+        inactivity a customer whose last use is ``inactivity_days`` or more before ``as_of`` has
+        lapsed and is not in the frame; the next use makes it active again.
 
     Returns
     -------
@@ -73,8 +82,70 @@ def build_features(data: Dataset | str | Path, as_of: str | date) -> pd.DataFram
     present (catalogue order), then the customer attributes (extra columns of ``customers``).
     """
     as_of = pd.Timestamp(as_of).normalize()
+    churn, inactivity_days = churn_rule(data, churn, inactivity_days)
     with connect(data) as con:
-        return _features(con, [as_of], with_snapshot=False)
+        _effective_churn(con, as_of, churn, inactivity_days)
+        frame = _features(con, [as_of], with_snapshot=False)
+        return _with_btyd(con, frame, [as_of], churn)
+
+
+def _with_btyd(con, frame: pd.DataFrame, snaps: list[pd.Timestamp], churn: str, horizon_days: int = 90) -> pd.DataFrame:
+    """``frame`` with the buy-till-you-die features (:mod:`churnlab.features.btyd`) of each
+    (snapshot, customer) for a purchase log: usage events, churn by inactivity and no
+    subscriptions. The money is the events' ``amount`` column when there is one."""
+    if not _purchase_log(con, churn) or not len(frame):
+        return frame
+    columns = {r[0] for r in con.execute("DESCRIBE usage_events").fetchall()}
+    money = "amount" if "amount" in columns else None
+    end = max(snaps) + pd.Timedelta(days=1)
+    events = con.execute(f"SELECT customer_id, ts{', amount' if money else ''} FROM usage_events "
+                         f"WHERE ts < TIMESTAMP '{end}'").df()
+    found = btyd_features(events, snaps, money, horizon_days=horizon_days)
+    keys = ["snapshot", "customer_id"] if "snapshot" in frame else ["customer_id"]
+    if "snapshot" not in frame:
+        found = found.drop(columns="snapshot")
+    found["customer_id"] = found["customer_id"].astype(frame["customer_id"].dtype)
+    out = frame.merge(found, on=keys, how="left")
+    churn_cols = [c for c in ("churn_at",) if c in out]
+    return out[[c for c in out.columns if c not in churn_cols] + churn_cols]
+
+
+def churn_rule(data, churn: str | None = None, inactivity_days: int | None = None) -> tuple[str, int | None]:
+    """The churn definition to apply: the arguments given, else the dataset's (set by
+    ``churnlab.report.handoff.open_data`` from the settings), else contract."""
+    churn = churn or getattr(data, "churn", None) or "contract"
+    if inactivity_days is None:
+        inactivity_days = getattr(data, "inactivity_days", None)
+    return churn, inactivity_days
+
+
+def choose_inactivity_window(data: Dataset | str | Path, as_of: str | date, days: int | None = None):
+    """The :class:`~churnlab.features.activity.InactivityWindow` for ``data`` at ``as_of``: ``days``
+    (the setting) when given, else chosen from the gaps between its customers' days of use; with
+    the warnings when the window looks implausible. None without usage_events."""
+    with connect(data) as con:
+        if "usage_events" not in _tables(con):
+            return None
+        return inactivity_window(con, as_of, days)
+
+
+def activity_episodes(data: Dataset | str | Path, as_of: str | date,
+                      churn: Literal["contract", "inactivity"] | None = None,
+                      inactivity_days: int | None = None) -> pd.DataFrame:
+    """The spells during which each customer was active, as known on ``as_of``.
+
+    Returns ``customer_id``, ``start`` (signup, or the use that re-activated the customer) and
+    ``lapse`` (the day the customer counts as churned: under inactivity the last use of the spell
+    plus ``inactivity_days``; missing while that day is after ``as_of``). A customer is active
+    at day d of a spell when start <= d < lapse. Under contract churn each customer has one
+    spell, from signup to its churn_date. Sorted by customer_id and start.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    churn, inactivity_days = churn_rule(data, churn, inactivity_days)
+    with connect(data) as con:
+        _effective_churn(con, as_of, churn, inactivity_days)
+        return con.execute("SELECT customer_id, CAST(start AS TIMESTAMP) AS start, CAST(lapse AS TIMESTAMP) AS lapse "
+                           "FROM episodes ORDER BY customer_id, start").df()
 
 
 def snapshot_dates(as_of: str | date, count: int = 12) -> list[pd.Timestamp]:
@@ -89,8 +160,8 @@ def build_training_set(
     as_of: str | date,
     horizon_days: int = 90,
     snapshots: int | Sequence[str | date] = 12,
-    churn: Literal["contract", "inactivity"] = "contract",
-    inactivity_days: int = 60,
+    churn: Literal["contract", "inactivity"] | None = None,
+    inactivity_days: int | None = None,
 ) -> pd.DataFrame:
     """Features at past snapshots with honest labels, stacked.
 
@@ -100,16 +171,24 @@ def build_training_set(
     horizon_days : the classification horizon.
     snapshots : how many month ends before ``as_of`` (default 12), or the dates themselves.
     churn : ``"contract"`` uses ``customers.churn_date``; ``"inactivity"`` also declares a
-        customer without any subscription churned ``inactivity_days`` after a usage gap that long.
-    inactivity_days : the gap that means churn under ``churn="inactivity"``.
+        customer without any subscription churned ``inactivity_days`` after its last use when no
+        use followed within that many days; a later use makes it active again, so one customer
+        can churn, come back and churn again (:func:`activity_episodes`). Default: the
+        dataset's rule, else contract.
+    inactivity_days : the gap that means churn under ``churn="inactivity"``; default the
+        dataset's, else chosen from the data (:func:`churnlab.features.activity.inactivity_window`).
 
     Returns
     -------
     One row per (snapshot, active customer): ``snapshot``, ``customer_id``, the features, and
-    ``duration_days`` (snapshot to churn, or to ``as_of`` when censored), ``event`` (1 when churn
+    ``duration_days`` (snapshot to churn, the end of the customer's current spell under
+    inactivity, or to ``as_of`` when censored), ``event`` (1 when churn
     was seen by ``as_of``), ``label_observed`` (the horizon ended by ``as_of``) and ``churned``
     (churn within the horizon; missing when not observed: leave those rows out of
-    classification, keep them censored for survival).
+    classification, keep them censored for survival). For a purchase log (usage events, churn
+    by inactivity, no subscriptions) ``churned`` is "no purchase within the horizon": whether an
+    active customer buys again is the shop's question, and a lapse within the horizon is nearly
+    fixed by the days since the last purchase alone.
     """
     as_of = pd.Timestamp(as_of).normalize()
     if isinstance(snapshots, int):
@@ -119,9 +198,12 @@ def build_training_set(
     late = [s.date().isoformat() for s in snaps if s >= as_of]
     if late:
         raise ValueError(f"snapshots must be before as_of {as_of.date()}, got {', '.join(late)}")
+    churn, inactivity_days = churn_rule(data, churn, inactivity_days)
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
         frame = _features(con, snaps, with_churn=True)
+        frame = _with_btyd(con, frame, snaps, churn, horizon_days)
+        buys = _buys_within(con, frame, horizon_days, as_of) if _purchase_log(con, churn) else None
     churn_at = pd.to_datetime(frame.pop("churn_at"))
     seen = churn_at.notna() & (churn_at <= as_of)
     end = churn_at.where(seen, as_of)
@@ -129,8 +211,32 @@ def build_training_set(
     frame["event"] = seen.astype("int64")
     frame["label_observed"] = frame["snapshot"] + pd.Timedelta(days=horizon_days) <= as_of
     label = (seen & (frame["duration_days"] <= horizon_days)).astype("Int64")
+    if buys is not None:  # a purchase log: the question is whether the customer buys again in time
+        label = pd.Series(~buys, index=frame.index).astype("Int64")
     frame["churned"] = label.where(frame["label_observed"], pd.NA)
     return frame
+
+
+def _purchase_log(con, churn: str) -> bool:
+    """Whether the source is a purchase log: usage events, churn by inactivity, no subscriptions."""
+    tables = _tables(con)
+    return churn == "inactivity" and "usage_events" in tables and "subscriptions" not in tables
+
+
+def _buys_within(con, frame: pd.DataFrame, horizon_days: int, as_of: pd.Timestamp) -> np.ndarray:
+    """For each (snapshot, customer) row of ``frame``: a use (purchase) after the snapshot day
+    and within ``horizon_days`` of it, up to ``as_of``."""
+    con.register("label_rows", pd.DataFrame({"r": np.arange(len(frame)), "customer_id": frame["customer_id"].to_numpy(),
+                                             "snap": frame["snapshot"].to_numpy()}))
+    hit = con.execute(f"""
+        SELECT DISTINCT l.r FROM label_rows l JOIN usage_events u USING (customer_id)
+        WHERE u.ts >= CAST(l.snap AS TIMESTAMP) + INTERVAL 1 DAY
+          AND u.ts < CAST(l.snap AS TIMESTAMP) + INTERVAL {int(horizon_days) + 1} DAY
+          AND u.ts < TIMESTAMP '{as_of.date()}' + INTERVAL 1 DAY""").fetchnumpy()["r"]
+    con.unregister("label_rows")
+    out = np.zeros(len(frame), dtype=bool)
+    out[np.asarray(hit, dtype=np.int64)] = True
+    return out
 
 
 def connect(data: Dataset | str | Path) -> duckdb.DuckDBPyConnection:
@@ -182,7 +288,7 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
         FROM customers_eff""")
     attrs = _attribute_columns(con)
     customers = _customer_columns(con, attrs)
-    pop = _population(customers, snap_days)
+    pop = _population(_episode_days(con, tables), snap_days, len(customers["signup"]))
 
     groups = [t for t in _GROUPS if t in tables]
     present = {"customers", *groups} | ({"usage_events"} & tables)
@@ -246,15 +352,18 @@ def _features(con: duckdb.DuckDBPyConnection, snaps: list[pd.Timestamp],
     for name in sorted(extra, key=order.index):
         frame.insert(order.index(name), name, extra[name])
     if with_churn:
-        frame["churn_at"] = customers["churn_at"][pop.i]
+        lapse = pop.lapse
+        frame["churn_at"] = np.where(lapse == _NEVER, np.datetime64("NaT", "D"),
+                                     lapse.astype("datetime64[D]")).astype("datetime64[ns]")
     return frame
 
 
 class _Population:
     """The (customer i, snapshot j) pairs of the active population, sorted by j then i."""
 
-    def __init__(self, i: np.ndarray, j: np.ndarray, snap_day: np.ndarray, slots: np.ndarray, n_customers: int):
-        self.i, self.j, self.snap_day, self.n = i, j, snap_day, len(i)
+    def __init__(self, i: np.ndarray, j: np.ndarray, snap_day: np.ndarray, slots: np.ndarray, n_customers: int,
+                 lapse: np.ndarray):
+        self.i, self.j, self.snap_day, self.n, self.lapse = i, j, snap_day, len(i), lapse
         self._slots, self._c = slots, n_customers
 
     def position(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -262,16 +371,34 @@ class _Population:
         return self._slots[j * self._c + i]
 
 
-def _population(customers: dict[str, np.ndarray], snap_days: np.ndarray) -> _Population:
-    """Customers signed up on or before each snapshot and not churned by it."""
-    signup, churn = customers["signup"], customers["churn"]
-    c = len(signup)
-    active = (signup[None, :] <= snap_days[:, None]) & (churn[None, :] > snap_days[:, None])
-    flat = active.ravel()
-    slots = np.where(flat, np.cumsum(flat) - 1, -1)
-    i = np.nonzero(flat)[0]
-    j, i = np.divmod(i, c) if c else (i, i)
-    return _Population(i.astype(np.int64), j.astype(np.int64), snap_days[j], slots, c)
+def _population(episodes: dict[str, np.ndarray], snap_days: np.ndarray, n_customers: int) -> _Population:
+    """The (customer, snapshot) pairs where the snapshot falls in one of the customer's active
+    spells (start <= snapshot < lapse), with that spell's lapse day (``_NEVER``: not seen).
+    A customer's spells do not overlap, so each pair appears at most once."""
+    i_e, start, lapse = episodes["i"], episodes["start"], episodes["lapse"]
+    c = n_customers
+    active = (start[None, :] <= snap_days[:, None]) & (lapse[None, :] > snap_days[:, None])
+    j, e = np.nonzero(active)
+    i = i_e[e]
+    order = np.lexsort((i, j))
+    i, j, e = i[order], j[order], e[order]
+    slots = np.full(len(snap_days) * c, -1, dtype=np.int64)
+    slots[j * c + i] = np.arange(len(i))
+    return _Population(i.astype(np.int64), j.astype(np.int64), snap_days[j], slots, c, lapse[e])
+
+
+def _episode_days(con, tables: set[str]) -> dict[str, np.ndarray]:
+    """The active spells as day numbers keyed by ``cidx.i`` (``episodes`` when
+    :func:`_effective_churn` made it, else one spell per customer from signup to churn_eff)."""
+    source = "episodes" if "episodes" in _tables(con) else (
+        "(SELECT customer_id, signup_date AS start, churn_eff AS lapse FROM customers_eff)")
+    table = _arrow(con.sql(f"""
+        SELECT x.i, date_diff('day', DATE '1970-01-01', CAST(e.start AS DATE)) AS start,
+               date_diff('day', DATE '1970-01-01', CAST(e.lapse AS DATE)) AS lapse
+        FROM {source} e JOIN cidx x USING (customer_id) ORDER BY x.i, start"""))
+    return {"i": table["i"].to_numpy().astype(np.int64),
+            "start": table["start"].fill_null(_NEVER).to_numpy().astype(np.int64),
+            "lapse": table["lapse"].fill_null(_NEVER).to_numpy().astype(np.int64)}
 
 
 #: a day number no date reaches: signed up never / churned never
@@ -355,38 +482,56 @@ def _attribute_columns(con) -> dict[str, bool]:
     return {c: str(t).upper().startswith(numeric) for (c, t), n in zip(candidates.items(), counts) if n}
 
 
-def _effective_churn(con, as_of: pd.Timestamp, churn: str, inactivity_days: int) -> None:
-    """``customers_eff``: customers with ``churn_eff``, the churn date seen by ``as_of``."""
+def _effective_churn(con, as_of: pd.Timestamp, churn: str, inactivity_days: int | None) -> None:
+    """``customers_eff``: customers with ``churn_eff``, the churn date seen by ``as_of``; and
+    ``episodes`` (customer_id, start, lapse): the customer's active spells (see
+    :func:`activity_episodes`), one per customer under contract churn."""
+    if churn not in ("contract", "inactivity"):
+        raise ValueError(f"churn must be 'contract' or 'inactivity', got {churn!r}")
     cut = f"TIMESTAMP '{as_of.date()}' + INTERVAL 1 DAY"
     known = f"CASE WHEN CAST(churn_date AS TIMESTAMP) < {cut} THEN CAST(churn_date AS DATE) END"
     tables = _tables(con)
     if churn == "contract" or "usage_events" not in tables:
-        if churn not in ("contract", "inactivity"):
-            raise ValueError(f"churn must be 'contract' or 'inactivity', got {churn!r}")
         con.execute(f"CREATE OR REPLACE TEMP VIEW customers_eff AS SELECT *, {known} AS churn_eff FROM customers")
+        con.execute("CREATE OR REPLACE TEMP VIEW episodes AS "
+                    "SELECT customer_id, CAST(signup_date AS DATE) AS start, churn_eff AS lapse FROM customers_eff")
         return
+    if inactivity_days is None:  # one rule for a whole run: the run writes its choice into its settings
+        inactivity_days = inactivity_window(con, as_of).days
     contracted = ("SELECT DISTINCT customer_id FROM subscriptions" if "subscriptions" in tables
                   else "SELECT NULL::VARCHAR AS customer_id WHERE false")
-    n = int(inactivity_days)
+    # a spell starts at signup or at the first use after a gap of more than n days, and lapses
+    # n days after its last use; a lapse after as_of is not seen yet (the spell goes on)
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW customers_eff AS
-        WITH days AS (
-            SELECT DISTINCT u.customer_id, CAST(u.ts AS DATE) AS d
-            FROM usage_events u WHERE u.ts < {cut}
-        ), marks AS (
-            SELECT c.customer_id, CAST(c.signup_date AS DATE) AS d FROM customers c
-            UNION ALL SELECT customer_id, d FROM days
-            UNION ALL SELECT customer_id, DATE '{as_of.date()}' + 1 AS d FROM customers
-        ), gaps AS (
-            SELECT customer_id, d, lag(d) OVER (PARTITION BY customer_id ORDER BY d) AS prev FROM marks
-        ), first_gap AS (
-            SELECT customer_id, min(prev + {n}) AS inactive_since
-            FROM gaps WHERE prev IS NOT NULL AND date_diff('day', prev, d) > {n} GROUP BY customer_id
+        CREATE OR REPLACE TEMP TABLE episodes AS
+        WITH known AS (SELECT customer_id, CAST(signup_date AS DATE) AS signup, {known} AS ended FROM customers),
+        days AS (
+            SELECT customer_id, signup AS d FROM known
+            UNION SELECT u.customer_id, CAST(u.ts AS DATE) FROM usage_events u WHERE u.ts < {cut}
+        ), seq AS (
+            SELECT customer_id, d,
+                   CASE WHEN lag(d) OVER w IS NULL OR date_diff('day', lag(d) OVER w, d) > {int(inactivity_days)}
+                        THEN 1 ELSE 0 END AS fresh
+            FROM days WINDOW w AS (PARTITION BY customer_id ORDER BY d)
+        ), numbered AS (
+            SELECT customer_id, d, sum(fresh) OVER (PARTITION BY customer_id ORDER BY d
+                                                     ROWS UNBOUNDED PRECEDING) AS k FROM seq
+        ), spells AS (
+            SELECT customer_id, min(d) AS start, max(d) + {int(inactivity_days)} AS lapse
+            FROM numbered GROUP BY customer_id, k
         )
-        SELECT c.*, CASE
-            WHEN c.customer_id IN ({contracted}) THEN {known}
-            ELSE least({known}, f.inactive_since) END AS churn_eff
-        FROM customers c LEFT JOIN first_gap f USING (customer_id)""")
+        SELECT k.customer_id, k.signup AS start, k.ended AS lapse
+        FROM known k WHERE k.customer_id IN ({contracted})
+        UNION ALL
+        SELECT s.customer_id, s.start,
+               least(CASE WHEN s.lapse <= DATE '{as_of.date()}' THEN s.lapse END, k.ended) AS lapse
+        FROM spells s JOIN known k USING (customer_id)
+        WHERE k.customer_id NOT IN ({contracted}) AND (k.ended IS NULL OR s.start < k.ended)""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW customers_eff AS
+        SELECT c.*, e.lapse AS churn_eff FROM customers c
+        LEFT JOIN (SELECT customer_id, arg_max(lapse, start) AS lapse FROM episodes GROUP BY customer_id) e
+        USING (customer_id)""")
 
 
 def _arrow(relation):

@@ -51,7 +51,9 @@ def as_known_on(train: pd.DataFrame, date, horizon_days: int) -> pd.DataFrame:
     rows["duration_days"] = np.where(seen, rows["duration_days"], (date - rows["snapshot"]).dt.days).astype("int64")
     rows["event"] = seen.astype("int64")
     rows["label_observed"] = rows["snapshot"] + pd.Timedelta(days=horizon_days) <= date
-    label = (seen & (rows["duration_days"] <= horizon_days)).astype("Int64")
+    # a label whose horizon ended by ``date`` was already known then: kept as the training set
+    # has it (the same as churn within the horizon, or a purchase log's "no purchase within it")
+    label = (rows["churned"] if "churned" in rows else (seen & (rows["duration_days"] <= horizon_days))).astype("Int64")
     rows["churned"] = label.where(rows["label_observed"], pd.NA)
     return rows
 
@@ -134,6 +136,22 @@ def cross_section_folds(train: pd.DataFrame, folds: int = 3, seed: int = 0) -> t
     rows["part"] = customer_parts(rows, n_parts, seed)
     plan = [Fold(last, last, (last,), part=k + 1) for k in range(min(folds, n_parts))]
     return plan, rows
+
+
+#: the baselines a purchase log is judged against (churn = no purchase within the horizon): the
+#: days since the last purchase, fewer purchases in the last 180 days, and fewer purchases
+#: expected by BG/NBD (``churnlab.features.btyd``); each where its feature exists
+PURCHASE_BASELINES = {"recency_baseline": ("days_since_last_use", 1.0),
+                      "frequency_baseline": ("events_180d", -1.0),
+                      "bgnbd_baseline": ("btyd_expected_purchases", -1.0)}
+
+
+def _purchase_baselines(test: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The :data:`PURCHASE_BASELINES` of a test snapshot of a purchase log (one with BG/NBD features)."""
+    if "btyd_expected_purchases" not in test:
+        return {}
+    return {name: sign * pd.to_numeric(test[col], errors="coerce").fillna(0).to_numpy(dtype="float64")
+            for name, (col, sign) in PURCHASE_BASELINES.items() if col in test}
 
 
 def rule_baseline_score(features: pd.DataFrame) -> np.ndarray:
@@ -290,7 +308,8 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
                            "duration_days": test["duration_days"].to_numpy(), "event": test["event"].to_numpy(),
                            "rule_baseline": baseline_score(test),
                            "arr_baseline": (test["arr"].to_numpy(dtype="float64") if "arr" in test
-                                            else np.zeros(len(test)))})
+                                            else np.zeros(len(test))),
+                           **_purchase_baselines(test)})
             # each fit is sent only the rows it uses (a survival model needs no calibration rows)
             for m in survival_kinds:
                 yield delayed(_fit_and_score)("survival", m, test, surv_rows, None, **params)
@@ -304,7 +323,9 @@ def backtest(train: pd.DataFrame, as_of, horizon_days: int = 90, folds: int = 3,
         y = seen["y"]
         scores: dict[str, tuple[str, np.ndarray, dict, int]] = {m: next(results)
                                                                for m in (*survival_kinds, *classifier_kinds)}
-        for name in ("rule_baseline", "arr_baseline"):
+        for name in ("rule_baseline", "arr_baseline", *PURCHASE_BASELINES):
+            if name not in seen:
+                continue
             score = seen[name]
             extra = survival_metrics(seen["duration_days"], seen["event"], score)
             scores[name] = ("baseline", score, extra, 0)

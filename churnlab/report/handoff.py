@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,12 +104,13 @@ def open_data(data, as_of, out: str | Path | None = None, *, settings: Settings 
     folder's tables of more than ``validation.chunk_rows`` rows are validated chunk by chunk
     (:func:`churnlab.data.open_source` decides) and stay on disk until asked for as frames."""
     settings = settings or Settings()
+    rule = {"churn": settings.models.churn, "inactivity_days": settings.models.inactivity_days}
     if out is None:
-        return open_source(data, as_of, settings=settings)
+        return replace(open_source(data, as_of, settings=settings), **rule)
     folder = _folder(out) / "dataset"
     key = _source_key(data, as_of, settings)
     if read_key(folder / "source.key.json") == key and (folder / "dataset.json").is_file():
-        return read_dataset(folder, lazy=True)
+        return replace(read_dataset(folder, lazy=True), **rule)
     (folder / "source.key.json").unlink(missing_ok=True)
     (folder / "dataset.json").unlink(missing_ok=True)
     # tables too large for memory are validated chunk by chunk straight into the folder
@@ -117,7 +118,7 @@ def open_data(data, as_of, out: str | Path | None = None, *, settings: Settings 
     if not (folder / "dataset.json").is_file():  # validated in memory: keep a copy
         save_dataset(dataset, folder)
     write_key(folder / "source.key.json", key)
-    return dataset
+    return replace(dataset, **rule)
 
 
 # -- features and training sets ------------------------------------------------------------
@@ -142,11 +143,13 @@ def _cached(out: str | Path | None, name: str, key: dict, build) -> pd.DataFrame
 
 def _dataset_key(dataset: Dataset) -> dict:
     return {"code": code_fingerprint(), "source": dataset.source, "fingerprint": dataset.fingerprint,
-            "as_of": None if dataset.as_of is None else dataset.as_of.isoformat()}
+            "as_of": None if dataset.as_of is None else dataset.as_of.isoformat(),
+            "churn": dataset.churn, "inactivity_days": dataset.inactivity_days}
 
 
 def features_at(dataset: Dataset, date, out: str | Path | None = None) -> pd.DataFrame:
-    """:func:`churnlab.build_features` of ``dataset`` at ``date``, kept under ``out`` when given."""
+    """:func:`churnlab.build_features` of ``dataset`` at ``date`` (its customers active then, by
+    the dataset's churn rule), kept under ``out`` when given."""
     day = pd.Timestamp(date).normalize()
     key = {**_dataset_key(dataset), "date": day.isoformat()}
     return _cached(out, f"features-{day.date().isoformat()}", key, lambda: build_features(dataset, day))

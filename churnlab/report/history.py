@@ -12,7 +12,9 @@ reads the frame :func:`contact_history` returns):
 * ``intervention``: each row of the ``interventions`` table up to the as-of date (its ``ts``
   date), under its ``campaign``.
 
-:func:`churned_since` gives the customers who left since the previous run, for exit interviews.
+:func:`churned_since` gives the customers who left since the previous run, for exit interviews;
+:func:`lapsed_since` the customers who stopped buying since then (churn by inactivity), for a
+win-back offer: they did not end anything and may come back, so they are not asked why they left.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from churnlab.decide.campaigns import HISTORY_COLUMNS, LISTS
 from churnlab.decide.changes import previous_run
 from churnlab.report.overview import earlier_runs
 
-__all__ = ["contact_history", "churned_since", "plan_of", "BACKLOG", "EXPIRED"]
+__all__ = ["contact_history", "churned_since", "lapsed_since", "plan_of", "BACKLOG", "EXPIRED"]
 
 #: The backlog of a run: rows due but over capacity, under ``targets/``.
 BACKLOG = "backlog.csv"
@@ -104,3 +106,21 @@ def churned_since(customers: pd.DataFrame, reports: str | Path | None, as_of, da
     cols = [c for c in ("customer_id", "name", "owner", "preferred_channel", "churn_date", "churn_reason")
             if c in customers]
     return customers.loc[keep, cols].assign(churn_date=when[keep].dt.date).reset_index(drop=True)
+
+
+def lapsed_since(episodes: pd.DataFrame, previous: Path | None, as_of, days: int = 7) -> pd.DataFrame:
+    """The customers whose latest active spell lapsed after the previous run (the folder
+    ``previous``, dated by its name; without one, in the ``days`` before ``as_of``) and on or
+    before ``as_of``: they stopped buying and have not come back.
+
+    ``episodes``: :func:`churnlab.features.engine.activity_episodes` at ``as_of`` (customer_id,
+    start, lapse). Returns customer_id and lapsed_on (a date), the latest lapse first.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    start = pd.Timestamp(previous.name) if previous is not None else as_of - pd.Timedelta(days=days)
+    latest = episodes.sort_values(["customer_id", "start"], kind="stable").groupby("customer_id").tail(1)
+    lapse = pd.to_datetime(latest["lapse"])
+    keep = lapse.notna() & (lapse > start) & (lapse <= as_of)
+    out = pd.DataFrame({"customer_id": latest.loc[keep, "customer_id"].astype(str).to_numpy(),
+                        "lapsed_on": lapse[keep].dt.date.to_numpy()})
+    return out.sort_values(["lapsed_on", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -19,7 +19,8 @@ from churnlab.models.bundle import ModelBundle, save_bundle
 from churnlab.report.handoff import Handoff
 from churnlab.report.workbook import write_workbook
 
-__all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "write_targets", "segments_with_symptoms",
+__all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "write_targets", "write_win_back",
+           "WIN_BACK_COLUMNS", "segments_with_symptoms",
            "SCORES_COLUMNS"]
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
@@ -102,3 +103,28 @@ def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlo
     if expired is not None:
         expired.to_csv(folder / "expired.csv", index=False, float_format="%.6f", lineterminator="\n")
     return write_workbook(folder / "targets.xlsx", lists, as_of)
+
+
+#: the columns of ``targets/win_back.csv``
+WIN_BACK_COLUMNS = ["customer_id", "name", "owner", "campaign", "action", "channel", "lapsed_on", "due_date"]
+
+
+def write_win_back(out: str | Path, lapsed: pd.DataFrame, customers: pd.DataFrame, as_of,
+                   due_in_days: int = 7) -> Path:
+    """Write ``<out>/targets/win_back.csv``: the customers who lapsed (stopped buying) since the
+    previous run (:func:`churnlab.report.history.lapsed_since`), one row each, latest first, for a
+    win-back offer. They are not in scores.csv nor in the rescue lists (only active customers
+    are scored), and not asked for an exit interview: they ended nothing and may come back."""
+    info = [c for c in ("customer_id", "name", "owner", "preferred_channel") if c in customers]
+    table = lapsed.merge(customers[info].astype({"customer_id": str}), on="customer_id", how="left")
+    table = table.assign(campaign="win-back", action="win-back offer: what brings the customer back",
+                         channel=table.get("preferred_channel", pd.Series(index=table.index, dtype=object)),
+                         due_date=(pd.Timestamp(as_of) + pd.Timedelta(days=due_in_days)).date())
+    for col in WIN_BACK_COLUMNS:
+        if col not in table:
+            table[col] = None
+    folder = Path(out) / "targets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "win_back.csv"
+    table[WIN_BACK_COLUMNS].to_csv(path, index=False, lineterminator="\n")
+    return path

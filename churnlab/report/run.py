@@ -45,7 +45,9 @@ from churnlab.report.guard import Interrupted, ReportsBusy, interrupted, reports
 from churnlab.report.handoff import Handoff, handoff, open_data
 from churnlab.report.index import write_index
 from churnlab.report.manifest import write_manifest
-from churnlab.report.outputs import write_data_quality, write_scores_csv
+from churnlab.features.engine import activity_episodes, choose_inactivity_window
+from churnlab.report.history import lapsed_since
+from churnlab.report.outputs import write_data_quality, write_scores_csv, write_win_back
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +246,15 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     write_data_quality(dataset, staging)
     for warning in dataset.warnings:  # also in notebook 01 and manifest.json
         log.warning("%s", warning)
+    settings, window = resolve_inactivity(dataset, as_of, settings)
+    dataset = replace(dataset, inactivity_days=settings.models.inactivity_days)
+    if window is not None:
+        log.info("inactivity window: %s", window.describe())
+        for warning in window.warnings:
+            log.warning("%s", warning)
+    # who lapsed since the previous run is read now: the event log is let go before the notebooks
+    lapsed = (lapsed_since(activity_episodes(dataset, as_of), previous_run(reports, as_of), as_of)
+              if window is not None else None)
     # the notebooks read the validated copy under work/: the run itself keeps only the row
     # counts and the customers its index and manifest need (a million customers' event log
     # is several GB that would otherwise sit in memory beside every notebook's kernel)
@@ -268,6 +279,8 @@ def _work(data_path: str, notebook_data: str, password: str | None, as_of: date,
     for warning in model_warnings(staging):  # notebooks 02 and 03 say it too
         log.warning("%s", warning)
     steps.timed("scores", lambda: write_scores_csv(hand))
+    if lapsed is not None:
+        write_win_back(staging, lapsed, dataset.tables["customers"], as_of)
     previous = steps.timed("changes", lambda: _write_changes(hand, reports, as_of))
     shutil.rmtree(staging / "work", ignore_errors=True)
     steps.timed("render", lambda: _render_html(staging))
@@ -299,6 +312,20 @@ def catch_up(data: str | Path, since: date, until: date, reports: str | Path = "
             done.append(run_pipeline(data, as_of=day, reports=reports, **kwargs))
         day = date.fromordinal(day.toordinal() + every_days)
     return done
+
+
+def resolve_inactivity(dataset: Dataset, as_of, settings: Settings):
+    """The settings with ``models.inactivity_days`` fixed for the whole run (chosen from the data
+    when unset, under churn: inactivity), and the window with its warnings (None otherwise), so
+    every notebook and list applies one rule."""
+    ms = settings.models
+    if ms.churn != "inactivity":
+        return settings, None
+    window = choose_inactivity_window(dataset, as_of, ms.inactivity_days)
+    if window is None:
+        return settings, None
+    models = ms.model_copy(update={"inactivity_days": window.days})
+    return settings.model_copy(update={"models": models}), window
 
 
 def rule_warnings(hand: Handoff) -> list[str]:
