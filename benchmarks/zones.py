@@ -69,6 +69,18 @@ BUDGET_SHARE = 0.05
 
 
 
+def zone_overrides(items: list[str]) -> dict:
+    """``--zones FIELD=VALUE ...`` as settings.zones fields (numbers where they read as numbers)."""
+    zones = {}
+    for item in items:
+        key, _, raw = item.partition("=")
+        try:
+            zones[key] = float(raw)
+        except ValueError:
+            zones[key] = raw
+    return zones
+
+
 def decide(folder: Path, bundle_dir: Path | None, seed: int = 7, zones: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Scores, value and zones of the active customers at the data end, with the default settings
     (``zones``: settings.zones fields to change, e.g. ``{"risk_threshold": 0.01}``)."""
@@ -306,13 +318,7 @@ def main() -> None:
                              "(lists without the at-risk gate, the usage-limited oracle's churn probability; "
                              "see bounds())")
     args = parser.parse_args()
-    zones = {}
-    for item in args.zones:
-        key, _, raw = item.partition("=")
-        try:
-            zones[key] = float(raw)
-        except ValueError:
-            zones[key] = raw
+    zones = zone_overrides(args.zones)
     folder = (Path("data/demo") if args.customers == 5000 and args.seed == 7
               and Path("data/demo-truth/README.md").exists()   # what `make demo-data` writes
               else ensure_demo(args.data_root, args.customers, args.seed))

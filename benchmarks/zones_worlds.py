@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_folders import ensure_demo  # noqa: E402
-from zones import decide, judge  # noqa: E402
+from zones import decide, judge, zone_overrides  # noqa: E402
 
 
 def main() -> None:
@@ -27,13 +27,7 @@ def main() -> None:
     parser.add_argument("--zones", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="settings.zones fields to change, e.g. watch_ratio=0")
     args = parser.parse_args()
-    zones = {}
-    for item in args.zones:
-        key, _, raw = item.partition("=")
-        try:
-            zones[key] = float(raw)
-        except ValueError:
-            zones[key] = raw
+    zones = zone_overrides(args.zones)
     rows = []
     for seed in args.seeds:
         folder = ensure_demo(args.data_root, args.customers, seed)
