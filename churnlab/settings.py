@@ -419,6 +419,7 @@ class ZoneSettings(_Strict):
     saved_after_days: int = Field(90, gt=0, description="An accepted action counts as a save when the customer is still there this many days later.")
     prior_save_rate: float = Field(0.3, gt=0, lt=1, description="Mean of the Beta prior of P(save | action) when history is thin or absent.")
     prior_strength: float = Field(20.0, gt=0, description="Weight of the prior, in past actions.")
+    uplift_interval: float = Field(0.95, gt=0, lt=1, description="Level of the intervals around save rates and uplifts by action and segment (action_rates).")
     segment_strength: float | Literal["estimated"] = Field(
         "estimated", description="Weight of the pooled rate when shrinking a segment's rate, in past actions; "
         "'estimated' = learnt from the history by empirical Bayes (beta-binomial likelihood of the segments' "
