@@ -44,7 +44,7 @@ ALL_ACTIONS = "(all actions)"
 
 COLUMNS = ["segment_by", "action", "segment", "attempts", "saved", "save_rate", "p_save",
            "contacted", "contacted_stayed", "held_out", "held_out_stayed", "stay_contacted",
-           "stay_held_out", "uplift", "uplift_low", "uplift_high"]
+           "stay_held_out", "uplift", "uplift_low", "uplift_high", "cost"]
 
 
 def judged_actions(interventions: pd.DataFrame | None, customers: pd.DataFrame, as_of: str | date,
@@ -53,7 +53,7 @@ def judged_actions(interventions: pd.DataFrame | None, customers: pd.DataFrame, 
 
     Columns: customer_id, ts, campaign, action (``HELD_OUT`` for a held-out row), segment_by,
     segment, accepted, stayed (no ``churn_date`` on or before ts + ``saved_after_days``),
-    controlled (its campaign holds customers out).
+    controlled (its campaign holds customers out), cost (missing without a cost column).
     """
     settings = settings or Settings()
     days = settings.zones.saved_after_days
@@ -67,7 +67,7 @@ def judged_actions(interventions: pd.DataFrame | None, customers: pd.DataFrame, 
                           ("customer_id", "ts", "campaign", "action", "segment_by", "segment")})
     if interventions is None or len(interventions) == 0:
         return empty.assign(accepted=pd.Series(dtype=bool), stayed=pd.Series(dtype=bool),
-                            controlled=pd.Series(dtype=bool))
+                            controlled=pd.Series(dtype=bool), cost=pd.Series(dtype="float64"))
     need = [c for c in ("customer_id", "ts", "action", "outcome") if c not in interventions.columns]
     if need:
         raise ValueError(f"interventions: missing column(s) {', '.join(need)} needed for save rates by action")
@@ -93,6 +93,8 @@ def judged_actions(interventions: pd.DataFrame | None, customers: pd.DataFrame, 
         "accepted": (iv["outcome"] == "accepted").to_numpy(),
         "stayed": (left.isna() | (left > iv["until"])).to_numpy(),
         "controlled": iv["campaign"].isin(controlled_campaigns).to_numpy(),
+        "cost": (pd.to_numeric(iv["cost"], errors="coerce").to_numpy(dtype="float64") if "cost" in iv
+                 else np.full(len(iv), np.nan)),
     })
 
 
@@ -118,7 +120,8 @@ def action_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, as
     observed ``save_rate`` and the shrunk ``p_save``; ``contacted``/``contacted_stayed`` (rows of
     campaigns with a hold-out) and ``held_out``/``held_out_stayed`` (that segment's held-out
     rows), the shrunk ``stay_contacted`` and ``stay_held_out``, and ``uplift`` with
-    ``uplift_low`` .. ``uplift_high`` (missing where there is no control group).
+    ``uplift_low`` .. ``uplift_high`` (missing where there is no control group), and ``cost``:
+    the action's mean cost in the history (missing without costs).
 
     Example
     -------
@@ -138,6 +141,7 @@ def action_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, as
     ctrl = judged[judged["controlled"]]
     stay = _shrunk(ctrl, "stayed", actions + [HELD_OUT], segments, zs)
 
+    cost_of = contacted.groupby("action")["cost"].mean()
     rows = []
     for action in actions:
         for segment in segments + [ALL_SEGMENTS]:
@@ -149,7 +153,7 @@ def action_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, as
                    "contacted": c["n"], "contacted_stayed": c["y"],
                    "held_out": h["n"], "held_out_stayed": h["y"],
                    "stay_contacted": c["mean"] if c["n"] else np.nan,
-                   "stay_held_out": h["mean"] if h["n"] else np.nan}
+                   "stay_held_out": h["mean"] if h["n"] else np.nan, "cost": cost_of.get(action, np.nan)}
             if c["n"] and h["n"]:
                 uplift = c["mean"] - h["mean"]
                 half = z * np.sqrt(c["var"] + h["var"])
