@@ -61,8 +61,7 @@ import pandas as pd
 from churnlab.settings import CampaignSettings, Settings
 
 __all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "capacity_notes", "CampaignPlan", "TARGET_COLUMNS",
-           "LISTS",
-           "HISTORY_COLUMNS"]
+           "LISTS", "HISTORY_COLUMNS", "HOLDOUT_COLUMNS"]
 
 #: Columns of every target list: those of docs/run-outputs.md, then what a caller needs to act.
 TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", "channel", "due_date",
@@ -72,6 +71,10 @@ TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", 
 
 #: The lists, by file name.
 LISTS = ("proactive", "reactive", "exit_interviews")
+
+#: Columns of the control groups (``holdouts.csv``): who was held out of which campaign since when.
+HOLDOUT_COLUMNS = ["customer_id", "campaign", "held_out_on", "held_out_until", "trigger", "zone", "value",
+                   "churn_probability", "expected_gain"]
 
 #: Columns of a contact history (:func:`churnlab.report.history.contact_history`).
 HISTORY_COLUMNS = ["customer_id", "list", "campaign", "on", "kind", "first_due_date", "trigger", "trigger_message",
@@ -90,6 +93,7 @@ class CampaignPlan:
     skipped: pd.DataFrame
     backlog: pd.DataFrame | None = None
     expired: pd.DataFrame | None = None
+    holdouts: pd.DataFrame | None = None
 
     def lists(self) -> dict[str, pd.DataFrame]:
         """The lists by file name (``proactive``, ``reactive``, ``exit_interviews``)."""
@@ -149,15 +153,19 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
     frame = _prepared(scored, settings)
     history = _history(history, as_of)
     skipped: list[tuple[str, str]] = []
+    holdouts = _holdouts(frame, as_of, settings, history)
     candidates = {
-        "reactive": _reactive(frame, as_of, settings, history),
+        "reactive": _reactive(frame, as_of, settings, history, holdouts),
         "exit_interviews": _exit_interviews(frame, churned, as_of, settings, history),
         "proactive": _proactive(frame, as_of, settings, history, skipped),
     }
     candidates, expired = _with_carried(candidates, frame, as_of, settings, history)
+    # a held-out customer is contacted by no list while it is held out
+    held = set(holdouts["customer_id"])
+    candidates = {name: cand[~cand["customer_id"].isin(held)] for name, cand in candidates.items()}
     lists, backlog = _one_list_each_within_capacity(candidates, as_of, settings)
     return CampaignPlan(lists["proactive"], lists["reactive"], lists["exit_interviews"],
-                        pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired)
+                        pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired, holdouts)
 
 
 def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None) -> pd.DataFrame:
@@ -311,7 +319,8 @@ def _names(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).map(lambda s: [x for x in s.split(";") if x])
 
 
-def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame,
+              holdouts: pd.DataFrame | None = None) -> pd.DataFrame:
     fired = (_names(frame["symptoms"]) + _names(frame["alerts"])).map(set)
     ours = {c.name for c in settings.reactive}
     # an intervention of a campaign that is none of ours is a retention contact for all of them
@@ -331,6 +340,8 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
         since = _days_since(last.groupby(level=0).max(), frame.index, as_of)
         cooling = since.notna() & (since < camp.cooldown_days) & ~frame["critical"]
         due = hit & ~cooling
+        if holdouts is not None:   # the control group of this campaign is due but not contacted
+            due &= ~frame.index.isin(holdouts.loc[holdouts["campaign"] == camp.name, "customer_id"])
         for cid in frame.index[due & taken]:
             others.setdefault(cid, []).append(camp.name)
         take = due & ~taken
@@ -353,6 +364,61 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
     out = _concat(pieces)
     out["_also"] = [others.get(c, []) for c in out["customer_id"]]
     return out
+
+
+def _holdouts(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+    """The control groups of this run (:data:`HOLDOUT_COLUMNS`), one row per held-out customer.
+
+    A customer held out of a reactive campaign by an earlier run (history rows of kind
+    ``held_out``) less than the campaign's ``cooldown_days`` ago stays held out, with its first
+    date. Of the customers newly due for a campaign (as :func:`_reactive` picks them, before
+    capacity; not those waiting in the backlog, drawn against when they first fell due), each is
+    drawn into its control group with probability ``holdout_share``, by a hash of the seed, the
+    campaign, the customer and the date: the same inputs give the same draw.
+    """
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in HOLDOUT_COLUMNS})
+    held_before = history[history["kind"] == "held_out"]
+    if settings.holdout_share <= 0 and not len(held_before):
+        return empty
+    due = _reactive(frame, as_of, settings, history)
+    cooldown = {c.name: c.cooldown_days for c in settings.reactive}
+    parts = []
+    # still inside the cooldown of an earlier draw: stays in the control group
+    if len(held_before):
+        first = held_before.groupby(["customer_id", "campaign"])["on"].max().reset_index()
+        first = first[[isinstance(on, date) and (as_of - on).days < cooldown.get(camp, 0)
+                       for on, camp in zip(first["on"], first["campaign"])]]
+        first = first[first["customer_id"].isin(frame.index)]
+        if len(first):
+            parts.append(pd.DataFrame({"customer_id": first["customer_id"].to_numpy(),
+                                       "campaign": first["campaign"].to_numpy(), "held_out_on": first["on"].to_numpy(),
+                                       "trigger": ""}))
+    kept = set(parts[0]["customer_id"]) if parts else set()
+    # a row waiting in the backlog was due before and not drawn then: it is not drawn again
+    waiting = set(zip(history.loc[history["kind"] == "carried", "customer_id"],
+                      history.loc[history["kind"] == "carried", "campaign"]))
+    if settings.holdout_share > 0 and len(due):
+        fresh = due[~due["customer_id"].isin(kept)
+                    & ~pd.Series(list(zip(due["customer_id"], due["campaign"])), index=due.index).isin(waiting)]
+        u = np.array([_uniform(settings.holdout_seed, camp, cid, as_of)
+                      for camp, cid in zip(fresh["campaign"], fresh["customer_id"])])
+        drawn = fresh[u < settings.holdout_share] if len(fresh) else fresh
+        parts.append(pd.DataFrame({"customer_id": drawn["customer_id"].to_numpy(),
+                                   "campaign": drawn["campaign"].to_numpy(), "held_out_on": as_of,
+                                   "trigger": drawn["trigger"].astype(str).to_numpy()}))
+    if not parts:
+        return empty
+    out = pd.concat(parts, ignore_index=True).drop_duplicates("customer_id")
+    out["held_out_until"] = [on + timedelta(days=cooldown.get(c, 0)) for on, c in zip(out["held_out_on"], out["campaign"])]
+    for col in ("zone", "value", "churn_probability", "expected_gain"):
+        out[col] = frame[col].reindex(out["customer_id"]).to_numpy() if col in frame else np.nan
+    return out.sort_values(["campaign", "customer_id"], kind="stable")[HOLDOUT_COLUMNS].reset_index(drop=True)
+
+
+def _uniform(seed: int, campaign: str, customer_id: str, as_of: date) -> float:
+    """A uniform draw in [0, 1) fixed by its arguments (sha256: no global random state)."""
+    digest = hashlib.sha256(f"{seed}|{campaign}|{customer_id}|{as_of.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
 
 def _compensation(chosen: pd.DataFrame, settings: CampaignSettings) -> tuple[pd.Series, pd.Series, pd.Series]:
