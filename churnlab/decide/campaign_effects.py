@@ -1,7 +1,7 @@
 """What each campaign did: contacted customers against their control group (issue 21 item 3).
 
-Each run holds a seeded random share of every reactive campaign's due customers out of the
-lists (:func:`churnlab.decide.campaigns.plan_campaigns`, ``campaigns.holdout_share``;
+Each run holds a seeded random share of every reactive campaign's rows (those that fit the
+week's capacity, listed for the first time) out of the lists (:func:`churnlab.decide.campaigns.plan_campaigns`, ``campaigns.holdout_share``;
 ``holdouts.csv``). Once a customer's horizon has passed, :func:`campaign_effects` compares,
 per campaign, the customers its list contacted (first listed on day d) with those it held out
 (first held out on day d): the share still a customer ``horizon_days`` after d (no churn_date on

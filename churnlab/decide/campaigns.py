@@ -153,17 +153,22 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
     frame = _prepared(scored, settings)
     history = _history(history, as_of)
     skipped: list[tuple[str, str]] = []
-    holdouts = _holdouts(frame, as_of, settings, history)
+    kept = _kept_holdouts(frame, as_of, settings, history)
     candidates = {
-        "reactive": _reactive(frame, as_of, settings, history, holdouts),
+        "reactive": _reactive(frame, as_of, settings, history, kept),
         "exit_interviews": _exit_interviews(frame, churned, as_of, settings, history),
         "proactive": _proactive(frame, as_of, settings, history, skipped),
     }
     candidates, expired = _with_carried(candidates, frame, as_of, settings, history)
     # a held-out customer is contacted by no list while it is held out
-    held = set(holdouts["customer_id"])
+    held = set(kept["customer_id"])
     candidates = {name: cand[~cand["customer_id"].isin(held)] for name, cand in candidates.items()}
     lists, backlog = _one_list_each_within_capacity(candidates, as_of, settings)
+    drawn = pd.DataFrame(columns=HOLDOUT_COLUMNS)
+    if settings.holdout_share > 0:
+        drawn, lists["reactive"] = _draw_holdouts(lists["reactive"], frame, as_of, settings)
+    holdouts = pd.concat([h for h in (kept, drawn) if len(h)] or [kept], ignore_index=True) \
+        .sort_values(["campaign", "customer_id"], kind="stable").reset_index(drop=True)
     return CampaignPlan(lists["proactive"], lists["reactive"], lists["exit_interviews"],
                         pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired, holdouts)
 
@@ -366,53 +371,46 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
     return out
 
 
-def _holdouts(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
-    """The control groups of this run (:data:`HOLDOUT_COLUMNS`), one row per held-out customer.
-
-    A customer held out of a reactive campaign by an earlier run (history rows of kind
-    ``held_out``) less than the campaign's ``cooldown_days`` ago stays held out, with its first
-    date. Of the customers newly due for a campaign (as :func:`_reactive` picks them, before
-    capacity; not those waiting in the backlog, drawn against when they first fell due), each is
-    drawn into its control group with probability ``holdout_share``, by a hash of the seed, the
-    campaign, the customer and the date: the same inputs give the same draw.
-    """
-    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in HOLDOUT_COLUMNS})
-    held_before = history[history["kind"] == "held_out"]
-    if settings.holdout_share <= 0 and not len(held_before):
-        return empty
-    due = _reactive(frame, as_of, settings, history)
+def _kept_holdouts(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+    """The customers an earlier run held out of a reactive campaign (history rows of kind
+    ``held_out``) less than that campaign's ``cooldown_days`` ago and still scored: they stay
+    held out, with the day they were first held out (:data:`HOLDOUT_COLUMNS`)."""
+    held = history[history["kind"] == "held_out"]
     cooldown = {c.name: c.cooldown_days for c in settings.reactive}
-    parts = []
-    # still inside the cooldown of an earlier draw: stays in the control group
-    if len(held_before):
-        first = held_before.groupby(["customer_id", "campaign"])["on"].max().reset_index()
-        first = first[[isinstance(on, date) and (as_of - on).days < cooldown.get(camp, 0)
-                       for on, camp in zip(first["on"], first["campaign"])]]
-        first = first[first["customer_id"].isin(frame.index)]
-        if len(first):
-            parts.append(pd.DataFrame({"customer_id": first["customer_id"].to_numpy(),
-                                       "campaign": first["campaign"].to_numpy(), "held_out_on": first["on"].to_numpy(),
-                                       "trigger": ""}))
-    kept = set(parts[0]["customer_id"]) if parts else set()
-    # a row waiting in the backlog was due before and not drawn then: it is not drawn again
-    waiting = set(zip(history.loc[history["kind"] == "carried", "customer_id"],
-                      history.loc[history["kind"] == "carried", "campaign"]))
-    if settings.holdout_share > 0 and len(due):
-        fresh = due[~due["customer_id"].isin(kept)
-                    & ~pd.Series(list(zip(due["customer_id"], due["campaign"])), index=due.index).isin(waiting)]
-        u = np.array([_uniform(settings.holdout_seed, camp, cid, as_of)
-                      for camp, cid in zip(fresh["campaign"], fresh["customer_id"])])
-        drawn = fresh[u < settings.holdout_share] if len(fresh) else fresh
-        parts.append(pd.DataFrame({"customer_id": drawn["customer_id"].to_numpy(),
-                                   "campaign": drawn["campaign"].to_numpy(), "held_out_on": as_of,
-                                   "trigger": drawn["trigger"].astype(str).to_numpy()}))
-    if not parts:
-        return empty
-    out = pd.concat(parts, ignore_index=True).drop_duplicates("customer_id")
+    if not len(held):
+        return _holdout_rows(frame, pd.DataFrame(columns=["customer_id", "campaign", "held_out_on", "trigger"]), cooldown)
+    first = held.groupby(["customer_id", "campaign"])["on"].max().reset_index()
+    first = first[[isinstance(on, date) and (as_of - on).days < cooldown.get(camp, 0)
+                   for on, camp in zip(first["on"], first["campaign"])]]
+    first = first[first["customer_id"].isin(frame.index)].drop_duplicates("customer_id")
+    return _holdout_rows(frame, first.rename(columns={"on": "held_out_on"}).assign(trigger=""), cooldown)
+
+
+def _draw_holdouts(reactive: pd.DataFrame, frame: pd.DataFrame, as_of: date,
+                   settings: CampaignSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draw this week's control groups from the reactive list itself: each row listed for the
+    first time (not carried from an earlier week) is held out with probability
+    ``holdout_share``, by a hash of the seed, the campaign, the customer and the date (the same
+    inputs give the same draw). Drawn from the rows that fit the week's capacity, the held-out
+    customers are like the contacted ones but for the call; their places are left empty rather
+    than given to the next in line, who would differ. Returns (held out, the list without them)."""
+    cooldown = {c.name: c.cooldown_days for c in settings.reactive}
+    fresh = reactive["days_waiting"].fillna(0).to_numpy() == 0
+    u = np.array([_uniform(settings.holdout_seed, camp, cid, as_of)
+                  for camp, cid in zip(reactive["campaign"], reactive["customer_id"])])
+    drawn = fresh & (u < settings.holdout_share) if len(reactive) else np.zeros(0, dtype=bool)
+    rows = reactive[drawn]
+    held = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "campaign": rows["campaign"].to_numpy(),
+                         "held_out_on": as_of, "trigger": rows["trigger"].astype(str).to_numpy()})
+    return _holdout_rows(frame, held, cooldown), reactive[~drawn].reset_index(drop=True)
+
+
+def _holdout_rows(frame: pd.DataFrame, held: pd.DataFrame, cooldown: dict[str, int]) -> pd.DataFrame:
+    out = held[["customer_id", "campaign", "held_out_on", "trigger"]].copy()
     out["held_out_until"] = [on + timedelta(days=cooldown.get(c, 0)) for on, c in zip(out["held_out_on"], out["campaign"])]
     for col in ("zone", "value", "churn_probability", "expected_gain"):
         out[col] = frame[col].reindex(out["customer_id"]).to_numpy() if col in frame else np.nan
-    return out.sort_values(["campaign", "customer_id"], kind="stable")[HOLDOUT_COLUMNS].reset_index(drop=True)
+    return out[HOLDOUT_COLUMNS].reset_index(drop=True)
 
 
 def _uniform(seed: int, campaign: str, customer_id: str, as_of: date) -> float:
