@@ -301,7 +301,9 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
     0.85 when saveable, else 0) x [P(churn in the horizon) - P(churn in the horizon | a)] x
     true_value, the churn probabilities from the truth's monthly hazard after the data end with
     the action's true multiplier (``churnlab.demo.world.arm_multiplier``) applied from the first
-    month. Issue 21 asks for next best action >= 1.1 x the single default action: the default is
+    month; ``expected_net_*`` subtract the actions' costs (the history's mean cost of each action),
+    what the next best action's expected gain weighs. Issue 21 asks for next best action >= 1.1 x
+    the single default action: the default is
     the action whose list the data (the estimated gains) rates highest; ``..._vs_best_single`` is
     against the action that is best under the truth, a baseline no team could pick from its data.
     """
@@ -333,26 +335,36 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
         # (1 - h)^m per month: the hazard multiplied by m on the log scale
         worth[name] = accept * (np.exp(m * ls) - np.exp(ls)) * value
 
-    def saved(gain: np.ndarray, action: np.ndarray) -> float:
+    cost = rates.groupby("action")["cost"].first().to_dict()
+    spent: dict[str, float] = {}
+
+    def saved(gain: np.ndarray, action: np.ndarray, key: str) -> float:
         order = np.argsort(-np.where(np.isnan(gain), -np.inf, gain), kind="stable")[:budget]
+        spent[key] = float(sum(cost.get(a, 0.0) for a in action[order] if a in worth))
         return float(sum(worth[a][j] for j, a in zip(order, action[order]) if a in worth))
 
     nba = next_best_action(candidates, rates)
     out = {"rescue_candidates": int(len(candidates)), "budget": budget,
-           "expected_saved_next_action": round(saved(nba["next_action_gain"].to_numpy(), nba["next_action"].to_numpy()))}
+           "expected_saved_next_action": round(saved(nba["next_action_gain"].to_numpy(), nba["next_action"].to_numpy(),
+                                                     "next_action"))}
+    out["expected_net_next_action"] = round(out["expected_saved_next_action"] - spent["next_action"])
     singles, estimated = {}, {}
     for name in ACTIONS:
         one = next_best_action(candidates, rates[rates["action"] == name])
         gain = one["next_action_gain"].to_numpy()
-        singles[name] = saved(gain, np.full(len(candidates), name, dtype=object))
+        singles[name] = saved(gain, np.full(len(candidates), name, dtype=object), name)
         # what the data says one action for all would gain: how a team would pick its default
         estimated[name] = float(np.sort(np.nan_to_num(gain, nan=-np.inf))[::-1][:budget].clip(min=0).sum())
         out[f"expected_saved_only_{name}"] = round(singles[name])
+        out[f"expected_net_only_{name}"] = round(singles[name] - spent[name])
     default = max(estimated, key=estimated.get)
     best = max(singles, key=singles.get)
     out["default_action"] = default
     out["ratio_next_action_vs_default"] = round(out["expected_saved_next_action"] / singles[default], 3) \
         if singles[default] else float("inf")
+    net_default = singles[default] - spent[default]
+    out["net_ratio_next_action_vs_default"] = round(out["expected_net_next_action"] / net_default, 3) \
+        if net_default > 0 else float("nan")
     out["best_single_action_in_hindsight"] = best
     out["ratio_next_action_vs_best_single"] = round(out["expected_saved_next_action"] / singles[best], 3) \
         if singles[best] else float("inf")
