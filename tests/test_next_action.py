@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.decide.next_action import next_best_action
+from churnlab.decide.next_action import next_best_action, with_next_actions
 from churnlab.decide.saveability import ALL_SEGMENTS
 
 
@@ -50,3 +50,13 @@ def test_without_a_control_group_no_action_is_proposed():
     frame = pd.DataFrame({"customer_id": ["S"], "churn_probability": [0.5], "value": [1000.0], "segment": ["small"]})
     got = next_best_action(frame, rates).iloc[0]
     assert got["next_action"] == "" and np.isnan(got["next_action_gain"])
+
+
+def test_the_reactive_list_gets_the_action_why_and_runner_up_of_each_row():
+    frame = pd.DataFrame({"customer_id": ["S", "L"], "churn_probability": [0.5, 0.5], "value": [10_000.0, 10_000.0],
+                          "segment": ["small", "large"]})
+    rows = pd.DataFrame({"customer_id": ["L", "X"], "campaign": ["rescue", "rescue"]})
+    got = with_next_actions(rows, next_best_action(frame, RATES)).set_index("customer_id")
+    assert list(got.columns) == ["campaign", "next_action", "next_action_why", "runner_up"]
+    assert (got.loc["L", "next_action"], got.loc["L", "runner_up"]) == ("exec_call", "discount")
+    assert got.loc["X", "next_action"] == ""      # not weighed: no action proposed

@@ -22,7 +22,7 @@ import pandas as pd
 from churnlab.decide.saveability import ALL_SEGMENTS, segment_of
 from churnlab.settings import Settings
 
-__all__ = ["next_best_action", "action_table", "NEXT_ACTION_COLUMNS"]
+__all__ = ["next_best_action", "action_table", "with_next_actions", "NEXT_ACTION_COLUMNS", "LIST_COLUMNS"]
 
 NEXT_ACTION_COLUMNS = ["customer_id", "next_action", "next_action_gain", "next_action_why", "runner_up",
                        "runner_up_gain"]
@@ -101,3 +101,17 @@ def next_best_action(frame: pd.DataFrame, rates: pd.DataFrame, *, settings: Sett
     out["runner_up"] = np.where(has2, np.array(actions, dtype=object)[np.maximum(second, 0)], "")
     out["runner_up_gain"] = np.where(has2, gain[np.maximum(second, 0), rows], np.nan)
     return out[NEXT_ACTION_COLUMNS]
+
+
+#: The columns :func:`with_next_actions` adds to a target list.
+LIST_COLUMNS = ["next_action", "next_action_why", "runner_up"]
+
+
+def with_next_actions(rows: pd.DataFrame, next_actions: pd.DataFrame) -> pd.DataFrame:
+    """A target list (``rows``, e.g. the reactive list) with :data:`LIST_COLUMNS` after its own
+    columns: each customer's next best action, why, and the runner-up (empty where none)."""
+    extra = next_actions.drop_duplicates("customer_id").set_index("customer_id")
+    out = rows.copy()
+    for col in LIST_COLUMNS:
+        out[col] = out["customer_id"].map(extra[col]).fillna("").astype(str) if len(extra) else ""
+    return out
