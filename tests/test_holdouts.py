@@ -135,3 +135,28 @@ def test_campaign_effects_measure_a_campaign_that_works():
     p1, p0 = 91 / 102, 61 / 102
     half = 1.959964 * np.sqrt(p1 * (1 - p1) / 102 + p0 * (1 - p0) / 102)
     assert got["uplift_low"] == pytest.approx(p1 - p0 - half, abs=1e-5)
+
+
+def _effects(n: int) -> pd.DataFrame:
+    # the rescue measured: half the held-out customers left, 20 points more of the contacted stayed
+    return pd.DataFrame([{"campaign": "rescue", "contacted": n, "contacted_retained": int(0.7 * n), "held_out": n,
+                          "held_out_retained": n // 2, "retention_contacted": 0.7, "retention_held_out": 0.5,
+                          "uplift": 0.2, "uplift_low": 0.1, "uplift_high": 0.3}])
+
+
+def test_a_measured_campaign_effect_replaces_the_history_p_save_in_the_gain():
+    frame = _scored(3).assign(p_save=0.2)
+    settings = CampaignSettings(holdout_share=0.0)
+    before = plan_campaigns(frame, START, settings=settings).reactive.set_index("customer_id")["expected_gain"]
+    after = plan_campaigns(frame, START, settings=settings, effects=_effects(100)).reactive \
+        .set_index("customer_id")["expected_gain"]
+    # keeps 0.2 / (1 - 0.5) = 0.4 of leavers instead of p_save 0.2: + 0.4 x 5,000 x 0.2 = + 400
+    assert (after - before).to_numpy() == pytest.approx([400.0, 400.0, 400.0])
+
+
+def test_too_few_measured_customers_leave_the_gain_as_it_was():
+    frame = _scored(3).assign(p_save=0.2)
+    settings = CampaignSettings(holdout_share=0.0)   # measured_min_customers: 100 by default
+    before = plan_campaigns(frame, START, settings=settings).reactive["expected_gain"]
+    after = plan_campaigns(frame, START, settings=settings, effects=_effects(99)).reactive["expected_gain"]
+    pd.testing.assert_series_equal(before, after)

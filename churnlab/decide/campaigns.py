@@ -122,7 +122,7 @@ class CampaignPlan:
 
 def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
                    settings: Settings | CampaignSettings | None = None, history: pd.DataFrame | None = None,
-                   churned: pd.DataFrame | None = None) -> CampaignPlan:
+                   churned: pd.DataFrame | None = None, effects: pd.DataFrame | None = None) -> CampaignPlan:
     """Plan this run's campaigns for every active customer of ``scored``.
 
     Parameters
@@ -140,6 +140,12 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
         :func:`churnlab.report.history.contact_history`); None: nobody was contacted before.
     churned : the customers who churned since the previous run (``customer_id``, ``churn_date``,
         optional ``name``, ``owner``, ``preferred_channel``): invited to an exit interview.
+    effects : what each campaign did against its control group
+        (:func:`churnlab.decide.campaign_effects.campaign_effects`). A reactive campaign measured
+        on at least ``measured_min_customers`` contacted and held-out customers has its rows'
+        expected gain recomputed with the share of leavers it measurably keeps, uplift / (1 -
+        retention of the held-out), in place of the history-based ``p_save`` (needs ``p_save``
+        in ``scored``): gain + churn_probability x value x (keeps - p_save).
 
     Returns
     -------
@@ -155,7 +161,7 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
     skipped: list[tuple[str, str]] = []
     kept = _kept_holdouts(frame, as_of, settings, history)
     candidates = {
-        "reactive": _reactive(frame, as_of, settings, history, kept),
+        "reactive": _reactive(frame, as_of, settings, history, kept, _measured(effects, settings)),
         "exit_interviews": _exit_interviews(frame, churned, as_of, settings, history),
         "proactive": _proactive(frame, as_of, settings, history, skipped),
     }
@@ -229,7 +235,7 @@ def campaign_frame(scores: pd.DataFrame, value: pd.DataFrame, zones: pd.DataFram
 
     out = ids(scores, ["churn_probability", "reasons"])
     out = out.merge(ids(value, ["value", "arr"]), on="customer_id", how="left", validate="one_to_one")
-    out = out.merge(ids(zones, ["zone", "expected_gain", "priority", "zone_reason"]), on="customer_id", how="left",
+    out = out.merge(ids(zones, ["zone", "expected_gain", "p_save", "priority", "zone_reason"]), on="customer_id", how="left",
                     validate="one_to_one")
     out = out.merge(ids(segments, ["value_tier", "segment"]), on="customer_id", how="left", validate="one_to_one")
     touch = ["tenure_days", "nps_promoter"] + [c for c in features.columns if c.startswith("days_since_")]
@@ -325,7 +331,7 @@ def _names(text: pd.Series) -> pd.Series:
 
 
 def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame,
-              holdouts: pd.DataFrame | None = None) -> pd.DataFrame:
+              holdouts: pd.DataFrame | None = None, measured: dict[str, float] | None = None) -> pd.DataFrame:
     fired = (_names(frame["symptoms"]) + _names(frame["alerts"])).map(set)
     ours = {c.name for c in settings.reactive}
     # an intervention of a campaign that is none of ours is a retention contact for all of them
@@ -363,12 +369,29 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
         else:
             trigger = chosen["zone"].map({"red": "red_zone"}).fillna("expected_gain")
             message = [r.split("; ")[-1] if r else "" for r in chosen["zone_reason"]]
+        if measured and camp.name in measured and "p_save" in chosen:
+            # the campaign's own measured effect replaces the history's P(save) in the gain
+            keeps = measured[camp.name]
+            p_save = pd.to_numeric(chosen["p_save"], errors="coerce")
+            chosen = chosen.assign(expected_gain=chosen["expected_gain"]
+                                   + chosen["churn_probability"] * chosen["value"] * (keeps - p_save))
         cap, offer, gain = _compensation(chosen, settings)
         pieces.append(_candidates(chosen, camp.name, action, channel, trigger, message, as_of,
                                   settings.reactive_due_in_days, as_of, cap, offer, gain))
     out = _concat(pieces)
     out["_also"] = [others.get(c, []) for c in out["customer_id"]]
     return out
+
+
+def _measured(effects: pd.DataFrame | None, settings: CampaignSettings) -> dict[str, float]:
+    """Campaign -> the share of leavers it keeps, for campaigns measured on enough customers."""
+    if effects is None or not len(effects):
+        return {}
+    enough = effects[(effects["contacted"] >= settings.measured_min_customers)
+                     & (effects["held_out"] >= settings.measured_min_customers)]
+    left = (1.0 - enough["retention_held_out"]).clip(lower=1e-9)
+    keeps = (enough["uplift"] / left).clip(0.0, 1.0)
+    return dict(zip(enough["campaign"], keeps))
 
 
 def _kept_holdouts(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
