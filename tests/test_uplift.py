@@ -92,3 +92,15 @@ def test_a_thin_segment_leans_on_its_actions_rate_and_its_interval_stays_wide():
     # alone the thin segment would say stay 1.0 either way; shrunk it sits between 0.5 and 1
     assert 0.5 <= thin["stay_contacted"] < 1.0
     assert thin["uplift_high"] - thin["uplift_low"] > thick["uplift_high"] - thick["uplift_low"]
+
+
+def test_the_uplift_plot_has_a_title_labelled_axes_and_one_interval_per_cell():
+    import matplotlib
+    matplotlib.use("agg")
+    from churnlab.decide.plots import plot_action_rates
+
+    iv, customers = _history(_trial(10, 8, 10, 5))
+    rates = action_rates(iv, customers, AS_OF, settings=_flat_prior())
+    ax = plot_action_rates(rates)
+    assert ax.get_title() and "percentage points" in ax.get_xlabel() and ax.get_ylabel() == "action | segment"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["call | (all segments)"]
