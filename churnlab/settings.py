@@ -218,6 +218,9 @@ class CampaignSettings(_Strict):
                                "plan and notebook 05): an old trigger is no longer news.")
     reactive_due_in_days: int = Field(3, ge=0, description="Due date of this week's reactive actions.")
     default_owner: str = Field("customer success team", description="Owner of accounts without one.")
+    holdout_share: float = Field(0.1, ge=0, lt=1, description="Share of each reactive campaign's rows (the rescue included) drawn at random, among those that fit the week's capacity and are listed for the first time, into a control group and not contacted, to measure what the campaign does (holdouts.csv, campaign_effects.csv); 0 turns control groups off. A held-out customer stays held out, on no list, for the campaign's cooldown_days.")
+    measured_min_customers: int = Field(100, ge=1, description="Once a campaign's contacted and held-out customers whose horizon has passed both reach this number (campaign_effects), its measured uplift replaces the history-based P(save) in its rows' expected gain.")
+    holdout_seed: int = Field(7, description="Seed of the control-group draw: the same customers, campaign, date and seed give the same holdouts.")
     team_size: int = Field(1, ge=1, description="People behind default_owner: its weekly capacity is this many "
                            "owners' (a table without account owners, such as a flat CRM export, has only the team).")
     exit_interview_action: str = Field("exit interview: why they leave, part on good terms",
@@ -424,6 +427,7 @@ class ZoneSettings(_Strict):
     saved_after_days: int = Field(90, gt=0, description="An accepted action counts as a save when the customer is still there this many days later.")
     prior_save_rate: float = Field(0.3, gt=0, lt=1, description="Mean of the Beta prior of P(save | action) when history is thin or absent.")
     prior_strength: float = Field(20.0, gt=0, description="Weight of the prior, in past actions.")
+    uplift_interval: float = Field(0.95, gt=0, lt=1, description="Level of the intervals around save rates and uplifts by action and segment (action_rates).")
     segment_strength: float | Literal["estimated"] = Field(
         "estimated", description="Weight of the pooled rate when shrinking a segment's rate, in past actions; "
         "'estimated' = learnt from the history by empirical Bayes (beta-binomial likelihood of the segments' "

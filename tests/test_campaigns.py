@@ -9,6 +9,12 @@ import pytest
 from churnlab.decide.campaigns import TARGET_COLUMNS, plan_campaigns
 from churnlab.settings import CampaignSettings, ProactiveCampaign, ReactiveCampaign
 
+
+def NoHoldouts(**fields) -> CampaignSettings:
+    """Campaign settings without control groups: these tests are about the lists
+    (tests/test_holdouts.py tests the control groups)."""
+    return CampaignSettings(**{"holdout_share": 0.0, **fields})
+
 AS_OF = "2026-06-30"
 
 
@@ -26,7 +32,7 @@ def customers(**cols) -> pd.DataFrame:
 def test_status_call_is_due_when_the_last_touch_is_older_than_the_tier_cadence():
     # cadence: high 30 days, medium 90, low 180; all just fell due, so none is spread to a later week
     frame = customers(value_tier=["high", "medium", "low", "high"], days_since_success_touch=[31.0, 60.0, 182.0, 35.0])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     calls = plan.proactive[plan.proactive["campaign"] == "status_call"]
     assert sorted(calls["customer_id"]) == ["C0", "C2", "C3"]   # C1: 60 < 90 days
     assert list(plan.proactive.columns) == TARGET_COLUMNS
@@ -38,7 +44,7 @@ def test_a_first_run_spreads_a_cadence_over_its_period_instead_of_listing_everyb
     n = 260
     frame = customers(customer_id=[f"C{k:03d}" for k in range(n)], days_since_success_touch=[float("nan")] * n,
                       days_since_last_nps=[1.0] * n)
-    settings = CampaignSettings(weekly_capacity={"reactive": 15, "exit_interviews": 5, "proactive": 1000})
+    settings = NoHoldouts(weekly_capacity={"reactive": 15, "exit_interviews": 5, "proactive": 1000})
     history = pd.DataFrame(columns=["customer_id", "list", "campaign", "on", "kind"])
     weekly = []
     for week in range(12):
@@ -53,7 +59,7 @@ def test_a_first_run_spreads_a_cadence_over_its_period_instead_of_listing_everyb
 
 def test_welcome_is_due_for_young_accounts_until_the_first_touch_after_signup():
     frame = customers(tenure_days=[10, 10, 100], days_since_success_touch=[float("nan"), 3.0, 95.0])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     welcome = plan.proactive[plan.proactive["campaign"] == "welcome"]
     assert welcome["customer_id"].tolist() == ["C0"]
     assert welcome["due_date"].tolist() == [date(2026, 7, 7)]
@@ -64,7 +70,7 @@ def test_welcome_is_due_for_young_accounts_until_the_first_touch_after_signup():
 def test_channel_is_the_preferred_one_when_campaign_and_tier_allow_it():
     frame = customers(value_tier=["high", "low", "low", "low"], preferred_channel=["meeting", "meeting", None, "email"],
                       days_since_success_touch=[95.0, 185.0, 185.0, 185.0])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     # status check-in: meeting, phone, chat, email; the low tier may not get a meeting or a call
     assert plan.proactive.set_index("customer_id")["channel"].to_dict() == {
         "C0": "meeting", "C1": "chat", "C2": "chat", "C3": "email"}
@@ -74,7 +80,7 @@ def test_an_action_never_goes_out_on_a_channel_that_contradicts_it():
     frame = customers(zone=["healthy", "healthy", "red"], value_tier=["high", "low", "high"],
                       preferred_channel=["email", "chat", "email"], symptoms=["renewal_with_usage_drop", "payment_failed", ""],
                       expected_gain=[500.0, 50.0, 900.0], priority=[None, None, 1])
-    rows = plan_campaigns(frame, AS_OF, settings=CampaignSettings()).reactive.set_index("customer_id")
+    rows = plan_campaigns(frame, AS_OF, settings=NoHoldouts()).reactive.set_index("customer_id")
     assert rows.loc["C0", "action"].startswith("renewal meeting") and rows.loc["C0", "channel"] == "meeting"
     assert rows.loc["C1", "action"].startswith("finance call") and rows.loc["C1", "channel"] == "phone"
     assert rows.loc["C2", "action"].startswith("rescue meeting") and rows.loc["C2", "channel"] == "meeting"
@@ -84,7 +90,7 @@ def test_reactive_takes_the_first_matching_campaign_and_never_two():
     frame = customers(zone=["red", "watch", "red", "healthy"],
                       symptoms=["payment_failed;usage_halved", "usage_halved", "", "tickets_stuck"],
                       alerts=["", "", "", ""], expected_gain=[500.0, 50.0, 900.0, 0.0], priority=[2, 3, 1, None])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     got = plan.reactive.set_index("customer_id")
     assert got["campaign"].to_dict() == {"C0": "billing_recovery", "C1": "adoption_recovery", "C2": "rescue",
                                          "C3": "support_recovery"}
@@ -96,7 +102,7 @@ def test_reactive_takes_the_first_matching_campaign_and_never_two():
 def test_reactive_rows_carry_the_rule_that_fired_with_its_numbers_and_when():
     frame = customers(zone=["healthy"], symptoms=["payment_failed"],
                       trigger_messages=["payment_failed: a payment failed (2 failed in 180 days)"])
-    row = plan_campaigns(frame, AS_OF, settings=CampaignSettings()).reactive.iloc[0]
+    row = plan_campaigns(frame, AS_OF, settings=NoHoldouts()).reactive.iloc[0]
     assert (row["trigger"], row["trigger_message"]) == ("payment_failed", "a payment failed (2 failed in 180 days)")
     assert row["triggered_on"] == date(2026, 6, 30)
 
@@ -104,7 +110,7 @@ def test_reactive_rows_carry_the_rule_that_fired_with_its_numbers_and_when():
 def test_the_compensation_cap_is_never_more_than_a_save_is_worth():
     frame = customers(zone=["red", "red", "red"], value_tier=["high", "high", "low"], symptoms=["", "", ""],
                       expected_gain=[10_000.0, 300.0, 1_000.0], priority=[1, 3, 2])
-    caps = plan_campaigns(frame, AS_OF, settings=CampaignSettings()).reactive.set_index("customer_id")["compensation_cap"]
+    caps = plan_campaigns(frame, AS_OF, settings=NoHoldouts()).reactive.set_index("customer_id")["compensation_cap"]
     # the tier's cap (2,000 / 100) or half the expected gain, whichever is smaller
     assert caps.to_dict() == {"C0": 2000.0, "C1": 150.0, "C2": 100.0}
 
@@ -112,7 +118,7 @@ def test_the_compensation_cap_is_never_more_than_a_save_is_worth():
 def test_an_offer_from_the_menu_fits_under_the_cap_and_its_cost_comes_off_the_gain():
     from churnlab.settings import Offer
 
-    settings = CampaignSettings(offers=[Offer(name="1 bonus month", cost=100.0), Offer(name="training day", cost=800.0),
+    settings = NoHoldouts(offers=[Offer(name="1 bonus month", cost=100.0), Offer(name="training day", cost=800.0),
                                         Offer(name="extra seats", cost=1500.0, tiers=["medium"])])
     frame = customers(zone=["red", "red"], value_tier=["high", "high"], symptoms=["", ""],
                       expected_gain=[10_000.0, 400.0], priority=[1, 2])
@@ -122,7 +128,7 @@ def test_an_offer_from_the_menu_fits_under_the_cap_and_its_cost_comes_off_the_ga
 
 
 def test_each_owner_works_a_list_within_capacity_and_the_rest_waits_for_next_week():
-    settings = CampaignSettings(weekly_capacity={"reactive": 2, "exit_interviews": 5, "proactive": 40})
+    settings = NoHoldouts(weekly_capacity={"reactive": 2, "exit_interviews": 5, "proactive": 40})
     frame = customers(zone=["red"] * 5, owner=["Ana", "Ana", "Ana", "Ben", "Ana"],
                       expected_gain=[100.0, 400.0, 300.0, 50.0, 200.0], priority=[4, 1, 2, 5, 3], symptoms=[""] * 5,
                       critical=[False, False, False, False, True])
@@ -140,7 +146,7 @@ def test_each_owner_works_a_list_within_capacity_and_the_rest_waits_for_next_wee
 
 
 def test_carried_rows_come_back_first_with_their_first_due_date_and_how_long_they_waited():
-    settings = CampaignSettings(weekly_capacity={"reactive": 1, "exit_interviews": 5, "proactive": 40})
+    settings = NoHoldouts(weekly_capacity={"reactive": 1, "exit_interviews": 5, "proactive": 40})
     frame = customers(zone=["red", "red"], expected_gain=[100.0, 400.0], priority=[2, 1], symptoms=["", ""])
     week1 = plan_campaigns(frame, AS_OF, settings=settings)
     assert week1.reactive["customer_id"].tolist() == ["C1"] and week1.backlog["customer_id"].tolist() == ["C0"]
@@ -153,7 +159,7 @@ def test_carried_rows_come_back_first_with_their_first_due_date_and_how_long_the
 
 
 def test_a_row_that_waited_longer_than_max_wait_days_expires_and_is_named():
-    settings = CampaignSettings(weekly_capacity={"reactive": 1, "exit_interviews": 5, "proactive": 40}, max_wait_days=10)
+    settings = NoHoldouts(weekly_capacity={"reactive": 1, "exit_interviews": 5, "proactive": 40}, max_wait_days=10)
     frame = customers(zone=["red", "red"], expected_gain=[100.0, 400.0], priority=[2, 1], symptoms=["", ""])
     old = plan_campaigns(frame, "2026-06-16", settings=settings)
     history = old.backlog.assign(on=date(2026, 6, 16), kind="carried")
@@ -171,7 +177,7 @@ def test_a_customer_contacted_within_the_cooldown_is_not_listed_again_unless_a_n
                             "campaign": ["rescue", "save_desk", "billing_recovery"],
                             "on": [date(2026, 6, 16), date(2026, 6, 27), date(2026, 6, 23)],
                             "kind": ["listed", "intervention", "listed"]})
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings(), history=history)
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts(), history=history)
     # C0: rescued two weeks ago (cooldown 60 days); C1: a save-desk action 3 days ago counts for
     # every reactive campaign; C2: a new critical rule overrides the cooldown
     assert plan.reactive["customer_id"].tolist() == ["C2"]
@@ -184,7 +190,7 @@ def test_exit_interviews_go_to_the_churned_and_the_dead_about_to_leave_and_each_
                             "churn_date": [date(2026, 6, 28)]})
     asked = pd.DataFrame({"customer_id": ["C3"], "list": ["exit_interviews"], "campaign": ["exit_interview"],
                           "on": [date(2026, 1, 6)], "kind": ["listed"]})
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings(), history=asked, churned=churned)
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts(), history=asked, churned=churned)
     exits = plan.exit_interviews
     # the churned first; C0 (30%) is below the 50% leaving probability; C3 was asked in January
     assert exits["customer_id"].tolist() == ["X1", "C1"]
@@ -195,10 +201,10 @@ def test_exit_interviews_go_to_the_churned_and_the_dead_about_to_leave_and_each_
 
 def test_a_customer_is_on_one_list_per_run_and_the_others_are_named():
     frame = customers(zone=["red"], priority=[1], symptoms=[""], days_since_success_touch=[95.0])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     assert len(plan.reactive) == 1 and len(plan.proactive) == 0
     assert plan.reactive.iloc[0]["also_due"] == ""
-    settings = CampaignSettings(list_priority=["proactive", "reactive", "exit_interviews"])
+    settings = NoHoldouts(list_priority=["proactive", "reactive", "exit_interviews"])
     frame = customers(zone=["watch"], priority=[1], symptoms=[""], days_since_success_touch=[95.0])
     plan = plan_campaigns(frame, AS_OF, settings=settings)
     assert len(plan.reactive) == 0 and plan.proactive.iloc[0]["also_due"] == "rescue"
@@ -206,13 +212,13 @@ def test_a_customer_is_on_one_list_per_run_and_the_others_are_named():
 
 def test_accounts_without_owner_go_to_the_default_team():
     frame = customers(zone=["red"], owner=[None], symptoms=[""], priority=[1])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings(default_owner="CS pool"))
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts(default_owner="CS pool"))
     assert plan.reactive["owner"].tolist() == ["CS pool"]
 
 
 def test_a_campaign_without_its_data_is_skipped_with_the_reason():
     frame = customers().drop(columns=["nps_promoter"])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     assert plan.skipped.set_index("campaign")["reason"].to_dict() == {"advocate_invitation": "no data for nps_promoter"}
 
 
@@ -222,7 +228,7 @@ def test_without_touch_data_churnlabs_own_lists_are_the_memory():
     n = 120
     frame = customers(customer_id=[f"C{k:03d}" for k in range(n)]).drop(
         columns=["days_since_success_touch", "days_since_last_nps", "days_since_marketing_touch"])
-    settings = CampaignSettings(weekly_capacity={"reactive": 15, "exit_interviews": 5, "proactive": 1000})
+    settings = NoHoldouts(weekly_capacity={"reactive": 15, "exit_interviews": 5, "proactive": 1000})
     plan = plan_campaigns(frame, AS_OF, settings=settings)
     assert plan.skipped.empty and 0 < len(plan.proactive) < n / 4
     listed = plan.proactive.assign(list="proactive", on=date(2026, 6, 30), kind="listed")
@@ -231,7 +237,7 @@ def test_without_touch_data_churnlabs_own_lists_are_the_memory():
 
 
 def test_the_team_without_owners_has_the_capacity_of_its_people():
-    settings = CampaignSettings(weekly_capacity={"reactive": 2, "exit_interviews": 5, "proactive": 40}, team_size=3,
+    settings = NoHoldouts(weekly_capacity={"reactive": 2, "exit_interviews": 5, "proactive": 40}, team_size=3,
                                 default_owner="team")
     frame = customers(zone=["red"] * 8, owner=[None] * 8, priority=list(range(1, 9)), symptoms=[""] * 8,
                       expected_gain=[float(100 - k) for k in range(8)])
@@ -241,18 +247,18 @@ def test_the_team_without_owners_has_the_capacity_of_its_people():
 
 def test_missing_upstream_columns_are_named():
     with pytest.raises(ValueError, match="value_tier"):
-        plan_campaigns(customers().drop(columns=["value_tier"]), AS_OF, settings=CampaignSettings())
+        plan_campaigns(customers().drop(columns=["value_tier"]), AS_OF, settings=NoHoldouts())
 
 
 def test_old_capacity_settings_still_load_and_a_list_cannot_be_left_out():
     with pytest.warns(UserWarning, match="weekly_capacity.reactive"):
-        assert CampaignSettings(weekly_capacity_per_owner=7).weekly_capacity["reactive"] == 7
+        assert NoHoldouts(weekly_capacity_per_owner=7).weekly_capacity["reactive"] == 7
     with pytest.raises(ValueError, match="list_priority"):
-        CampaignSettings(list_priority=["reactive", "proactive"])
+        NoHoldouts(list_priority=["reactive", "proactive"])
 
 
 def test_custom_campaigns_come_from_settings():
-    settings = CampaignSettings(
+    settings = NoHoldouts(
         proactive=[ProactiveCampaign(name="qbr", action="quarterly business review", last_touch="days_since_success_touch",
                                      cadence_days={"high": 90})],
         reactive=[ReactiveCampaign(name="any_symptom", on=["x"], action="call")])
@@ -269,7 +275,7 @@ def test_targets_are_written_as_csv_and_one_workbook_with_a_sheet_per_list(tmp_p
 
     frame = customers(zone=["red", "dead", "healthy"], symptoms=["", "", ""], days_since_success_touch=[1.0, 1.0, 95.0],
                       priority=[1, None, None], churn_probability=[0.3, 0.7, 0.01])
-    plan = plan_campaigns(frame, AS_OF, settings=CampaignSettings())
+    plan = plan_campaigns(frame, AS_OF, settings=NoHoldouts())
     path = write_targets(tmp_path, plan.lists(), AS_OF, backlog=plan.backlog)
     for name in ("proactive", "reactive", "exit_interviews"):
         back = pd.read_csv(tmp_path / "targets" / f"{name}.csv")
@@ -305,7 +311,7 @@ def test_default_reactive_campaigns_name_only_rules_of_the_starter_set():
 
     rules = load_rules()
     names = {r.name for r in rules.rules} | {a.name for a in rules.alerts}
-    for camp in CampaignSettings().reactive:
+    for camp in NoHoldouts().reactive:
         assert set(camp.on) <= names, (camp.name, set(camp.on) - names)
 
 

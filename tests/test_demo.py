@@ -144,7 +144,9 @@ def test_retention_actions_worked_only_for_saveable_customers(demo):
     iv = _read(demo, "interventions")
     accepted = iv[iv["outcome"] == "accepted"]["customer_id"]
     assert len(accepted) > 0 and truth.loc[accepted, "saveable"].all()
-    assert truth.loc[iv[iv["outcome"] != "accepted"]["customer_id"], "saveable"].mean() < 0.5
+    refused = iv[iv["outcome"].isin(["declined", "no_response"])]["customer_id"]
+    assert truth.loc[refused, "saveable"].mean() < 0.5
+    assert not iv.loc[iv["outcome"] == "held_out", "action"].ne("none").any()
 
 
 def test_survey_comments_follow_the_score(demo):

@@ -18,7 +18,7 @@ import pytest
 
 from churnlab.demo.oracle import as_of_state, expected_hazard, path_hazard, usage_limited_oracle
 from churnlab.demo.simulation import generate_demo_data
-from churnlab.demo.world import EPISODES
+from churnlab.demo.world import ACTIONS, EPISODES, RETENTION_ACCEPT_P, TRIAL_SHARE
 
 AS_OF = "2025-06-30"
 BASE = 0.0035            # exp(log h) of a fit-0, engagement-0 customer in a quiet month
@@ -28,7 +28,8 @@ def _customer(customer_id: str, **overrides) -> dict:
     row = {"customer_id": customer_id, "signup_date": pd.Timestamp("2023-01-15"), "fit": 0.0,
            "engagement": 0.0, "low_usage_loyal": False, "annual": False, "saveable": False,
            "rate_disengagement": 0.0, "rate_support": 0.0, "rate_billing": 0.0, "rate_dispute": 0.0,
-           "retention_month": pd.NaT, "retention_accepted": False, "true_churn_date": pd.NaT}
+           "retention_month": pd.NaT, "retention_accepted": False, "retention_effect": 1.0,
+           "company_size": 20, "true_churn_date": pd.NaT}
     row.update(overrides)
     return row
 
@@ -87,9 +88,9 @@ def test_trouble_begun_in_the_as_of_month_raises_the_hazard_of_the_two_months_af
 
 def test_an_accepted_retention_action_before_the_as_of_date_keeps_lowering_the_hazard(tmp_path):
     truth = _truth(tmp_path, [_customer("C-1", saveable=True, retention_month=pd.Timestamp("2025-03-01"),
-                                        retention_accepted=True)])
+                                        retention_accepted=True, retention_effect=0.3)])
     got = _row(expected_hazard(truth, AS_OF, months=(3,), draws=5, seed=1), "C-1")
-    assert got["p_within_3m"] == pytest.approx(1 - math.exp(-3 * BASE * 0.35), rel=1e-9)
+    assert got["p_within_3m"] == pytest.approx(1 - math.exp(-3 * BASE * 0.3), rel=1e-9)
 
 
 def test_only_customers_alive_at_the_as_of_date_are_scored(tmp_path):
@@ -160,7 +161,11 @@ def test_fed_the_worlds_own_onsets_the_oracle_path_is_the_generated_hazard(tmp_p
     u_contact = np.ones((len(rows), 1, horizon))               # no contact ...
     later = np.flatnonzero((k >= 1) & (k <= horizon))
     u_contact[later, 0, k[later].astype(int) - 1] = 0.0         # ... but in the month it came
-    u_accept = np.where(latent["retention_accepted"].to_numpy(), 0.0, 1.0)[:, None]
+    # an accepted draw u_accept < RETENTION_ACCEPT_P whose u_accept / RETENTION_ACCEPT_P falls in
+    # the trial's slot of the arm the generator drew
+    arm = pd.Series(latent["retention_arm"].to_numpy()).map({a: i for i, a in enumerate(ACTIONS)})
+    slot = TRIAL_SHARE * (arm.fillna(0).to_numpy() + 0.5) / (len(ACTIONS) + 1)
+    u_accept = np.where(latent["retention_accepted"].to_numpy(), RETENTION_ACCEPT_P * slot, 1.0)[:, None]
     path = path_hazard(state, future, u_contact, u_accept)[:, 0, :]
 
     hazard = pd.read_parquet(truth / "hazard.parquet").assign(k=lambda f: month(f["month"]),

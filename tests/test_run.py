@@ -226,7 +226,10 @@ def test_a_killed_kernel_is_named_with_its_notebook_cell_and_the_likely_cause(sm
 def test_scores_carry_zone_segment_and_symptoms(report):
     scores = pd.read_csv(report / "scores.csv", keep_default_na=False)
     assert list(scores.columns) == ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
-                                    "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
+                                    "health_score", "health_band", "zone", "segment", "symptoms", "reasons", "holdout"]
+    held = pd.read_csv(report / "holdouts.csv", dtype={"customer_id": str})
+    marked = scores[scores["holdout"] != ""]
+    assert dict(zip(marked["customer_id"], marked["holdout"])) == dict(zip(held["customer_id"], held["campaign"]))
     assert set(scores["zone"]) <= {"red", "dead", "watch", "healthy"}
     assert set(scores["health_band"]) <= {"good", "fair", "weak", "poor"}
     assert (scores["segment"] != "").all()
@@ -239,8 +242,11 @@ def test_target_lists_follow_the_spec_and_the_zones(report):
     scores = pd.read_csv(report / "scores.csv").set_index("customer_id")
     lists = {n: pd.read_csv(report / "targets" / f"{n}.csv") for n in ("proactive", "reactive", "exit_interviews")}
     backlog = pd.read_csv(report / "targets" / "backlog.csv")
-    for frame in lists.values():
-        assert list(frame.columns) == TARGET_COLUMNS
+    from churnlab.decide.next_action import LIST_COLUMNS
+
+    for name, frame in lists.items():
+        # the reactive rows also say which action to take, why, and the runner-up
+        assert list(frame.columns) == TARGET_COLUMNS + (LIST_COLUMNS if name == "reactive" else []), name
     everyone = pd.concat(lists.values())["customer_id"]
     assert everyone.is_unique                                      # one list per customer per run
     reactive, exits = lists["reactive"], lists["exit_interviews"]
@@ -250,9 +256,12 @@ def test_target_lists_follow_the_spec_and_the_zones(report):
     leaving = scores.index[(scores["zone"] == "dead") & (scores["churn_probability"] >= 0.5)]
     assert set(leaving) <= set(exits["customer_id"]) | set(backlog["customer_id"])
     assert not set(reactive["customer_id"]) & set(scores.index[scores["zone"] == "dead"])
-    # every Red Zone customer gets an action this week or is carried to the next, none dropped
+    # every Red Zone customer gets an action this week, is carried to the next or is in a control
+    # group (held out on purpose, on no list), none dropped
     red = set(scores.index[scores["zone"] == "red"])
-    assert red <= set(everyone) | set(backlog["customer_id"])
+    held = set(pd.read_csv(report / "holdouts.csv")["customer_id"])
+    assert red <= set(everyone) | set(backlog["customer_id"]) | held
+    assert not held & set(everyone)
     cap = CampaignSettings().weekly_capacity
     for name, frame in lists.items():
         assert frame.groupby("owner").size().max() <= cap[name] if len(frame) else True

@@ -156,3 +156,42 @@ def test_every_customer_who_churned_in_a_week_is_invited_or_carried_over(weekly,
         missed += sorted(left - this_week)
     assert not missed
     assert (invited["zone"] == "churned").any()
+
+
+def _weeks(reports: Path) -> list[Path]:
+    return sorted(p for p in reports.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def test_held_out_customers_are_on_no_list_and_marked_in_scores(weekly):
+    reports, settings = weekly
+    assert settings.campaigns.holdout_share > 0
+    drawn = 0
+    for run in _weeks(reports):
+        held = pd.read_csv(run / "holdouts.csv", dtype={"customer_id": str})
+        drawn += len(held)
+        listed = set().union(*(set(pd.read_csv(run / "targets" / f"{n}.csv", dtype={"customer_id": str})["customer_id"])
+                               for n in LISTS))
+        assert not listed & set(held["customer_id"]), run.name
+        scores = pd.read_csv(run / "scores.csv", dtype={"customer_id": str}).set_index("customer_id")
+        marked = scores["holdout"].dropna()
+        assert dict(marked) == dict(zip(held["customer_id"], held["campaign"])), run.name
+    assert drawn > 0
+
+
+def test_a_held_out_customer_stays_held_out_for_the_campaigns_cooldown(weekly):
+    reports, settings = weekly
+    cooldown = {c.name: c.cooldown_days for c in settings.campaigns.reactive}
+    runs = _weeks(reports)
+    checked = 0
+    for k, run in enumerate(runs):
+        held = pd.read_csv(run / "holdouts.csv", dtype={"customer_id": str}, parse_dates=["held_out_on"])
+        for later in runs[k + 1:]:
+            day = pd.Timestamp(later.name)
+            active = set(pd.read_csv(later / "scores.csv", dtype={"customer_id": str})["customer_id"])
+            again = pd.read_csv(later / "holdouts.csv", dtype={"customer_id": str},
+                                parse_dates=["held_out_on"]).set_index("customer_id")
+            for cid, camp, on in zip(held["customer_id"], held["campaign"], held["held_out_on"]):
+                if cid in active and (day - on).days < cooldown[camp]:
+                    assert cid in again.index and again.loc[cid, "held_out_on"] == on, (cid, later.name)
+                    checked += 1
+    assert checked > 0

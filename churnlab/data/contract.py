@@ -239,7 +239,7 @@ CONTRACT: dict[str, TableSpec] = {t.name: _plausible(t) for t in (
         _req("action"),
         _c("channel"),
         _c("cost", "float", low=0),
-        _req("outcome", allowed=("accepted", "declined", "no_response")),
+        _req("outcome", allowed=("accepted", "declined", "no_response", "held_out")),
     )),
 )}
 

@@ -2,8 +2,10 @@
 
 Holds customer value (``value``), the health score (``health``), P(save) from the history of
 retention actions (``saveability``), the Red, Dead, watch and healthy zones (``zones``), the rules
-engine (``rules``), segments (``segments``), campaign target lists
-(``campaigns``), why customers left (``exits``: churn_reason answers by period and segment), what
+engine (``rules``) and how each rule did in the past (``rule_evidence``), segments
+(``segments``), save rates and uplift by action (``uplift``), the next best action
+(``next_action``), campaign target lists with their control groups (``campaigns``), what each
+campaign did against its control group (``campaign_effects``), why customers left (``exits``: churn_reason answers by period and segment), what
 changed since the previous run (``changes``) and the tables and plots of
 the value, zones and campaigns notebooks (``plots``).
 

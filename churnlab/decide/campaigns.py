@@ -61,8 +61,7 @@ import pandas as pd
 from churnlab.settings import CampaignSettings, Settings
 
 __all__ = ["plan_campaigns", "campaign_frame", "triggered_since", "capacity_notes", "CampaignPlan", "TARGET_COLUMNS",
-           "LISTS",
-           "HISTORY_COLUMNS"]
+           "LISTS", "HISTORY_COLUMNS", "HOLDOUT_COLUMNS"]
 
 #: Columns of every target list: those of docs/run-outputs.md, then what a caller needs to act.
 TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", "channel", "due_date",
@@ -72,6 +71,10 @@ TARGET_COLUMNS = ["customer_id", "name", "owner", "zone", "campaign", "action", 
 
 #: The lists, by file name.
 LISTS = ("proactive", "reactive", "exit_interviews")
+
+#: Columns of the control groups (``holdouts.csv``): who was held out of which campaign since when.
+HOLDOUT_COLUMNS = ["customer_id", "campaign", "held_out_on", "held_out_until", "trigger", "zone", "value",
+                   "churn_probability", "expected_gain"]
 
 #: Columns of a contact history (:func:`churnlab.report.history.contact_history`).
 HISTORY_COLUMNS = ["customer_id", "list", "campaign", "on", "kind", "first_due_date", "trigger", "trigger_message",
@@ -90,6 +93,7 @@ class CampaignPlan:
     skipped: pd.DataFrame
     backlog: pd.DataFrame | None = None
     expired: pd.DataFrame | None = None
+    holdouts: pd.DataFrame | None = None
 
     def lists(self) -> dict[str, pd.DataFrame]:
         """The lists by file name (``proactive``, ``reactive``, ``exit_interviews``)."""
@@ -118,7 +122,7 @@ class CampaignPlan:
 
 def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
                    settings: Settings | CampaignSettings | None = None, history: pd.DataFrame | None = None,
-                   churned: pd.DataFrame | None = None) -> CampaignPlan:
+                   churned: pd.DataFrame | None = None, effects: pd.DataFrame | None = None) -> CampaignPlan:
     """Plan this run's campaigns for every active customer of ``scored``.
 
     Parameters
@@ -136,6 +140,12 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
         :func:`churnlab.report.history.contact_history`); None: nobody was contacted before.
     churned : the customers who churned since the previous run (``customer_id``, ``churn_date``,
         optional ``name``, ``owner``, ``preferred_channel``): invited to an exit interview.
+    effects : what each campaign did against its control group
+        (:func:`churnlab.decide.campaign_effects.campaign_effects`). A reactive campaign measured
+        on at least ``measured_min_customers`` contacted and held-out customers has its rows'
+        expected gain recomputed with the share of leavers it measurably keeps, uplift / (1 -
+        retention of the held-out), in place of the history-based ``p_save`` (needs ``p_save``
+        in ``scored``): gain + churn_probability x value x (keeps - p_save).
 
     Returns
     -------
@@ -149,15 +159,24 @@ def plan_campaigns(scored: pd.DataFrame, as_of: str | date, *,
     frame = _prepared(scored, settings)
     history = _history(history, as_of)
     skipped: list[tuple[str, str]] = []
+    kept = _kept_holdouts(frame, as_of, settings, history)
     candidates = {
-        "reactive": _reactive(frame, as_of, settings, history),
+        "reactive": _reactive(frame, as_of, settings, history, kept, _measured(effects, settings)),
         "exit_interviews": _exit_interviews(frame, churned, as_of, settings, history),
         "proactive": _proactive(frame, as_of, settings, history, skipped),
     }
     candidates, expired = _with_carried(candidates, frame, as_of, settings, history)
+    # a held-out customer is contacted by no list while it is held out
+    held = set(kept["customer_id"])
+    candidates = {name: cand[~cand["customer_id"].isin(held)] for name, cand in candidates.items()}
     lists, backlog = _one_list_each_within_capacity(candidates, as_of, settings)
+    drawn = pd.DataFrame(columns=HOLDOUT_COLUMNS)
+    if settings.holdout_share > 0:
+        drawn, lists["reactive"] = _draw_holdouts(lists["reactive"], frame, as_of, settings)
+    holdouts = pd.concat([h for h in (kept, drawn) if len(h)] or [kept], ignore_index=True) \
+        .sort_values(["campaign", "customer_id"], kind="stable").reset_index(drop=True)
     return CampaignPlan(lists["proactive"], lists["reactive"], lists["exit_interviews"],
-                        pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired)
+                        pd.DataFrame(skipped, columns=["campaign", "reason"]), backlog, expired, holdouts)
 
 
 def triggered_since(now: pd.DataFrame, before: pd.DataFrame | None, ruleset=None) -> pd.DataFrame:
@@ -216,7 +235,7 @@ def campaign_frame(scores: pd.DataFrame, value: pd.DataFrame, zones: pd.DataFram
 
     out = ids(scores, ["churn_probability", "reasons"])
     out = out.merge(ids(value, ["value", "arr"]), on="customer_id", how="left", validate="one_to_one")
-    out = out.merge(ids(zones, ["zone", "expected_gain", "priority", "zone_reason"]), on="customer_id", how="left",
+    out = out.merge(ids(zones, ["zone", "expected_gain", "p_save", "priority", "zone_reason"]), on="customer_id", how="left",
                     validate="one_to_one")
     out = out.merge(ids(segments, ["value_tier", "segment"]), on="customer_id", how="left", validate="one_to_one")
     touch = ["tenure_days", "nps_promoter"] + [c for c in features.columns if c.startswith("days_since_")]
@@ -311,7 +330,8 @@ def _names(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).map(lambda s: [x for x in s.split(";") if x])
 
 
-def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame,
+              holdouts: pd.DataFrame | None = None, measured: dict[str, float] | None = None) -> pd.DataFrame:
     fired = (_names(frame["symptoms"]) + _names(frame["alerts"])).map(set)
     ours = {c.name for c in settings.reactive}
     # an intervention of a campaign that is none of ours is a retention contact for all of them
@@ -331,6 +351,8 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
         since = _days_since(last.groupby(level=0).max(), frame.index, as_of)
         cooling = since.notna() & (since < camp.cooldown_days) & ~frame["critical"]
         due = hit & ~cooling
+        if holdouts is not None:   # the control group of this campaign is due but not contacted
+            due &= ~frame.index.isin(holdouts.loc[holdouts["campaign"] == camp.name, "customer_id"])
         for cid in frame.index[due & taken]:
             others.setdefault(cid, []).append(camp.name)
         take = due & ~taken
@@ -347,12 +369,77 @@ def _reactive(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, hist
         else:
             trigger = chosen["zone"].map({"red": "red_zone"}).fillna("expected_gain")
             message = [r.split("; ")[-1] if r else "" for r in chosen["zone_reason"]]
+        if measured and camp.name in measured and "p_save" in chosen:
+            # the campaign's own measured effect replaces the history's P(save) in the gain
+            keeps = measured[camp.name]
+            p_save = pd.to_numeric(chosen["p_save"], errors="coerce")
+            chosen = chosen.assign(expected_gain=chosen["expected_gain"]
+                                   + chosen["churn_probability"] * chosen["value"] * (keeps - p_save))
         cap, offer, gain = _compensation(chosen, settings)
         pieces.append(_candidates(chosen, camp.name, action, channel, trigger, message, as_of,
                                   settings.reactive_due_in_days, as_of, cap, offer, gain))
     out = _concat(pieces)
     out["_also"] = [others.get(c, []) for c in out["customer_id"]]
     return out
+
+
+def _measured(effects: pd.DataFrame | None, settings: CampaignSettings) -> dict[str, float]:
+    """Campaign -> the share of leavers it keeps, for campaigns measured on enough customers."""
+    if effects is None or not len(effects):
+        return {}
+    enough = effects[(effects["contacted"] >= settings.measured_min_customers)
+                     & (effects["held_out"] >= settings.measured_min_customers)]
+    left = (1.0 - enough["retention_held_out"]).clip(lower=1e-9)
+    keeps = (enough["uplift"] / left).clip(0.0, 1.0)
+    return dict(zip(enough["campaign"], keeps))
+
+
+def _kept_holdouts(frame: pd.DataFrame, as_of: date, settings: CampaignSettings, history: pd.DataFrame) -> pd.DataFrame:
+    """The customers an earlier run held out of a reactive campaign (history rows of kind
+    ``held_out``) less than that campaign's ``cooldown_days`` ago and still scored: they stay
+    held out, with the day they were first held out (:data:`HOLDOUT_COLUMNS`)."""
+    held = history[history["kind"] == "held_out"]
+    cooldown = {c.name: c.cooldown_days for c in settings.reactive}
+    if not len(held):
+        return _holdout_rows(frame, pd.DataFrame(columns=["customer_id", "campaign", "held_out_on", "trigger"]), cooldown)
+    first = held.groupby(["customer_id", "campaign"])["on"].max().reset_index()
+    first = first[[isinstance(on, date) and (as_of - on).days < cooldown.get(camp, 0)
+                   for on, camp in zip(first["on"], first["campaign"])]]
+    first = first[first["customer_id"].isin(frame.index)].drop_duplicates("customer_id")
+    return _holdout_rows(frame, first.rename(columns={"on": "held_out_on"}).assign(trigger=""), cooldown)
+
+
+def _draw_holdouts(reactive: pd.DataFrame, frame: pd.DataFrame, as_of: date,
+                   settings: CampaignSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draw this week's control groups from the reactive list itself: each row listed for the
+    first time (not carried from an earlier week) is held out with probability
+    ``holdout_share``, by a hash of the seed, the campaign, the customer and the date (the same
+    inputs give the same draw). Drawn from the rows that fit the week's capacity, the held-out
+    customers are like the contacted ones but for the call; their places are left empty rather
+    than given to the next in line, who would differ. Returns (held out, the list without them)."""
+    cooldown = {c.name: c.cooldown_days for c in settings.reactive}
+    fresh = reactive["days_waiting"].fillna(0).to_numpy() == 0
+    u = np.array([_uniform(settings.holdout_seed, camp, cid, as_of)
+                  for camp, cid in zip(reactive["campaign"], reactive["customer_id"])])
+    drawn = fresh & (u < settings.holdout_share) if len(reactive) else np.zeros(0, dtype=bool)
+    rows = reactive[drawn]
+    held = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "campaign": rows["campaign"].to_numpy(),
+                         "held_out_on": as_of, "trigger": rows["trigger"].astype(str).to_numpy()})
+    return _holdout_rows(frame, held, cooldown), reactive[~drawn].reset_index(drop=True)
+
+
+def _holdout_rows(frame: pd.DataFrame, held: pd.DataFrame, cooldown: dict[str, int]) -> pd.DataFrame:
+    out = held[["customer_id", "campaign", "held_out_on", "trigger"]].copy()
+    out["held_out_until"] = [on + timedelta(days=cooldown.get(c, 0)) for on, c in zip(out["held_out_on"], out["campaign"])]
+    for col in ("zone", "value", "churn_probability", "expected_gain"):
+        out[col] = frame[col].reindex(out["customer_id"]).to_numpy() if col in frame else np.nan
+    return out[HOLDOUT_COLUMNS].reset_index(drop=True)
+
+
+def _uniform(seed: int, campaign: str, customer_id: str, as_of: date) -> float:
+    """A uniform draw in [0, 1) fixed by its arguments (sha256: no global random state)."""
+    digest = hashlib.sha256(f"{seed}|{campaign}|{customer_id}|{as_of.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
 
 def _compensation(chosen: pd.DataFrame, settings: CampaignSettings) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -14,7 +14,7 @@ from churnlab.decide.zones import ZONES
 
 __all__ = ["zone_summary", "band_summary", "value_summary", "plot_value_parts", "plot_health_bands",
            "plot_health_components", "plot_risk_value_map", "plot_rule_counts", "plot_campaign_sizes",
-           "segment_summary"]
+           "segment_summary", "plot_action_rates"]
 
 ZONE_COLOURS = {"red": "#d62728", "dead": "#7f7f7f", "watch": "#ff7f0e", "healthy": "#2ca02c"}
 BAND_COLOURS = {"good": "#2ca02c", "fair": "#e6c229", "weak": "#ff7f0e", "poor": "#d62728"}
@@ -159,3 +159,25 @@ def segment_summary(segments: pd.DataFrame, scores: pd.DataFrame, by: list[str])
     if "value" in frame:
         agg["value"] = ("value", "sum")
     return frame.groupby(by, observed=True).agg(**agg).reset_index().sort_values(by, kind="stable")
+
+
+def plot_action_rates(rates: pd.DataFrame, ax=None):
+    """Points with interval bars: each action's uplift per segment (``action_rates`` output),
+    in percentage points; rows without a control group show their save rate's point only."""
+    data = rates[rates["uplift"].notna()]
+    ax = axes(ax, (8, 0.32 * max(len(data), 1) + 1.4))
+    if data.empty:
+        ax.text(0.5, 0.5, "no campaign held customers out: no uplift to show", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        labels = data["action"] + " | " + data["segment"].astype(str)
+        y = np.arange(len(data))[::-1]
+        mid = 100 * data["uplift"].to_numpy()
+        err = 100 * np.vstack([data["uplift"] - data["uplift_low"], data["uplift_high"] - data["uplift"]])
+        ax.errorbar(mid, y, xerr=err, fmt="o", color="#4f81bd", ecolor="#9db7d8", capsize=3)
+        ax.axvline(0, color="#7f7f7f", linestyle=":")
+        ax.set_yticks(y, labels)
+    ax.set_title("Uplift of each action by segment: contacted against held-out customers")
+    ax.set_xlabel("customers still there after the save window, contacted minus held out (percentage points)")
+    ax.set_ylabel("action | segment")
+    return ax

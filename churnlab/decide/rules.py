@@ -759,8 +759,9 @@ def render_markdown(ruleset: RuleSet | None = None) -> str:
     lines = [
         "# Starter rules",
         "",
-        f"Generated from `{ruleset.source}` by `python -m churnlab.decide.rules > docs/rules.md`; do not",
-        "edit by hand. How to write rules: the README's section \"Writing rules\". A **critical** rule",
+        f"Generated from `{ruleset.source}` and the demo by",
+        "`python -m churnlab.decide.rule_evidence data/demo > docs/rules.md`; do not edit by hand.",
+        "How to write rules: the README's section \"Writing rules\". A **critical** rule",
         "fires an alert on its own; a **recapitulative** one counts towards the alerts below.",
         "Rules reading `prev.` compare with the previous run's features; without them they use",
         "their `without_previous` condition, or are reported as not evaluated.",

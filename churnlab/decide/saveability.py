@@ -119,7 +119,8 @@ def save_rates(interventions: pd.DataFrame | None, customers: pd.DataFrame, as_o
         need = [c for c in ("customer_id", "ts", "outcome") if c not in interventions.columns]
         if need:
             raise ValueError(f"interventions: missing column(s) {', '.join(need)} needed for save rates")
-        iv = interventions[["customer_id", "ts", "outcome"]].copy()
+        # held-out customers of a control group were not contacted: no attempt
+        iv = interventions.loc[interventions["outcome"] != "held_out", ["customer_id", "ts", "outcome"]].copy()
         iv["ts"] = pd.to_datetime(iv["ts"])
         if getattr(iv["ts"].dt, "tz", None) is not None:   # the contract allows aware timestamps: compare in UTC
             iv["ts"] = iv["ts"].dt.tz_convert("UTC").dt.tz_localize(None)

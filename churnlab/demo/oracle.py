@@ -19,7 +19,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .world import (CHUNK, EPISODE_MONTHS, EPISODES, MAX_HAZARD, RETENTION_ACCEPT_P, World, episode_depth,
+from .world import (CHUNK, EPISODE_MONTHS, EPISODES, HOLD_OUT, MAX_HAZARD, RETENTION_ACCEPT_P, World,
+                    arm_multiplier, contact_arm, episode_depth,
                     episode_months, log_hazard, month_index, monthly_hazard, retention_contacted,
                     trait_log_hazard, usage_fade, usage_rate, usage_season)
 
@@ -112,9 +113,10 @@ class AsOfState:
     rates: dict                   # kind -> C onset probabilities
     recent: dict                  # kind -> C x L: onsets of the last L months up to the as-of month
     depth: np.ndarray             # months into a disengagement at the as-of month (0 outside)
-    after_retention: np.ndarray   # C x H: after an accepted retention action taken by the as-of month
+    after_retention: np.ndarray   # C x H: hazard multiplier of an accepted retention action taken by the as-of month (1: none)
     retention_open: np.ndarray    # C: no retention action yet, so one may still come
     contactable: np.ndarray       # H: months a retention action can fall in (inside the data)
+    company_size: np.ndarray      # C: what the arm of a later retention action and its effect depend on
 
     def take(self, rows) -> "AsOfState":
         """The state of the customers ``rows`` (an index or slice of the customer axis)."""
@@ -122,7 +124,8 @@ class AsOfState:
                           self.saveable[rows], self.age[rows],
                           {k: v[rows] for k, v in self.rates.items()},
                           {k: v[rows] for k, v in self.recent.items()}, self.depth[rows],
-                          self.after_retention[rows], self.retention_open[rows], self.contactable)
+                          self.after_retention[rows], self.retention_open[rows], self.contactable,
+                          self.company_size[rows])
 
 
 def path_hazard(state: AsOfState, future: dict, u_contact: np.ndarray, u_accept: np.ndarray) -> np.ndarray:
@@ -147,9 +150,13 @@ def path_hazard(state: AsOfState, future: dict, u_contact: np.ndarray, u_accept:
                        dis, depth, states["support"], states["billing"], states["dispute"])[..., 1:]
     contacted = retention_contacted(log_h, state.contactable & state.retention_open[:, None, None], u_contact)
     first = np.where(contacted.any(axis=-1), contacted.argmax(axis=-1), state.horizon)
-    accepted = state.saveable[:, None] & (u_accept < RETENTION_ACCEPT_P)
+    # given acceptance, u_accept / RETENTION_ACCEPT_P is uniform again: it draws the contact's
+    # arm, independent of the acceptance as in the generator
+    arm = contact_arm(u_accept / RETENTION_ACCEPT_P, state.company_size[:, None])
+    accepted = state.saveable[:, None] & (u_accept < RETENTION_ACCEPT_P) & (arm != HOLD_OUT)
     later = (np.arange(state.horizon) > first[..., None]) & accepted[..., None]
-    return monthly_hazard(log_h, state.after_retention[:, None, :] | later)
+    effect = np.where(later, arm_multiplier(arm, state.company_size[:, None])[..., None], 1.0)
+    return monthly_hazard(log_h, state.after_retention[:, None, :] * effect)
 
 
 def as_of_state(truth: Path, as_of: pd.Timestamp, horizon: int) -> AsOfState:
@@ -173,6 +180,10 @@ def as_of_state(truth: Path, as_of: pd.Timestamp, horizon: int) -> AsOfState:
                          f"{last.date()}")
 
     latent = pd.read_parquet(truth / "latent.parquet")
+    if "retention_effect" not in latent.columns:
+        raise ValueError(f"{truth / 'latent.parquet'} has no retention_effect column: a truth folder from "
+                         "before retention actions had effects of their own; generate the demo again "
+                         "with churnlab demo-data")
     churn = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "true_churn_date"])
     latent = latent.merge(churn, on="customer_id", how="left", validate="one_to_one")
     signup = pd.to_datetime(latent["signup_date"])
@@ -217,9 +228,10 @@ def as_of_state(truth: Path, as_of: pd.Timestamp, horizon: int) -> AsOfState:
         rates={kind: latent[f"rate_{kind}"].to_numpy(dtype=np.float64) for kind in EPISODES},
         recent={kind: known[kind][:, -L:] for kind in EPISODES},
         depth=depth,
-        after_retention=after,
+        after_retention=np.where(after, latent["retention_effect"].to_numpy(dtype=np.float64)[:, None], 1.0),
         retention_open=~taken,
         contactable=in_data[m + 1:m + 1 + horizon],
+        company_size=latent["company_size"].to_numpy(),
     )
 
 

@@ -17,7 +17,14 @@ Annual contracts churn mostly at renewal; monthly contracts any month. About one
 ten is *low-usage but loyal*: it uses little yet rarely leaves (it needs training, not rescue).
 A few accounts are *vocal*: their reviews and social mentions reach a large audience; some are
 detractors on small contracts. At-risk accounts sometimes received a retention action in the
-past; it worked only for truly saveable accounts, and then lowered their hazard.
+past; it worked only for truly saveable accounts, and then lowered their hazard by an effect
+that depends on the action and the company size (``churnlab.demo.world.ACTION_EFFECTS``: a
+discount works for up to 50 employees, an executive call above, a training session for all
+alike). Six contacts in ten were a **retention trial** (campaign ``retention_trial``): the arm
+was drawn at random, each action or a hold-out (action ``none``, outcome ``held_out``, not
+contacted) with probability 1/4, so the trial's rows measure each action's uplift. The others
+were the team's choice by company size (up to 10: discount, 11-50: training, above: executive
+call; campaigns save_desk, health_check, renewal_rescue).
 
 Output
 ------
@@ -34,7 +41,14 @@ and ``<out>-truth/`` beside it (never read by churnlab's own work):
   rate_support, rate_billing, rate_dispute (monthly onset probability of each episode kind),
   retention_month (first day of the month of the one retention action, null when none; it is
   drawn in a risky month inside the data and lowers the hazard from the next month when
-  accepted), retention_accepted;
+  accepted), retention_accepted, retention_arm (the action, ``none`` for the hold-out),
+  retention_effect (the hazard multiplier from the month after it; 1 unless accepted),
+  company_size (as drawn, never missing);
+* ``interventions.parquet``: one row per row of the interventions table: customer_id, ts,
+  action, trial (drawn at random), company_size, p_accept, and p_stay_none, p_stay_<action>
+  for each action: the probability that the account is still a customer 90 days after ts
+  (no churn_date on or before ts + 90 days) had it been held out, or given that action, on the
+  hazard path it was on. An action's true uplift on a row is p_stay_<action> - p_stay_none;
 * ``episodes.parquet``: customer_id, month (first day), episode (disengagement, support, billing
   or dispute): one row per episode onset, over every simulated month. A disengagement lasts 6
   months, the others 2, counting the onset month; overlapping episodes merge;
@@ -75,7 +89,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .world import (CHUNK, EPISODE_MONTHS, EPISODES, HISTORY_MONTHS, RETENTION_ACCEPT_P, TRUTH_MONTHS, World,
+from .world import (ACTIONS, CHUNK, EPISODE_MONTHS, EPISODES, HISTORY_MONTHS, HOLD_OUT, RETENTION_ACCEPT_P,
+                    TRUTH_MONTHS, World, arm_multiplier, contact_arm, TRIAL_SHARE,
                     episode_depth, episode_months, episode_rates, log_hazard, monthly_hazard,
                     retention_contacted, trait_log_hazard, usage_fade, usage_rate, usage_season)
 
@@ -85,6 +100,7 @@ TABLE_NAMES = ("customers", "subscriptions", "usage_events", "support_tickets", 
                "invoices", "touchpoints", "advocacy", "interventions")
 
 MS_PER_DAY = 86_400_000
+SAVED_AFTER_DAYS = 90   # the truth's "still a customer" horizon: settings.zones.saved_after_days' default
 
 INDUSTRIES = np.array(["software", "retail", "manufacturing", "healthcare", "finance",
                        "education", "logistics", "media"])
@@ -257,8 +273,13 @@ def _simulate_chunk(world: World, rng: np.random.Generator, first: int, size: in
     risky = retention_contacted(log_h, alive_m & in_data, rng.random((size, M)))
     has_iv = risky.any(axis=1)
     iv_month = np.where(has_iv, risky.argmax(axis=1), -1)
-    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < RETENTION_ACCEPT_P)
-    after_iv = (month_idx > iv_month[:, None]) & iv_accepted[:, None]
+    # the arm (trial or the team's choice) comes from a stream of its own, so the main stream's
+    # draws stay where they were before actions had effects of their own
+    u_arm = rng.spawn(1)[0].random(size)
+    arm = contact_arm(u_arm, c["company_size"])
+    iv_accepted = has_iv & c["saveable"] & (rng.random(size) < RETENTION_ACCEPT_P) & (arm != HOLD_OUT)
+    effect = arm_multiplier(arm, c["company_size"])
+    after_iv = np.where((month_idx > iv_month[:, None]) & iv_accepted[:, None], effect[:, None], 1.0)
     hazard = monthly_hazard(log_h, after_iv)
 
     # -- churn ----------------------------------------------------------------------------------
@@ -418,16 +439,42 @@ def _simulate_chunk(world: World, rng: np.random.Generator, first: int, size: in
     ok = iv_ts < (np.minimum(churn_day[iv], end_day + 1)) * MS_PER_DAY
     ok &= iv_ts >= c["signup_day"][iv] * MS_PER_DAY
     iv, iv_ts = iv[ok], iv_ts[ok]
+    iv_arm = arm[iv]
+    held_out = iv_arm == HOLD_OUT
     outcome = np.where(iv_accepted[iv], 0, np.where(rng.random(len(iv)) < 0.5, 1, 2))
-    action_i = rng.integers(0, 3, len(iv))
+    outcome = np.where(held_out, 3, outcome)
+    trial = u_arm[iv] < TRIAL_SHARE
+    campaign = np.where(trial, 3, np.minimum(iv_arm, 2))
     iv_tbl = pa.table({
         "customer_id": pc.take(ids, pa.array(iv)),
         "ts": _ts(world, iv_ts),
-        "campaign": pc.take(pa.array(["save_desk", "renewal_rescue", "health_check"]), pa.array(action_i)),
-        "action": pc.take(pa.array(["discount_offer", "executive_call", "training_session"]), pa.array(action_i)),
-        "channel": pc.take(pa.array(["phone", "meeting", "email"]), pa.array(action_i)),
-        "cost": pa.array(np.round(np.choose(action_i, [120.0, 300.0, 200.0]) * rng.uniform(0.8, 1.2, len(iv)), 2)),
-        "outcome": pc.take(pa.array(["accepted", "declined", "no_response"]), pa.array(outcome)),
+        "campaign": pc.take(pa.array(["save_desk", "renewal_rescue", "health_check", "retention_trial"]),
+                            pa.array(campaign)),
+        "action": pc.take(pa.array([*ACTIONS, "none"]), pa.array(iv_arm)),
+        "channel": pc.take(pa.array(["phone", "meeting", "email", None]), pa.array(iv_arm)),
+        "cost": pa.array(np.where(held_out, 0.0, np.round(
+            np.choose(np.minimum(iv_arm, 2), [120.0, 300.0, 200.0]) * rng.uniform(0.8, 1.2, len(iv)), 2))),
+        "outcome": pc.take(pa.array(["accepted", "declined", "no_response", "held_out"]), pa.array(outcome)),
+    })
+    # the truth of every action: how likely the account was to stay ``SAVED_AFTER_DAYS`` after it
+    # under each arm, given the hazard path it was on (episodes are not moved by actions)
+    d0 = _day(iv_ts) + 1
+    p_accept = np.where(c["saveable"][iv], RETENTION_ACCEPT_P, 0.0)
+    stay_none = _stay_probability(log_h[iv], iv_month[iv], d0, np.ones(len(iv)), c, iv, signup_m, mstart)
+    stay = {"none": stay_none}
+    for i, name in enumerate(ACTIONS):
+        treated = _stay_probability(log_h[iv], iv_month[iv], d0,
+                                    arm_multiplier(np.full(len(iv), i), c["company_size"][iv]),
+                                    c, iv, signup_m, mstart)
+        stay[name] = p_accept * treated + (1.0 - p_accept) * stay_none
+    truth_interventions = pa.table({
+        "customer_id": pc.take(ids, pa.array(iv)),
+        "ts": _ts(world, iv_ts),
+        "action": pc.take(pa.array([*ACTIONS, "none"]), pa.array(iv_arm)),
+        "trial": pa.array(trial),
+        "company_size": pa.array(c["company_size"][iv]),
+        "p_accept": pa.array(p_accept),
+        **{f"p_stay_{name}": pa.array(np.round(stay[name], 6)) for name in ("none", *ACTIONS)},
     })
 
     # -- dirt ------------------------------------------------------------------------------------
@@ -480,6 +527,10 @@ def _simulate_chunk(world: World, rng: np.random.Generator, first: int, size: in
         **{f"rate_{kind}": pa.array(rates[kind]) for kind in EPISODES},
         "retention_month": pc.take(month_dates, pa.array(iv_month, mask=~has_iv)),
         "retention_accepted": pa.array(iv_accepted),
+        "retention_arm": pa.array(np.where(has_iv, np.array([*ACTIONS, "none"], dtype=object)[arm], None),
+                                  type=pa.string()),
+        "retention_effect": pa.array(np.where(iv_accepted, effect, 1.0)),
+        "company_size": pa.array(c["company_size"]),
     })
     kind_i = np.stack([onsets[kind] for kind in EPISODES], axis=-1)        # C x M x kinds
     ec, em, ek = np.nonzero(kind_i)                                         # sorted: customer, month, kind
@@ -492,7 +543,7 @@ def _simulate_chunk(world: World, rng: np.random.Generator, first: int, size: in
               "support_tickets": tickets_tbl, "surveys": surveys_tbl, "invoices": inv_tbl,
               "touchpoints": touch_tbl, "advocacy": adv_tbl, "interventions": iv_tbl}
     truth_tables = {"customers": truth_customers, "hazard": truth_hazard, "latent": truth_latent,
-                    "episodes": truth_episodes}
+                    "episodes": truth_episodes, "interventions": truth_interventions}
     return tables, truth_tables, dirt, missing
 
 
@@ -533,6 +584,40 @@ def _accounts(world: World, rng: np.random.Generator, first: int, size: int) -> 
         "channel": rng.choice(len(CHANNELS), size=size, p=[0.4, 0.2, 0.15, 0.15, 0.1]),
         "owner": rng.integers(0, len(OWNERS), size),
     }
+
+
+def _stay_probability(log_h: np.ndarray, month: np.ndarray, d0: np.ndarray, effect: np.ndarray,
+                      c: dict, rows: np.ndarray, signup_m: np.ndarray, mstart: np.ndarray,
+                      days: int = SAVED_AFTER_DAYS) -> np.ndarray:
+    """P(no churn on days ``d0`` .. ``d0 + days - 1`` | no churn before day ``d0``) of accounts
+    ``rows`` contacted in ``month``, their hazard multiplied by ``effect`` from the next month:
+    the same churn months and churn days the generator draws (a monthly account leaves on a
+    uniform day of its churn month, an annual one on its anniversary)."""
+    n, M = log_h.shape
+    last = d0 + days - 1
+    p_before = np.zeros(n)
+    p_window = np.zeros(n)
+    alive = np.ones(n)
+    signup_day = c["signup_day"][rows]
+    annual = c["annual"][rows]
+    for step in range(days // 28 + 2):
+        j = month + step
+        inside = j < M
+        jj = np.minimum(j, M - 1)
+        lh = log_h[np.arange(n), jj]
+        h = monthly_hazard(lh, np.where(step > 0, effect, 1.0))
+        h = np.where(inside & (jj - signup_m[rows] >= 1), h, 0.0)
+        lo, hi = mstart[jj], mstart[jj + 1] - 1
+        anniv = np.clip(signup_day + np.round((jj - signup_m[rows]) * 30.4375).astype(np.int64), lo, hi)
+        anniv = np.maximum(anniv, signup_day + 1)
+        length = (hi - lo + 1).astype(np.float64)
+        q_before = np.where(annual, anniv < d0, np.clip(np.minimum(hi, d0 - 1) - lo + 1, 0, None) / length)
+        q_window = np.where(annual, (anniv >= d0) & (anniv <= last),
+                            np.clip(np.minimum(hi, last) - np.maximum(lo, d0) + 1, 0, None) / length)
+        p_before += alive * h * q_before
+        p_window += alive * h * q_window
+        alive = alive * (1.0 - h)
+    return 1.0 - p_window / (1.0 - p_before)
 
 
 def _draw_onsets(rng: np.random.Generator, size: int, M: int, rate: np.ndarray) -> np.ndarray:

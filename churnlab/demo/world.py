@@ -17,6 +17,7 @@ import pandas as pd
 
 __all__ = ["World", "month_index", "CHUNK", "HISTORY_MONTHS", "TRUTH_MONTHS", "EPISODES", "EPISODE_MONTHS",
            "RETENTION_RISK", "RETENTION_CONTACT_P", "RETENTION_ACCEPT_P", "RETENTION_EFFECT", "MAX_HAZARD",
+           "ACTIONS", "HOLD_OUT", "TRIAL_SHARE", "ACTION_EFFECTS", "contact_arm", "arm_multiplier",
            "episode_rates", "trait_log_hazard", "log_hazard", "retention_contacted", "monthly_hazard",
            "usage_rate", "usage_fade", "usage_season", "episode_months", "episode_depth"]
 
@@ -73,8 +74,47 @@ EPISODE_MONTHS = {"disengagement": 6, "support": 2, "billing": 2, "dispute": 2}
 RETENTION_RISK = 0.06       # an account is "risky" in a month whose hazard exceeds this
 RETENTION_CONTACT_P = 0.25  # chance that a risky month is the month of the one retention action
 RETENTION_ACCEPT_P = 0.85   # chance that a saveable account accepts it (others never do)
-RETENTION_EFFECT = 0.35     # hazard multiplier (on the log scale) from the month after acceptance
+RETENTION_EFFECT = 0.35     # hazard multiplier of ``monthly_hazard`` given a boolean ``after_retention``
 MAX_HAZARD = 0.95
+
+# The retention actions and their true effects. A contacted account is in the retention trial
+# with probability TRIAL_SHARE: its arm is then drawn at random, each of the three actions or the
+# hold-out (no contact) with probability 1/4. Otherwise the team chose by company size (the
+# policy of POLICY_ACTION), so outside the trial the action says something about the account.
+# An accepted action multiplies the monthly hazard from the month after it by its effect, which
+# depends on company size: a discount helps small accounts, an executive call large ones.
+ACTIONS = ("discount_offer", "executive_call", "training_session")
+HOLD_OUT = len(ACTIONS)     # arm index of the trial's hold-out
+TRIAL_SHARE = 0.6
+ACTION_EFFECTS = {          # action -> (multiplier up to 50 employees, above 50)
+    "discount_offer": (0.30, 0.75),
+    "executive_call": (0.70, 0.20),
+    "training_session": (0.45, 0.45),
+}
+_SMALL = 50
+
+
+def contact_arm(u: np.ndarray, company_size: np.ndarray) -> np.ndarray:
+    """The arm of a retention contact from one uniform draw ``u``: an index into
+    :data:`ACTIONS`, or :data:`HOLD_OUT`. ``u < TRIAL_SHARE`` is the trial (arm drawn from ``u``
+    itself, uniform over the four arms); above it the team's choice by company size (up to 10:
+    discount, 11-50: training, above 50: executive call)."""
+    u = np.asarray(u, dtype=np.float64)
+    size = np.asarray(company_size)
+    policy = np.where(size > _SMALL, 1, np.where(size > 10, 2, 0))
+    trial_arm = np.minimum((u / TRIAL_SHARE * (len(ACTIONS) + 1)).astype(np.int64), HOLD_OUT)
+    return np.where(u < TRIAL_SHARE, trial_arm, policy)
+
+
+def arm_multiplier(arm: np.ndarray, company_size: np.ndarray) -> np.ndarray:
+    """The hazard multiplier of an *accepted* contact of ``arm`` (1 for the hold-out)."""
+    arm = np.asarray(arm)
+    large = np.asarray(company_size) > _SMALL
+    out = np.ones(np.broadcast(arm, large).shape)
+    for i, name in enumerate(ACTIONS):
+        small_m, large_m = ACTION_EFFECTS[name]
+        out = np.where(arm == i, np.where(large, large_m, small_m), out)
+    return out
 
 
 def episode_rates(fit: np.ndarray, engagement: np.ndarray) -> dict[str, np.ndarray]:
@@ -142,8 +182,13 @@ def retention_contacted(log_h: np.ndarray, eligible: np.ndarray, u: np.ndarray) 
 
 def monthly_hazard(log_h: np.ndarray, after_retention: np.ndarray) -> np.ndarray:
     """The true churn probability of each month: the log hazard of :func:`log_hazard`, lowered
-    in the months after an accepted retention action."""
-    log_h = log_h + np.where(after_retention, np.log(RETENTION_EFFECT), 0.0)
+    in the months after an accepted retention action. ``after_retention`` is boolean (lowered by
+    :data:`RETENTION_EFFECT`) or the hazard multiplier of each month (1: no action)."""
+    after_retention = np.asarray(after_retention)
+    if after_retention.dtype == bool:
+        log_h = log_h + np.where(after_retention, np.log(RETENTION_EFFECT), 0.0)
+    else:
+        log_h = log_h + np.log(after_retention)
     return np.clip(1.0 - np.exp(-np.exp(log_h)), 0.0, MAX_HAZARD)
 
 

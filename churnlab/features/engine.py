@@ -750,6 +750,8 @@ def _interventions(con) -> str:
            count(*) FILTER (WHERE i.outcome IN ('declined', 'no_response')) AS interventions_declined,
            date_diff('day', CAST(max(i.ts) AS DATE), s.snap) AS days_since_last_intervention
     FROM interventions i JOIN snaps s ON i.ts < s.snap_end
+    -- a control group's held-out customer was not contacted
+    WHERE i.outcome IS DISTINCT FROM 'held_out'
     GROUP BY 1, 2"""
 
 

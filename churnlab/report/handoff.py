@@ -175,7 +175,7 @@ PRODUCERS: dict[str, str] = {
     "model_scores": "03_models.ipynb", "features": "03_models.ipynb", "backtest": "03_models.ipynb",
     "value": "04_value_zones.ipynb", "health": "04_value_zones.ipynb", "zones": "04_value_zones.ipynb",
     "rules": "04_value_zones.ipynb",
-    "segments": "05_campaigns.ipynb",
+    "segments": "05_campaigns.ipynb", "holdouts": "05_campaigns.ipynb",
 }
 
 

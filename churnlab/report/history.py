@@ -10,7 +10,9 @@ reads the frame :func:`contact_history` returns):
   owner's weekly capacity), with every target column, so they come back first with their first
   due date.
 * ``intervention``: each row of the ``interventions`` table up to the as-of date (its ``ts``
-  date), under its ``campaign``.
+  date), under its ``campaign`` (a ``held_out`` row of the table is no contact: it is left out).
+* ``held_out``: every row of ``holdouts.csv`` of each earlier run (the control groups), on the
+  day the customer was first held out (``held_out_on``).
 
 :func:`churned_since` gives the customers who left since the previous run, for exit interviews;
 :func:`lapsed_since` the customers who stopped buying since then (churn by inactivity), for a
@@ -27,7 +29,12 @@ from churnlab.decide.campaigns import HISTORY_COLUMNS, LISTS
 from churnlab.decide.changes import previous_run
 from churnlab.report.overview import earlier_runs
 
-__all__ = ["contact_history", "churned_since", "lapsed_since", "plan_of", "BACKLOG", "EXPIRED"]
+__all__ = [
+    "contact_history", "churned_since", "lapsed_since", "plan_of", "BACKLOG", "EXPIRED", "HOLDOUTS",
+]
+
+#: The control groups of a run, in its folder.
+HOLDOUTS = "holdouts.csv"
 
 #: The backlog of a run: rows due but over capacity, under ``targets/``.
 BACKLOG = "backlog.csv"
@@ -48,6 +55,12 @@ def contact_history(reports: str | Path | None, as_of, interventions: pd.DataFra
     """
     as_of = pd.Timestamp(as_of).date()
     parts = []
+    for run in (earlier_runs(reports, as_of) if reports is not None else []):
+        if (run / HOLDOUTS).is_file():
+            rows = pd.read_csv(run / HOLDOUTS, dtype={"customer_id": str})
+            if len(rows):
+                on = pd.to_datetime(rows["held_out_on"]).dt.date
+                parts.append(rows[["customer_id", "campaign"]].assign(on=on, kind="held_out", list=""))
     runs = [r for r in earlier_runs(reports, as_of) if (r / "targets").is_dir()] if reports is not None else []
     for run in runs:
         day = date.fromisoformat(run.name)
@@ -63,6 +76,8 @@ def contact_history(reports: str | Path | None, as_of, interventions: pd.DataFra
             parts.append(rows.assign(on=date.fromisoformat(runs[-1].name), kind="carried"))
     if interventions is not None and len(interventions):
         acts = interventions[["customer_id", "ts", "campaign"]].copy()
+        if "outcome" in interventions:
+            acts = acts[(interventions["outcome"] != "held_out").to_numpy()]
         ts = pd.to_datetime(acts["ts"], utc=True).dt.tz_localize(None)
         acts = acts[ts.dt.date <= as_of].assign(on=ts.dt.date, kind="intervention", list="")
         parts.append(acts.drop(columns="ts").astype({"customer_id": str}))

@@ -25,7 +25,7 @@ __all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "wri
 
 #: Columns of scores.csv in the order of docs/run-outputs.md.
 SCORES_COLUMNS = ["customer_id", "churn_probability", "expected_lifetime_days", "value", "arr",
-                  "health_score", "health_band", "zone", "segment", "symptoms", "reasons"]
+                  "health_score", "health_band", "zone", "segment", "symptoms", "reasons", "holdout"]
 
 
 def write_data_quality(dataset: Dataset, out: str | Path) -> Path:
@@ -61,7 +61,7 @@ def write_scores_csv(hand: Handoff) -> Path:
                          on="customer_id", how="left")
     if "arr" in table:
         table["arr"] = table["arr"].fillna(0.0)
-    for extra in ("value", "health", "zones", "segments"):
+    for extra in ("value", "health", "zones", "segments", "holdouts"):
         if hand.has(extra):
             more = hand.take(extra)
             table = table.merge(more[[c for c in more.columns if c == "customer_id" or c not in table]],
@@ -81,11 +81,14 @@ def segments_with_symptoms(segments: pd.DataFrame, rules: pd.DataFrame) -> pd.Da
 
 
 def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlog: pd.DataFrame | None = None,
-                  expired: pd.DataFrame | None = None) -> Path:
+                  expired: pd.DataFrame | None = None, holdouts: pd.DataFrame | None = None,
+                  effects: pd.DataFrame | None = None) -> Path:
     """Write the campaign lists to ``<out>/targets/<list>.csv`` and one ``targets.xlsx``, and the
     ``backlog`` (rows due but over capacity, for the next run; not a list to call from) to
     ``<out>/targets/backlog.csv`` when given, and the rows that waited too long and ``expired`` to
-    ``<out>/targets/expired.csv`` (nothing leaves a list without a trace).
+    ``<out>/targets/expired.csv`` (nothing leaves a list without a trace); the control groups
+    ``holdouts`` to ``<out>/holdouts.csv`` and, when there is any row, ``effects``
+    (:func:`churnlab.decide.campaign_effects.campaign_effects`) to ``<out>/campaign_effects.csv``.
 
     The CSVs keep the list's priority order (it is the order to work through), the column names
     of ``docs/run-outputs.md``, floats with 6 decimals and dates as ISO, so the same lists give
@@ -102,6 +105,12 @@ def write_targets(out: str | Path, lists: dict[str, pd.DataFrame], as_of, backlo
         backlog.to_csv(folder / "backlog.csv", index=False, float_format="%.6f", lineterminator="\n")
     if expired is not None:
         expired.to_csv(folder / "expired.csv", index=False, float_format="%.6f", lineterminator="\n")
+    # the control groups (read back by the next runs' contact history) and, once a horizon has
+    # passed, what each campaign did against its control group
+    if holdouts is not None:
+        holdouts.to_csv(Path(out) / "holdouts.csv", index=False, float_format="%.6f", lineterminator="\n")
+    if effects is not None and len(effects):
+        effects.to_csv(Path(out) / "campaign_effects.csv", index=False, float_format="%.6f", lineterminator="\n")
     return write_workbook(folder / "targets.xlsx", lists, as_of)
 
 

@@ -80,6 +80,14 @@ COLUMNS: dict[str, Column] = {
                            "integer"),
     "also_due": Column("Also due for", "The other campaigns this customer was due for in this run (a customer is "
                                        "on one list per run).", "campaign names, ';'-separated", "long_text"),
+    "next_action": Column("Next best action", "Of the actions in the history, the one with the highest expected gain "
+                                              "for this customer: churn risk x the share of leavers it keeps in the "
+                                              "customer's segment (measured against held-out customers) x value - "
+                                              "its cost. Empty: no campaign held customers out, so no action's "
+                                              "effect is known.", "text"),
+    "next_action_why": Column("Why this action", "The figures behind the next best action, with the 95% interval of "
+                                                 "its measured uplift.", "text", "long_text"),
+    "runner_up": Column("Runner-up", "The action with the second highest expected gain.", "text"),
     "arr": Column("ARR", "Annual recurring revenue at the as-of date (0 where unknown).", _MONEY, "money"),
     "p_save": Column("Chance to save", "The chance that acting keeps the customer.", "percent", "percent"),
 }
