@@ -2,7 +2,9 @@
 lists keep their promises from one week to the next.
 
 Capacities are set small so that lists overflow and rows are carried over; the models are cut
-down (one survival model, one classifier, six snapshots) to keep eight runs quick. What is
+down (one survival model, one classifier, six snapshots) to keep eight runs quick; the horizon is
+three weeks and three rows in ten are held out, so the control groups are measured within the
+eight weeks. What is
 checked is what the people who make the calls would notice: a customer called twice for one
 campaign within its cooldown, an exit interview asked twice, an owner given more rows than a
 week holds, a customer who left and was never invited.
@@ -28,6 +30,7 @@ LAST = FIRST + timedelta(days=7 * (WEEKS - 1))
 LISTS = ("proactive", "reactive", "exit_interviews")
 
 SETTINGS = """\
+horizon_days: 21
 models:
   survival: [weibull_aft]
   classifiers: [logistic]
@@ -36,6 +39,7 @@ models:
   n_jobs: 1
 campaigns:
   weekly_capacity: {reactive: 2, exit_interviews: 1, proactive: 4}
+  holdout_share: 0.3
 """
 
 
@@ -195,3 +199,37 @@ def test_a_held_out_customer_stays_held_out_for_the_campaigns_cooldown(weekly):
                     assert cid in again.index and again.loc[cid, "held_out_on"] == on, (cid, later.name)
                     checked += 1
     assert checked > 0
+
+
+def test_campaign_effects_appear_once_the_horizon_has_passed(weekly):
+    """campaign_effects.csv is written by the first run at least ``horizon_days`` after a campaign
+    first contacted and first held out a customer, and from then on counts exactly the customers
+    first listed (reactive) or first held out at least ``horizon_days`` before the run."""
+    reports, settings = weekly
+    horizon = pd.Timedelta(days=settings.horizon_days)
+    runs = _weeks(reports)
+    seen: dict[tuple[str, str], tuple[str, pd.Timestamp]] = {}   # (campaign, customer) -> (group, first day)
+    measured = 0
+    for run in runs:
+        day = pd.Timestamp(run.name)
+        held = pd.read_csv(run / "holdouts.csv", dtype={"customer_id": str}, parse_dates=["held_out_on"])
+        listed = pd.read_csv(run / "targets" / "reactive.csv", dtype={"customer_id": str})
+        for cid, camp, on in zip(held["customer_id"], held["campaign"], held["held_out_on"]):
+            seen.setdefault((camp, cid), ("held_out", on))
+        for cid, camp in zip(listed["customer_id"], listed["campaign"]):
+            seen.setdefault((camp, cid), ("contacted", day))
+        due = pd.DataFrame([(camp, group) for (camp, _), (group, on) in seen.items() if on + horizon <= day],
+                           columns=["campaign", "group"])
+        expected = {camp: part["group"].value_counts() for camp, part in due.groupby("campaign")}
+        expected = {camp: n for camp, n in expected.items() if n.get("held_out", 0) and n.get("contacted", 0)}
+        path = run / "campaign_effects.csv"
+        assert path.exists() == bool(expected), run.name
+        if expected:
+            effects = pd.read_csv(path).set_index("campaign")
+            assert set(effects.index) == set(expected), run.name
+            for camp, n in expected.items():
+                assert effects.loc[camp, "contacted"] == n["contacted"], (run.name, camp)
+                assert effects.loc[camp, "held_out"] == n["held_out"], (run.name, camp)
+            measured += 1
+    assert measured > 0, "no run measured a campaign: lengthen the runs or shorten the horizon"
+    assert not (runs[0] / "campaign_effects.csv").exists()
