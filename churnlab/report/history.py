@@ -110,7 +110,12 @@ def plan_of(folder: str | Path):
 
 def churned_since(customers: pd.DataFrame, reports: str | Path | None, as_of, days: int = 7) -> pd.DataFrame:
     """The customers whose ``churn_date`` falls after the previous run in ``reports`` (or in the
-    ``days`` before ``as_of`` when there is none) and on or before ``as_of``."""
+    ``days`` before ``as_of`` when there is none) and on or before ``as_of``.
+
+    ``reasons`` gives whoever makes the exit call something to start from: the reason recorded
+    when they left (``churn_reason``, "said: ..."), and what the previous run saw in them (its zone,
+    churn probability and reasons, from its ``scores.csv``); empty when neither is known.
+    """
     as_of = pd.Timestamp(as_of)
     before = previous_run(reports, as_of.date()) if reports is not None else None
     start = pd.Timestamp(before.name) if before is not None else as_of - pd.Timedelta(days=days)
@@ -120,7 +125,37 @@ def churned_since(customers: pd.DataFrame, reports: str | Path | None, as_of, da
     keep = when.notna() & (when > start) & (when <= as_of)
     cols = [c for c in ("customer_id", "name", "owner", "preferred_channel", "churn_date", "churn_reason")
             if c in customers]
-    return customers.loc[keep, cols].assign(churn_date=when[keep].dt.date).reset_index(drop=True)
+    out = customers.loc[keep, cols].assign(churn_date=when[keep].dt.date).reset_index(drop=True)
+    said = (out["churn_reason"].astype("object").where(out["churn_reason"].notna(), "")
+            if "churn_reason" in out else pd.Series("", index=out.index))
+    seen = _last_seen(before, out["customer_id"].astype(str))
+    out["reasons"] = ["; ".join(p for p in (f"said: {str(r).strip()}" if str(r).strip() else "", s) if p)
+                      for r, s in zip(said, seen)]
+    return out
+
+
+def _last_seen(run: Path | None, ids: pd.Series) -> list[str]:
+    """What the run folder ``run`` said of each customer in ``ids`` ("on 2026-06-23: red zone, 41%
+    likely to leave: ..."), or "" when it did not score them (or there is no such run)."""
+    path = run / "scores.csv" if run is not None else None
+    if path is None or not path.exists() or not len(ids):
+        return [""] * len(ids)
+    cols = ["customer_id", "zone", "churn_probability", "reasons"]
+    scores = pd.read_csv(path, dtype={"customer_id": str}, usecols=lambda c: c in cols)
+    scores = scores.drop_duplicates("customer_id").set_index("customer_id")
+    out = []
+    for cid in ids:
+        if cid not in scores.index:
+            out.append("")
+            continue
+        row = scores.loc[cid]
+        zone = f"{row['zone']} zone" if "zone" in row and pd.notna(row["zone"]) else ""
+        prob = (f"{row['churn_probability']:.0%} likely to leave"
+                if "churn_probability" in row and pd.notna(row["churn_probability"]) else "")
+        why = str(row["reasons"]) if "reasons" in row and pd.notna(row["reasons"]) else ""
+        said = ": ".join(p for p in (", ".join(p for p in (zone, prob) if p), why) if p)
+        out.append(f"on {run.name}: {said}" if said else "")
+    return out
 
 
 def lapsed_since(episodes: pd.DataFrame, previous: Path | None, as_of, days: int = 7) -> pd.DataFrame:
