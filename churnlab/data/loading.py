@@ -108,6 +108,10 @@ class Dataset:
     #: the feature engine applies it when not told otherwise (None: contract; days None: from the data)
     churn: str | None = None
     inactivity_days: int | None = None
+    #: a purchase log's buy-till-you-die horizons from the run's settings: ``horizon_days`` (expected
+    #: purchases), ``value_months`` and ``annual_discount_rate`` (expected spend); empty: 90 days,
+    #: 12 months, 10% a year
+    btyd: dict = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
