@@ -560,6 +560,12 @@ class TableMapping(_Strict):
                          "not a number). Applies to numeric columns and to extra columns read as numbers.")
     sheet: str | int | None = Field(
         None, description="The sheet of an .xlsx source, by name or 0-based position; default the first.")
+    repeated_rows: Literal["quarantine", "keep"] = Field(
+        "quarantine", description="Rows of an event table identical in every mapped column: 'quarantine' sets each "
+                                  "copy aside as a duplicate (a table loaded twice); 'keep' counts each as an event "
+                                  "of its own (a purchase log without an order id, where two equal purchases on "
+                                  "one day are two purchases), numbered in an added column repeat (0 for the "
+                                  "first, 1 for the next copy, ...).")
 
     @field_validator("values", mode="before")
     @classmethod

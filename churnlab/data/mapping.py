@@ -409,7 +409,11 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
     dropped = np.array(sorted(bad), dtype="int64")
     kept = np.setdiff1d(np.arange(len(src)), dropped)
     quarantine = _quarantine_rows(table, src, frame, bad, dropped)
-    return frame.iloc[kept].reset_index(drop=True), kept, quarantine
+    frame = frame.iloc[kept].reset_index(drop=True)
+    if tm.repeated_rows == "keep" and len(frame.columns):
+        # equal rows are separate events: numbered, so the contract's duplicate check sees them apart
+        frame["repeat"] = frame.astype(str).groupby(list(frame.columns), sort=False).cumcount().astype("int64")
+    return frame, kept, quarantine
 
 
 def _blank(value) -> bool:
