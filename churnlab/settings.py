@@ -560,6 +560,10 @@ class TableMapping(_Strict):
                          "not a number). Applies to numeric columns and to extra columns read as numbers.")
     sheet: str | int | None = Field(
         None, description="The sheet of an .xlsx source, by name or 0-based position; default the first.")
+    column_names: list[str] | None = Field(
+        None, description="A CSV or .txt source without a header row: the names of its columns, in file order "
+                          "(e.g. [customer_id, date, number_of_cds, dollar_value] for the original CDNOW_master.txt); "
+                          "the first line is then data. The other keys name columns by these names.")
     repeated_rows: Literal["quarantine", "keep"] = Field(
         "quarantine", description="Rows of an event table identical in every mapped column: 'quarantine' sets each "
                                   "copy aside as a duplicate (a table loaded twice); 'keep' counts each as an event "
@@ -605,7 +609,8 @@ class TableMapping(_Strict):
 
     def read_options(self) -> dict:
         """The keys that say how the source file is read (those set), as ``{key: value}``."""
-        return {k: getattr(self, k) for k in ("encoding", "separator", "sheet") if getattr(self, k) is not None}
+        return {k: getattr(self, k) for k in ("encoding", "separator", "sheet", "column_names")
+                if getattr(self, k) is not None}
 
 
 class MappingSettings(_Strict):

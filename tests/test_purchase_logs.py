@@ -418,3 +418,27 @@ def test_equal_purchases_on_one_day_are_kept_when_the_mapping_says_so(tmp_path, 
 
 def test_the_shipped_cdnow_mapping_keeps_equal_purchases():
     assert load_mapping("cdnow").tables["usage_events"].repeated_rows == "keep"
+
+
+# -- a log without a header row --------------------------------------------------------------------
+
+def _headerless_mapping(names):
+    shipped = load_mapping("cdnow").model_dump(exclude_none=True)
+    shipped["tables"]["usage_events"]["column_names"] = names
+    return MappingSettings.model_validate(shipped)
+
+
+def test_a_log_without_a_header_row_reads_with_the_mappings_column_names(tmp_path):
+    body = LOG.split("\n", 1)[1]                          # the original CDNOW_master.txt has no header
+    names = ["customer_id", "date", "number_of_cds", "dollar_value"]
+    data = load_data(_log(tmp_path, text=body), as_of="1997-12-31", mapping=_headerless_mapping(names))
+    events = data["usage_events"]
+    assert len(events) == 6                               # the first line is a purchase, not a header
+    assert events["customer_id"].iloc[0] == "00001" and events["amount"].iloc[0] == pytest.approx(11.77)
+
+
+def test_column_names_fewer_than_the_columns_say_so(tmp_path):
+    body = LOG.split("\n", 1)[1]
+    with pytest.raises(MappingError, match="more columns than the 3 of tables.usage_events.column_names"):
+        load_data(_log(tmp_path, text=body), as_of="1997-12-31",
+                  mapping=_headerless_mapping(["customer_id", "date", "dollar_value"]))
