@@ -579,7 +579,12 @@ class TableMapping(_Strict):
     from_events: Literal["usage_events"] | None = Field(
         None, description="customers only: build the customers table from this mapped event table (a purchase log "
                           "without a customers file): one row per customer_id, signup_date the day of its first "
-                          "event. The entry then has no source and no other keys.")
+                          "event. The entry then has no source and no other keys but from_first_event.")
+    from_first_event: list[str] = Field(
+        [], description="customers built from_events only: columns of the event table (kept extra columns, e.g. "
+                        "region, store, first_channel) copied to each customer from its first event, as extra "
+                        "customer columns (candidate features). The first event's value is known from signup on, "
+                        "so no later row leaks into an earlier date; a column of numbers stays numbers.")
 
     @field_validator("separator")
     @classmethod
@@ -633,7 +638,8 @@ class MappingSettings(_Strict):
                 raise ValueError(f"tables.customers.from_events: {tm.from_events!r} is not mapped; add a "
                                  f"tables.{tm.from_events} entry that reads the event log")
             blank = TableMapping()
-            others = sorted(k for k in type(tm).model_fields if k != "from_events" and getattr(tm, k) != getattr(blank, k))
+            others = sorted(k for k in type(tm).model_fields
+                            if k not in ("from_events", "from_first_event") and getattr(tm, k) != getattr(blank, k))
             if others:
                 raise ValueError(f"tables.customers.from_events: customers built from events take no other keys "
                                  f"(found {', '.join(others)}); set them on tables.{tm.from_events}")

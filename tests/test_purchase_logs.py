@@ -442,3 +442,31 @@ def test_column_names_fewer_than_the_columns_say_so(tmp_path):
     with pytest.raises(MappingError, match="more columns than the 3 of tables.usage_events.column_names"):
         load_data(_log(tmp_path, text=body), as_of="1997-12-31",
                   mapping=_headerless_mapping(["customer_id", "date", "dollar_value"]))
+
+
+# -- customer columns from the first event -----------------------------------------------------------
+
+def test_customer_columns_come_from_each_customers_first_event():
+    events = pd.DataFrame({"customer_id": ["b", "a", "b", "a"],
+                           "ts": pd.to_datetime(["2024-03-05", "2024-01-02", "2024-02-01", "2024-05-01"]),
+                           "store": ["north", "south", "west", "east"], "first_cds": ["3", "1", "2", "9"]})
+    customers = customers_from_events(events, ["store", "first_cds"]).set_index("customer_id")
+    # a's first purchase is 01-02 in the south, b's is 02-01 in the west (not its first row)
+    assert customers["store"].to_dict() == {"a": "south", "b": "west"}
+    assert customers["first_cds"].tolist() == [1.0, 2.0]              # numbers stay numbers
+
+
+def test_a_mapping_copies_first_event_columns_to_the_customers(tmp_path):
+    text = "customer_id date amount store\n1 19970105 10 north\n1 19970101 12 south\n2 19970110 5 west\n"
+    mapping = MappingSettings.model_validate({"tables": {
+        "usage_events": {"separator": "whitespace", "columns": {"customer_id": "customer_id", "ts": "date"},
+                         "date_formats": {"date": "%Y%m%d"}, "numeric": ["amount"],
+                         "constants": {"event_type": "purchase"}},
+        "customers": {"from_events": "usage_events", "from_first_event": ["store"]}}})
+    data = load_data(_log(tmp_path, text=text), as_of="1997-12-31", mapping=mapping)
+    assert data["customers"].set_index("customer_id")["store"].to_dict() == {"1": "south", "2": "west"}
+    wrong = MappingSettings.model_validate({"tables": {**mapping.model_dump()["tables"],
+                                                       "customers": {"from_events": "usage_events",
+                                                                     "from_first_event": ["region"]}}})
+    with pytest.raises(MappingError, match="from_first_event: usage_events has no column 'region'"):
+        load_data(_log(tmp_path, text=text), as_of="1997-12-31", mapping=wrong)
