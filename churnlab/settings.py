@@ -560,6 +560,16 @@ class TableMapping(_Strict):
                          "not a number). Applies to numeric columns and to extra columns read as numbers.")
     sheet: str | int | None = Field(
         None, description="The sheet of an .xlsx source, by name or 0-based position; default the first.")
+    column_names: list[str] | None = Field(
+        None, description="A CSV or .txt source without a header row: the names of its columns, in file order "
+                          "(e.g. [customer_id, date, number_of_cds, dollar_value] for the original CDNOW_master.txt); "
+                          "the first line is then data. The other keys name columns by these names.")
+    repeated_rows: Literal["quarantine", "keep"] = Field(
+        "quarantine", description="Rows of an event table identical in every mapped column: 'quarantine' sets each "
+                                  "copy aside as a duplicate (a table loaded twice); 'keep' counts each as an event "
+                                  "of its own (a purchase log without an order id, where two equal purchases on "
+                                  "one day are two purchases), numbered in an added column repeat (0 for the "
+                                  "first, 1 for the next copy, ...).")
 
     @field_validator("values", mode="before")
     @classmethod
@@ -569,7 +579,12 @@ class TableMapping(_Strict):
     from_events: Literal["usage_events"] | None = Field(
         None, description="customers only: build the customers table from this mapped event table (a purchase log "
                           "without a customers file): one row per customer_id, signup_date the day of its first "
-                          "event. The entry then has no source and no other keys.")
+                          "event. The entry then has no source and no other keys but from_first_event.")
+    from_first_event: list[str] = Field(
+        [], description="customers built from_events only: columns of the event table (kept extra columns, e.g. "
+                        "region, store, first_channel) copied to each customer from its first event, as extra "
+                        "customer columns (candidate features). The first event's value is known from signup on, "
+                        "so no later row leaks into an earlier date; a column of numbers stays numbers.")
 
     @field_validator("separator")
     @classmethod
@@ -599,7 +614,8 @@ class TableMapping(_Strict):
 
     def read_options(self) -> dict:
         """The keys that say how the source file is read (those set), as ``{key: value}``."""
-        return {k: getattr(self, k) for k in ("encoding", "separator", "sheet") if getattr(self, k) is not None}
+        return {k: getattr(self, k) for k in ("encoding", "separator", "sheet", "column_names")
+                if getattr(self, k) is not None}
 
 
 class MappingSettings(_Strict):
@@ -622,7 +638,8 @@ class MappingSettings(_Strict):
                 raise ValueError(f"tables.customers.from_events: {tm.from_events!r} is not mapped; add a "
                                  f"tables.{tm.from_events} entry that reads the event log")
             blank = TableMapping()
-            others = sorted(k for k in type(tm).model_fields if k != "from_events" and getattr(tm, k) != getattr(blank, k))
+            others = sorted(k for k in type(tm).model_fields
+                            if k not in ("from_events", "from_first_event") and getattr(tm, k) != getattr(blank, k))
             if others:
                 raise ValueError(f"tables.customers.from_events: customers built from events take no other keys "
                                  f"(found {', '.join(others)}); set them on tables.{tm.from_events}")

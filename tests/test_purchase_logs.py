@@ -271,3 +271,202 @@ def test_a_run_scores_and_lists_only_active_customers_and_wins_back_the_lapsed(s
     assert set(win_back["customer_id"]) == set(idle[(idle >= 120) & (idle < 127)].index)
     assert "gone" in set(win_back["customer_id"])
     assert scores["value"].gt(0).all()   # BG/NBD + Gamma-Gamma expected spend
+
+
+# -- the purchase history as features, in the catalogue and in the reasons -----------------------
+
+def test_the_purchase_history_reads_the_usual_gap_and_how_overdue_the_next_purchase_is():
+    from churnlab.features.btyd import purchase_history, rfm_summary
+
+    # "x" buys 01-01 (10), 01-11 (20), 01-21 (30): two repeats, every 10 days, last one 30 days
+    # before the as-of date 02-20, i.e. 3 usual gaps; "y" bought once (no gap seen yet)
+    events = pd.DataFrame({"customer_id": ["x", "x", "x", "y"],
+                           "ts": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-21", "2024-02-01"]),
+                           "amount": [10.0, 20.0, 30.0, 8.0]})
+    history = purchase_history(rfm_summary(events, "2024-02-20", "amount"))
+    x, y = history.loc["x"], history.loc["y"]
+    assert (x["repeat_purchases"], x["purchase_gap_days"], x["gap_overdue_ratio"]) == (2.0, 10.0, 3.0)
+    assert x["spend_per_purchase"] == pytest.approx(20.0)
+    assert y["repeat_purchases"] == 0.0 and pd.isna(y["purchase_gap_days"]) and pd.isna(y["gap_overdue_ratio"])
+    assert y["spend_per_purchase"] == pytest.approx(8.0)
+
+
+def test_the_buy_till_you_die_features_are_the_catalogues_purchase_features_in_order():
+    from churnlab.features.btyd import BTYD_FEATURES
+    from churnlab.features.catalogue import PURCHASE_FEATURES
+    from churnlab.models.reasons import MAX_REASON_CHARS
+
+    assert BTYD_FEATURES == [f.name for f in PURCHASE_FEATURES]
+    for f in PURCHASE_FEATURES:
+        for v in (0.0, 0.35, 1.0, 3.14, 258.0, 99_999.0):
+            assert len(f.phrase(v)) < MAX_REASON_CHARS, (f.name, f.phrase(v))
+
+
+def test_a_customer_three_gaps_overdue_reads_so_in_its_reasons():
+    from churnlab.models.reasons import explain, phrase
+
+    assert phrase("gap_overdue_ratio", 3.0) == "no purchase for 3.0x their usual gap"
+    assert phrase("btyd_p_alive", 0.35) == "P(alive) 0.35 by BG/NBD"
+    features = pd.DataFrame({"customer_id": ["late", "usual"], "gap_overdue_ratio": [3.0, 0.5],
+                             "btyd_p_alive": [0.35, 0.9]})
+    # the log-odds terms a model gave: overdue and unlikely alive raise the first one's risk
+    contributions = pd.DataFrame({"gap_overdue_ratio": [0.8, -0.3], "btyd_p_alive": [0.4, -0.2]})
+    words = explain(contributions, features, typical=pd.Series({"gap_overdue_ratio": 1.0, "btyd_p_alive": 0.7}))
+    assert words.tolist() == ["no purchase for 3.0x their usual gap; P(alive) 0.35 by BG/NBD",
+                              "no risk driver stands out"]
+
+
+# -- value over the value settings' horizon ------------------------------------------------------
+
+def _spend_log():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for k in range(80):
+        day = float(rng.uniform(0, 30))
+        while day < 170:
+            rows.append((f"c{k:02d}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(day)),
+                         float(rng.gamma(4, 5))))
+            day += rng.exponential(25) + 1
+    return pd.DataFrame(rows, columns=["customer_id", "ts", "amount"]).assign(event_type="purchase")
+
+
+def test_the_expected_spend_follows_the_value_horizon_and_discount_rate():
+    from churnlab.data.loading import dataset_from_frames
+    from churnlab.data.mapping import customers_from_events
+    from churnlab.features.engine import build_features
+
+    pytest.importorskip("lifetimes")
+    events = _spend_log()
+    data = dataset_from_frames({"customers": customers_from_events(events), "usage_events": events},
+                               as_of="2024-06-30")
+
+    def spend(**btyd):
+        from dataclasses import replace
+
+        frame = build_features(replace(data, btyd=btyd), "2024-06-30", "inactivity", 120)
+        return frame.set_index("customer_id")["btyd_expected_value"]
+
+    year, two_years = spend(value_months=12, annual_discount_rate=0.1), spend(value_months=24, annual_discount_rate=0.1)
+    assert (two_years > year).all()
+    assert (spend(value_months=24, annual_discount_rate=0.5) < two_years).all()   # discounted harder
+    assert spend().equals(year)                                                    # the defaults: 12 months, 10%
+
+
+def test_the_value_note_names_the_settings_horizon():
+    from churnlab.decide.value import customer_value, value_note
+    from churnlab.settings import Settings
+
+    class NoCurve:  # a purchase log's value does not read the survival curve
+        def survival_function(self, frame, times):
+            raise AssertionError("not used")
+
+    features = pd.DataFrame({"customer_id": ["a", "b"], "btyd_expected_value": [100.0, 40.0]})
+    settings = Settings(value={"horizon_months": 36, "annual_discount_rate": 0.05, "margin_rate": 0.5})
+    value = customer_value(features[["customer_id"]], features, NoCurve(), settings=settings)
+    assert value["expected_margin"].tolist() == [50.0, 20.0]
+    assert value["arr"].tolist() == pytest.approx([100.0 / 3, 40.0 / 3])       # per year of the 36 months
+    assert "next 36 months, discounted 5% a year" in value_note(value)
+
+
+# -- the win-back list in the workbook ------------------------------------------------------------
+
+def test_the_win_back_list_is_a_sheet_of_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from churnlab.report.outputs import write_targets, write_win_back
+
+    lists = {"reactive": pd.DataFrame({"customer_id": ["00007"], "name": ["Ann"], "due_date": ["2024-04-07"]})}
+    write_targets(tmp_path, lists, "2024-03-31")
+    lapsed = pd.DataFrame({"customer_id": ["00003"], "lapsed_on": [pd.Timestamp("2024-03-28")]})
+    customers = pd.DataFrame({"customer_id": ["00003"], "name": ["Bo"]})
+    write_win_back(tmp_path, lapsed, customers, "2024-03-31")
+    book = load_workbook(tmp_path / "targets" / "targets.xlsx")
+    assert book.sheetnames == ["About", "Reactive", "Win-back"]
+    sheet = book["Win-back"]
+    head = [c.value for c in sheet[1]]
+    row = dict(zip(head, [c.value for c in sheet[2]]))
+    assert row["Customer ID"] == "00003" and row["Customer"] == "Bo"      # identifiers stay text
+    assert row["Lapsed on"].date() == pd.Timestamp("2024-03-28").date()
+    assert book["Reactive"]["A2"].value == "00007"                        # the other lists as they were
+
+
+# -- repeated rows of a purchase log --------------------------------------------------------------
+
+REPEATS = """customer_id  date  number_of_cds  dollar_value
+ 00001 19970101  1   11.77
+ 00001 19970101  1   11.77
+ 00001 19970101  1   11.77
+ 00002 19970112  5   77.00
+"""
+
+
+@pytest.mark.parametrize("repeated_rows, kept, quarantined", [("keep", 4, 0), ("quarantine", 2, 2)])
+def test_equal_purchases_on_one_day_are_kept_when_the_mapping_says_so(tmp_path, repeated_rows, kept, quarantined):
+    shipped = load_mapping("cdnow").model_dump()
+    shipped["tables"]["usage_events"]["repeated_rows"] = repeated_rows
+    mapping = MappingSettings.model_validate(shipped)
+    data = load_data(_log(tmp_path, text=REPEATS), as_of="1997-12-31", mapping=mapping)
+    events = data["usage_events"]
+    assert len(events) == kept
+    assert (data.quarantine["rule"] == "duplicate_row").sum() == quarantined
+    if repeated_rows == "keep":
+        assert events.loc[events["customer_id"] == "00001", "repeat"].tolist() == [0, 1, 2]
+        assert events["amount"].sum() == pytest.approx(3 * 11.77 + 77)
+
+
+def test_the_shipped_cdnow_mapping_keeps_equal_purchases():
+    assert load_mapping("cdnow").tables["usage_events"].repeated_rows == "keep"
+
+
+# -- a log without a header row --------------------------------------------------------------------
+
+def _headerless_mapping(names):
+    shipped = load_mapping("cdnow").model_dump(exclude_none=True)
+    shipped["tables"]["usage_events"]["column_names"] = names
+    return MappingSettings.model_validate(shipped)
+
+
+def test_a_log_without_a_header_row_reads_with_the_mappings_column_names(tmp_path):
+    body = LOG.split("\n", 1)[1]                          # the original CDNOW_master.txt has no header
+    names = ["customer_id", "date", "number_of_cds", "dollar_value"]
+    data = load_data(_log(tmp_path, text=body), as_of="1997-12-31", mapping=_headerless_mapping(names))
+    events = data["usage_events"]
+    assert len(events) == 6                               # the first line is a purchase, not a header
+    assert events["customer_id"].iloc[0] == "00001" and events["amount"].iloc[0] == pytest.approx(11.77)
+
+
+def test_column_names_fewer_than_the_columns_say_so(tmp_path):
+    body = LOG.split("\n", 1)[1]
+    with pytest.raises(MappingError, match="more columns than the 3 of tables.usage_events.column_names"):
+        load_data(_log(tmp_path, text=body), as_of="1997-12-31",
+                  mapping=_headerless_mapping(["customer_id", "date", "dollar_value"]))
+
+
+# -- customer columns from the first event -----------------------------------------------------------
+
+def test_customer_columns_come_from_each_customers_first_event():
+    events = pd.DataFrame({"customer_id": ["b", "a", "b", "a"],
+                           "ts": pd.to_datetime(["2024-03-05", "2024-01-02", "2024-02-01", "2024-05-01"]),
+                           "store": ["north", "south", "west", "east"], "first_cds": ["3", "1", "2", "9"]})
+    customers = customers_from_events(events, ["store", "first_cds"]).set_index("customer_id")
+    # a's first purchase is 01-02 in the south, b's is 02-01 in the west (not its first row)
+    assert customers["store"].to_dict() == {"a": "south", "b": "west"}
+    assert customers["first_cds"].tolist() == [1.0, 2.0]              # numbers stay numbers
+
+
+def test_a_mapping_copies_first_event_columns_to_the_customers(tmp_path):
+    text = "customer_id date amount store\n1 19970105 10 north\n1 19970101 12 south\n2 19970110 5 west\n"
+    mapping = MappingSettings.model_validate({"tables": {
+        "usage_events": {"separator": "whitespace", "columns": {"customer_id": "customer_id", "ts": "date"},
+                         "date_formats": {"date": "%Y%m%d"}, "numeric": ["amount"],
+                         "constants": {"event_type": "purchase"}},
+        "customers": {"from_events": "usage_events", "from_first_event": ["store"]}}})
+    data = load_data(_log(tmp_path, text=text), as_of="1997-12-31", mapping=mapping)
+    assert data["customers"].set_index("customer_id")["store"].to_dict() == {"1": "south", "2": "west"}
+    wrong = MappingSettings.model_validate({"tables": {**mapping.model_dump()["tables"],
+                                                       "customers": {"from_events": "usage_events",
+                                                                     "from_first_event": ["region"]}}})
+    with pytest.raises(MappingError, match="from_first_event: usage_events has no column 'region'"):
+        load_data(_log(tmp_path, text=text), as_of="1997-12-31", mapping=wrong)

@@ -108,6 +108,10 @@ class Dataset:
     #: the feature engine applies it when not told otherwise (None: contract; days None: from the data)
     churn: str | None = None
     inactivity_days: int | None = None
+    #: a purchase log's buy-till-you-die horizons from the run's settings: ``horizon_days`` (expected
+    #: purchases), ``value_months`` and ``annual_discount_rate`` (expected spend); empty: 90 days,
+    #: 12 months, 10% a year
+    btyd: dict = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
@@ -196,12 +200,13 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
     set them, for messages."""
     options = options or {}
     suffix = file.suffix.lower()
-    text = {"encoding", "separator"}
+    text = {"encoding", "separator", "column_names"}
     allowed = {".csv": text, ".txt": text, ".tsv": text, ".xlsx": {"sheet"}}.get(suffix, set())
     wrong = sorted(set(options) - allowed)
     if wrong:
         kind = {".parquet": "a Parquet file", ".xlsx": "an .xlsx workbook"}.get(suffix, "a CSV file")
-        fits = {"encoding": "CSV files", "separator": "CSV files", "sheet": ".xlsx workbooks"}
+        fits = {"encoding": "CSV files", "separator": "CSV files", "column_names": "CSV files",
+                "sheet": ".xlsx workbooks"}
         raise MappingError(f"mapping {entries}{wrong[0]}: {file.name} is {kind}, and {wrong[0]} applies to "
                            f"{fits[wrong[0]]} only; remove it")
     if suffix == ".parquet":
@@ -210,15 +215,21 @@ def _read_file(file: Path, options: dict | None = None, entries: str = "") -> pd
         return _read_workbook(file, options.get("sheet"), entries)
     encoding = options.get("encoding") or "utf-8"
     separator = options.get("separator") or ("\t" if suffix == ".tsv" else ",")
+    names = options.get("column_names")
     try:
+        # without a header row the mapping names the columns and the first line is data
         frame = pd.read_csv(file, dtype=str, keep_default_na=True, encoding=encoding,
-                            sep=r"\s+" if separator == "whitespace" else separator)
+                            sep=r"\s+" if separator == "whitespace" else separator,
+                            **({"header": None, "names": list(names)} if names else {}))
     except UnicodeDecodeError as exc:
         raise MappingError(
             f"{file.name} is not {encoding} text (it holds the byte {exc.object[exc.start]:#04x}, which {encoding} "
             "does not allow there); "
             f"set its encoding in the mapping, {entries or 'tables.<table>.'}encoding: latin-1 (or cp1252, "
             "utf-16, ...)") from None
+    if names and not isinstance(frame.index, pd.RangeIndex):  # pandas made the surplus columns an index
+        raise MappingError(f"{file.name}: its lines hold more columns than the {len(names)} of "
+                           f"{entries or 'tables.<table>.'}column_names ({', '.join(map(str, names))}); name them all")
     if "separator" not in options and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
         raise MappingError(f"{file.name} reads as one column {str(frame.columns[0])[:60]!r}: it looks separated by "
                            f"';'; set {entries or 'tables.<table>.'}separator: ';' in the mapping")

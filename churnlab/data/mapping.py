@@ -155,7 +155,14 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
             parts.append(quarantine)
     for table, tm in mapping.tables.items():
         if tm.from_events is not None:
-            tables[table] = customers_from_events(tables[tm.from_events])
+            events = tables[tm.from_events]
+            absent = [c for c in tm.from_first_event if c not in events.columns]
+            if absent:
+                raise MappingError(
+                    f"mapping tables.{table}.from_first_event: {tm.from_events} has no column "
+                    f"{', '.join(map(repr, absent))} after mapping (keep it with keep_other_columns, or name a "
+                    f"column it has: {_listing(events.columns)})")
+            tables[table] = customers_from_events(events, tm.from_first_event)
             rows[table] = np.arange(len(tables[table]))
             sources[table] = sources[tm.from_events]
     claimed = set(sources.values())
@@ -169,9 +176,12 @@ def apply_mapping(raw: dict[str, pd.DataFrame], mapping: MappingSettings, as_of=
     return MappedTables({t: tables[t] for t in order}, quarantine, {t: rows[t] for t in order}, sources)
 
 
-def customers_from_events(events: pd.DataFrame) -> pd.DataFrame:
+def customers_from_events(events: pd.DataFrame, columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """The customers table of an event log that has none (a purchase log): one row per
-    ``customer_id``, sorted, with ``signup_date`` the day of its first event.
+    ``customer_id``, sorted, with ``signup_date`` the day of its first event and, for each of
+    ``columns``, that column's value on the customer's first event (the earliest ``ts``, the
+    first such row on a tie): known from signup on, so it cannot leak a later date's rows.
+    A column whose filled cells are all numbers becomes numbers.
 
     Rows without a customer or a readable ``ts`` are left out here; validation quarantines them
     in the event table itself.
@@ -179,11 +189,18 @@ def customers_from_events(events: pd.DataFrame) -> pd.DataFrame:
     ids = events["customer_id"].where(events["customer_id"].notna(), None)
     ts = pd.to_datetime(events["ts"], errors="coerce", format="mixed") if events["ts"].dtype == object \
         else pd.to_datetime(events["ts"])
-    known = pd.DataFrame({"customer_id": ids.astype(object), "ts": ts}).dropna()
+    known = pd.DataFrame({"customer_id": ids.astype(object), "ts": ts,
+                          **{f"_c{i}": events[c].to_numpy() for i, c in enumerate(columns)}})
+    known = known.dropna(subset=["customer_id", "ts"])
     known["customer_id"] = known["customer_id"].astype(str).str.strip()
-    first = known.groupby("customer_id", sort=True)["ts"].min()
-    return pd.DataFrame({"customer_id": first.index.astype(object),
-                         "signup_date": first.dt.normalize().astype("datetime64[ns]").to_numpy()})
+    first = known.sort_values(["customer_id", "ts"], kind="stable").drop_duplicates("customer_id")
+    out = pd.DataFrame({"customer_id": first["customer_id"].to_numpy(dtype=object),
+                        "signup_date": first["ts"].dt.normalize().astype("datetime64[ns]").to_numpy()})
+    for i, c in enumerate(columns):
+        values = pd.Series(first[f"_c{i}"].to_numpy(), dtype=object)
+        numbers = pd.to_numeric(values, errors="coerce")
+        out[c] = numbers.to_numpy() if (numbers.notna() == values.notna()).all() else values.to_numpy()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +426,11 @@ def _map_table(table: str, src: pd.DataFrame, tm: TableMapping, source: str, as_
     dropped = np.array(sorted(bad), dtype="int64")
     kept = np.setdiff1d(np.arange(len(src)), dropped)
     quarantine = _quarantine_rows(table, src, frame, bad, dropped)
-    return frame.iloc[kept].reset_index(drop=True), kept, quarantine
+    frame = frame.iloc[kept].reset_index(drop=True)
+    if tm.repeated_rows == "keep" and len(frame.columns):
+        # equal rows are separate events: numbered, so the contract's duplicate check sees them apart
+        frame["repeat"] = frame.astype(str).groupby(list(frame.columns), sort=False).cumcount().astype("int64")
+    return frame, kept, quarantine
 
 
 def _blank(value) -> bool:

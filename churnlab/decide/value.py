@@ -42,7 +42,9 @@ in this order; the first that applies is used for everyone:
    ``arr`` = 12 x monthly money;
 3. ``purchases (BG/NBD + Gamma-Gamma)``: a purchase log read under churn by inactivity has the
    ``btyd_expected_value`` feature (:mod:`churnlab.features.btyd`): the spend expected over the
-   next 12 months, discounted; ``expected_margin`` = that x ``margin_rate`` and ``arr`` = that;
+   next ``horizon_months``, discounted at ``annual_discount_rate`` (the run passes both to the
+   feature engine, ``Dataset.btyd``); ``expected_margin`` = that x ``margin_rate`` and ``arr`` =
+   that per year (x 12 / ``horizon_months``);
 4. ``constant <x>``: ``settings.value.constant`` is every customer's ``expected_margin``;
 5. ``none``: the value is unknown. ``expected_margin`` and ``value`` are NaN for everyone (not 0:
    a 0 would send every at-risk customer to the Dead Zone) and zones should use risk alone.
@@ -58,7 +60,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab.features.btyd import BTYD_DISCOUNT, BTYD_MONTHS
 from churnlab.settings import MoneySettings, Settings, ValueSettings
 
 __all__ = ["customer_value", "survival_annuity", "value_source", "value_note", "VALUE_COLUMNS"]
@@ -214,9 +215,10 @@ def customer_value(scores: pd.DataFrame, features: pd.DataFrame, survival, *,
         spend = _column(rows, "btyd_expected_value")
         source = "purchases (BG/NBD + Gamma-Gamma)"
         expected_margin = spend * vs.margin_rate
-        arr = spend
-        note = (f"value from the purchase log: the spend BG/NBD and Gamma-Gamma expect over the next {BTYD_MONTHS} "
-                f"months, discounted {100 * BTYD_DISCOUNT:g}% a year, x margin {100 * vs.margin_rate:g}%")
+        arr = spend * 12.0 / vs.horizon_months
+        note = (f"value from the purchase log: the spend BG/NBD and Gamma-Gamma expect over the next "
+                f"{vs.horizon_months} months, discounted {100 * vs.annual_discount_rate:g}% a year, "
+                f"x margin {100 * vs.margin_rate:g}%")
     elif vs.constant is not None:
         source = f"constant {vs.constant:g}"
         expected_margin = np.full(len(rows), float(vs.constant))

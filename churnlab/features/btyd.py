@@ -11,7 +11,10 @@ discounted: its value when there is no contract to read it from.
 Everything is fitted on the purchases up to the date asked about, so at a past snapshot the
 figures are what was known then (:func:`btyd_features` fits once per snapshot): the feature
 engine adds them as features (``btyd_p_alive``, ``btyd_expected_purchases``,
-``btyd_expected_value``) for purchase logs read under ``models.churn: inactivity``.
+``btyd_expected_value``) for purchase logs read under ``models.churn: inactivity``, beside the
+customer's own purchase history that BG/NBD reads (:data:`HISTORY_FEATURES`: repeat purchases,
+the usual gap between them, how overdue the next one is, the spend per purchase), so the
+classifier can use them beyond BG/NBD's one functional form and the reasons can word them.
 
 >>> summary = rfm_summary(events, "1998-03-31", money="amount")        # doctest: +SKIP
 >>> btyd_scores(summary, horizon_days=90, value_months=12, annual_discount_rate=0.1)  # doctest: +SKIP
@@ -23,10 +26,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["rfm_summary", "btyd_scores", "btyd_features", "BTYD_FEATURES", "BTYD_MONTHS", "BTYD_DISCOUNT"]
+__all__ = ["rfm_summary", "btyd_scores", "purchase_history", "btyd_features", "BTYD_FEATURES", "HISTORY_FEATURES",
+           "BTYD_MONTHS", "BTYD_DISCOUNT"]
 
+#: the model scores :func:`btyd_scores` gives, in order
+BTYD_SCORES = ["btyd_p_alive", "btyd_expected_purchases", "btyd_expected_value"]
+#: the customer's purchase history :func:`purchase_history` gives, in order
+HISTORY_FEATURES = ["repeat_purchases", "purchase_gap_days", "gap_overdue_ratio", "spend_per_purchase"]
 #: the features :func:`btyd_features` adds, in order
-BTYD_FEATURES = ["btyd_p_alive", "btyd_expected_purchases", "btyd_expected_value"]
+BTYD_FEATURES = [*HISTORY_FEATURES, *BTYD_SCORES]
 _DAYS_PER_MONTH = 365.25 / 12
 #: the months and yearly discount of ``btyd_expected_value`` as the feature engine computes it
 BTYD_MONTHS = 12
@@ -36,8 +44,9 @@ BTYD_DISCOUNT = 0.1
 def rfm_summary(events: pd.DataFrame, as_of, money: str | None = None) -> pd.DataFrame:
     """Per customer with a purchase on or before ``as_of``: ``frequency`` (days with a purchase
     after the first), ``recency`` (days from the first to the last), ``T`` (days from the first
-    to ``as_of``) and ``monetary_value`` (mean spend per purchase day after the first, from the
-    ``money`` column; 0 without repeats or without money). Index ``customer_id``, sorted.
+    to ``as_of``), ``monetary_value`` (mean spend per purchase day after the first, from the
+    ``money`` column; 0 without repeats or without money) and ``mean_spend`` (mean spend per
+    purchase day, the first included; NaN without money). Index ``customer_id``, sorted.
 
     ``events``: ``customer_id``, ``ts`` and, when given, the ``money`` column (usage_events).
     """
@@ -59,7 +68,30 @@ def rfm_summary(events: pd.DataFrame, as_of, money: str | None = None) -> pd.Dat
         "recency": (last - first).dt.days.astype(float),
         "T": (as_of - first).dt.days.astype(float),
         "monetary_value": np.where(frequency > 0, repeat / frequency.where(frequency > 0, 1), 0.0),
+        "mean_spend": total / n if money else np.nan,
     })
+
+
+def purchase_history(summary: pd.DataFrame) -> pd.DataFrame:
+    """The customer's own purchase history from :func:`rfm_summary`, as features (same index):
+
+    * ``repeat_purchases``: days with a purchase after the first (BG/NBD's frequency);
+    * ``purchase_gap_days``: the usual gap, first to last purchase / repeat purchases (NaN
+      without a repeat purchase: no gap seen yet);
+    * ``gap_overdue_ratio``: days since the last purchase / the usual gap (3 reads "three usual
+      gaps without a purchase"; NaN without a repeat purchase);
+    * ``spend_per_purchase``: mean spend per purchase day (NaN without money).
+    """
+    f = summary["frequency"]
+    gap = (summary["recency"] / f.where(f > 0)).astype(float)
+    since = summary["T"] - summary["recency"]
+    return pd.DataFrame({
+        "repeat_purchases": f.astype(float),
+        "purchase_gap_days": gap,
+        # a gap of under a day (several purchase days in a row) counts as one day
+        "gap_overdue_ratio": since / gap.clip(lower=1.0),
+        "spend_per_purchase": summary["mean_spend"].astype(float) if "mean_spend" in summary else np.nan,
+    }, index=summary.index)
 
 
 def btyd_scores(summary: pd.DataFrame, horizon_days: int = 90, value_months: int = BTYD_MONTHS,
@@ -87,7 +119,7 @@ def btyd_scores(summary: pd.DataFrame, horizon_days: int = 90, value_months: int
         try:
             bg = BetaGeoFitter(penalizer_coef=penalizer).fit(f, r, t)
         except ConvergenceError:  # a log too small or too regular to fit: the features stay unknown
-            return out.assign(**{name: np.nan for name in BTYD_FEATURES})
+            return out.assign(**{name: np.nan for name in BTYD_SCORES})
         out["btyd_p_alive"] = np.asarray(bg.conditional_probability_alive(f, r, t), dtype=float)
         out["btyd_expected_purchases"] = np.asarray(
             bg.conditional_expected_number_of_purchases_up_to_time(horizon_days, f, r, t), dtype=float)
@@ -114,16 +146,16 @@ def btyd_scores(summary: pd.DataFrame, horizon_days: int = 90, value_months: int
 
 def btyd_features(events: pd.DataFrame, snapshots, money: str | None = None, horizon_days: int = 90,
                   value_months: int = BTYD_MONTHS, annual_discount_rate: float = BTYD_DISCOUNT) -> pd.DataFrame:
-    """:func:`btyd_scores` fitted at each snapshot on the purchases up to it: columns
-    ``snapshot``, ``customer_id`` and :data:`BTYD_FEATURES`. A snapshot with fewer than two
-    customers or no repeat purchase is left out (nothing to fit)."""
+    """:func:`purchase_history` and :func:`btyd_scores` fitted at each snapshot on the purchases
+    up to it: columns ``snapshot``, ``customer_id`` and :data:`BTYD_FEATURES`. A snapshot with
+    fewer than two customers or no repeat purchase is left out (nothing to fit)."""
     parts = []
     for snap in sorted(pd.to_datetime(list(snapshots))):
         summary = rfm_summary(events, snap, money)
         if len(summary) < 2 or not (summary["frequency"] > 0).any():
             continue
         scores = btyd_scores(summary, horizon_days, value_months, annual_discount_rate)
-        parts.append(scores.reset_index().assign(snapshot=snap))
+        parts.append(purchase_history(summary).join(scores).reset_index().assign(snapshot=snap))
     if not parts:
         return pd.DataFrame(columns=["snapshot", "customer_id", *BTYD_FEATURES])
     return pd.concat(parts, ignore_index=True)[["snapshot", "customer_id", *BTYD_FEATURES]]

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-__all__ = ["Feature", "FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "NOT_MODEL_INPUTS", "CUSTOMER_RECORDS", "feature_names",
+__all__ = ["Feature", "FEATURES", "PURCHASE_FEATURES", "ALL_FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "NOT_MODEL_INPUTS", "CUSTOMER_RECORDS", "feature_names",
            "window", "split_columns", "render_markdown"]
 
 USAGE_WINDOWS = (7, 30, 90, 180)
@@ -317,6 +317,39 @@ FEATURES: tuple[Feature, ...] = tuple([
 ])
 
 
+#: A purchase log's features (usage events, churn by inactivity, no subscriptions): the customer's
+#: own purchase history and the buy-till-you-die models fitted on it at each snapshot
+#: (``churnlab.features.btyd``, which computes them in this order; a test checks it), not SQL
+#: windows: each reads the whole history up to the snapshot date.
+PURCHASE_FEATURES: tuple[Feature, ...] = (
+    Feature("repeat_purchases", "purchases", "usage_events", None,
+            "days with a purchase after the first (BG/NBD's frequency); purchase logs only",
+            phrase=_counted("{repeat purchase} since the first")),
+    Feature("purchase_gap_days", "purchases", "usage_events", None,
+            "the customer's usual gap: days from the first to the last purchase / repeat purchases "
+            "(missing without a repeat purchase); purchase logs only", fill=None,
+            phrase=lambda v: f"usually buys every {_plural(v, 'day', 'days')}"),
+    Feature("gap_overdue_ratio", "purchases", "usage_events", None,
+            "days since the last purchase / the usual gap (missing without a repeat purchase); purchase logs only",
+            fill=None, phrase=lambda v: f"no purchase for {v:.1f}x their usual gap"),
+    Feature("spend_per_purchase", "purchases", "usage_events", None,
+            "mean spend per day with a purchase, from the events' amount (missing without one); purchase logs only",
+            fill=None, phrase=lambda v: f"spends {v:,.2f} per purchase" if v < 100 else f"spends {_n(v)} per purchase"),
+    Feature("btyd_p_alive", "buy-till-you-die", "usage_events", None,
+            "BG/NBD's probability that the customer still buys, fitted on the purchases up to the date; "
+            "purchase logs only", fill=None, phrase=lambda v: f"P(alive) {v:.2f} by BG/NBD"),
+    Feature("btyd_expected_purchases", "buy-till-you-die", "usage_events", None,
+            "purchases BG/NBD expects within the horizon after the date; purchase logs only", fill=None,
+            phrase=lambda v: f"{v:.1f} purchases expected in the horizon (BG/NBD)"),
+    Feature("btyd_expected_value", "buy-till-you-die", "usage_events", None,
+            "spend BG/NBD and Gamma-Gamma expect over the value horizon (value.horizon_months, discounted at "
+            "value.annual_discount_rate); purchase logs with an amount only", fill=None,
+            phrase=lambda v: f"spend expected {_n(v)} over the value horizon"),
+)
+#: every feature the package can compute: :data:`FEATURES` and :data:`PURCHASE_FEATURES`
+ALL_FEATURES: tuple[Feature, ...] = FEATURES + PURCHASE_FEATURES
+
+
 def feature_names(tables: set[str] | None = None) -> list[str]:
     """Catalogue names in order, restricted to features whose source table is in ``tables``."""
     return [f.name for f in FEATURES if tables is None or f.table in tables]
@@ -341,7 +374,7 @@ def render_markdown() -> str:
         "",
     ]
     group = None
-    for f in FEATURES:
+    for f in ALL_FEATURES:
         if f.group != group:
             group = f.group
             lines += [f"## {group}", "", "| feature | table | window | when no rows | description |",
@@ -349,7 +382,7 @@ def render_markdown() -> str:
         window = f"{f.window_days} d" if f.window_days else "on the date"
         fill = "missing" if f.fill is None else f"{f.fill:g}"
         lines.append(f"| `{f.name}` | {f.table} | {window} | {fill} | {f.description} |")
-        if f is FEATURES[-1] or FEATURES[FEATURES.index(f) + 1].group != group:
+        if f is ALL_FEATURES[-1] or ALL_FEATURES[ALL_FEATURES.index(f) + 1].group != group:
             lines.append("")
     return "\n".join(lines)
 

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.features.activity import inactivity_window
-from churnlab.features.btyd import btyd_features
+from churnlab.features.btyd import BTYD_DISCOUNT, BTYD_MONTHS, btyd_features
 from churnlab.features.catalogue import CUSTOMER_RECORDS, DEPARTMENTS, FEATURES, window
 from churnlab.data.loading import Dataset, quiet_duckdb
 from churnlab.data.contract import CONTRACT
@@ -86,13 +86,27 @@ def build_features(data: Dataset | str | Path, as_of: str | date,
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
         frame = _features(con, [as_of], with_snapshot=False)
-        return _with_btyd(con, frame, [as_of], churn)
+        return _with_btyd(con, frame, [as_of], churn, **_btyd_horizons(data))
 
 
-def _with_btyd(con, frame: pd.DataFrame, snaps: list[pd.Timestamp], churn: str, horizon_days: int = 90) -> pd.DataFrame:
+def _btyd_horizons(data, horizon_days: int | None = None) -> dict:
+    """The buy-till-you-die horizons of ``data`` (``Dataset.btyd``, set from the run's settings),
+    ``horizon_days`` first when given: the same at the snapshots of training and at scoring."""
+    given = dict(getattr(data, "btyd", None) or {})
+    out = {"horizon_days": int(given.get("horizon_days", 90)),
+           "value_months": int(given.get("value_months", BTYD_MONTHS)),
+           "annual_discount_rate": float(given.get("annual_discount_rate", BTYD_DISCOUNT))}
+    if horizon_days is not None:
+        out["horizon_days"] = int(horizon_days)
+    return out
+
+
+def _with_btyd(con, frame: pd.DataFrame, snaps: list[pd.Timestamp], churn: str, horizon_days: int = 90,
+               value_months: int = BTYD_MONTHS, annual_discount_rate: float = BTYD_DISCOUNT) -> pd.DataFrame:
     """``frame`` with the buy-till-you-die features (:mod:`churnlab.features.btyd`) of each
     (snapshot, customer) for a purchase log: usage events, churn by inactivity and no
-    subscriptions. The money is the events' ``amount`` column when there is one."""
+    subscriptions. The money is the events' ``amount`` column when there is one; the expected
+    spend is over ``value_months`` discounted at ``annual_discount_rate`` (the value settings)."""
     if not _purchase_log(con, churn) or not len(frame):
         return frame
     columns = {r[0] for r in con.execute("DESCRIBE usage_events").fetchall()}
@@ -100,7 +114,8 @@ def _with_btyd(con, frame: pd.DataFrame, snaps: list[pd.Timestamp], churn: str, 
     end = max(snaps) + pd.Timedelta(days=1)
     events = con.execute(f"SELECT customer_id, ts{', amount' if money else ''} FROM usage_events "
                          f"WHERE ts < TIMESTAMP '{end}'").df()
-    found = btyd_features(events, snaps, money, horizon_days=horizon_days)
+    found = btyd_features(events, snaps, money, horizon_days=horizon_days, value_months=value_months,
+                          annual_discount_rate=annual_discount_rate)
     keys = ["snapshot", "customer_id"] if "snapshot" in frame else ["customer_id"]
     if "snapshot" not in frame:
         found = found.drop(columns="snapshot")
@@ -202,7 +217,7 @@ def build_training_set(
     with connect(data) as con:
         _effective_churn(con, as_of, churn, inactivity_days)
         frame = _features(con, snaps, with_churn=True)
-        frame = _with_btyd(con, frame, snaps, churn, horizon_days)
+        frame = _with_btyd(con, frame, snaps, churn, **_btyd_horizons(data, horizon_days))
         buys = _buys_within(con, frame, horizon_days, as_of) if _purchase_log(con, churn) else None
     churn_at = pd.to_datetime(frame.pop("churn_at"))
     seen = churn_at.notna() & (churn_at <= as_of)

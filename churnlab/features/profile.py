@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from churnlab.features.catalogue import FEATURES, split_columns
+from churnlab.features.catalogue import ALL_FEATURES, split_columns
 from churnlab.plotting import axes
 
 __all__ = ["profile_features", "churn_signal", "plot_churn_signal"]
 
-_GROUP = {f.name: f.group for f in FEATURES}
+_GROUP = {f.name: f.group for f in ALL_FEATURES}
 
 
 def profile_features(features: pd.DataFrame) -> pd.DataFrame:

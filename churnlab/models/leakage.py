@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from churnlab.features.catalogue import FEATURES, split_columns
+from churnlab.features.catalogue import ALL_FEATURES, split_columns
 from churnlab.models.backtest import cross_section_folds, rolling_can_learn, rolling_folds
 from churnlab.settings import Settings
 
@@ -41,7 +41,7 @@ TOO_GOOD_AUC = 0.98
 #: Columns of :func:`check_leakage`'s frame.
 LEAKAGE_COLUMNS = ["feature", "source", "auc", "filled_churners", "filled_others", "reasons", "action"]
 
-_CATALOGUE = frozenset(f.name for f in FEATURES)
+_CATALOGUE = frozenset(f.name for f in ALL_FEATURES)
 #: words that name leaving; a column name holding one next to an outcome word reads like a
 #: fact known only after churn ("churn_reason", "CancellationDate", "exit status")
 _LEAVING = re.compile(r"^(churn\w*|attrit\w*|cancel\w*|terminat\w*|exit\w*|left|leav\w*|lost|deactivat\w*|"

@@ -25,16 +25,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from churnlab.features.catalogue import FEATURES
+from churnlab.features.catalogue import ALL_FEATURES
 from churnlab.models.design import source_feature
 
 __all__ = ["explain", "phrase", "NOTHING_STANDS_OUT", "MAX_REASON_CHARS"]
 
 
 #: feature → its phrase, from the catalogue
-_PHRASES = {f.name: f.phrase for f in FEATURES if f.phrase is not None}
-_TOPIC = {f.name: f.group for f in FEATURES}
-_TOPIC_ORDER = list(dict.fromkeys(f.group for f in FEATURES))
+_PHRASES = {f.name: f.phrase for f in ALL_FEATURES if f.phrase is not None}
+_TOPIC = {f.name: f.group for f in ALL_FEATURES}
+_TOPIC_ORDER = list(dict.fromkeys(f.group for f in ALL_FEATURES))
 
 #: Catalogue groups that say who a customer is, not how it behaves: a table with nothing else is flat.
 _WHO = ("account",)

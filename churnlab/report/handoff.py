@@ -104,7 +104,9 @@ def open_data(data, as_of, out: str | Path | None = None, *, settings: Settings 
     folder's tables of more than ``validation.chunk_rows`` rows are validated chunk by chunk
     (:func:`churnlab.data.open_source` decides) and stay on disk until asked for as frames."""
     settings = settings or Settings()
-    rule = {"churn": settings.models.churn, "inactivity_days": settings.models.inactivity_days}
+    rule = {"churn": settings.models.churn, "inactivity_days": settings.models.inactivity_days,
+            "btyd": {"horizon_days": settings.horizon_days, "value_months": settings.value.horizon_months,
+                     "annual_discount_rate": settings.value.annual_discount_rate}}
     if out is None:
         return replace(open_source(data, as_of, settings=settings), **rule)
     folder = _folder(out) / "dataset"
@@ -144,7 +146,7 @@ def _cached(out: str | Path | None, name: str, key: dict, build) -> pd.DataFrame
 def _dataset_key(dataset: Dataset) -> dict:
     return {"code": code_fingerprint(), "source": dataset.source, "fingerprint": dataset.fingerprint,
             "as_of": None if dataset.as_of is None else dataset.as_of.isoformat(),
-            "churn": dataset.churn, "inactivity_days": dataset.inactivity_days}
+            "churn": dataset.churn, "inactivity_days": dataset.inactivity_days, "btyd": dataset.btyd}
 
 
 def features_at(dataset: Dataset, date, out: str | Path | None = None) -> pd.DataFrame:

@@ -36,6 +36,8 @@ FILES: tuple[tuple[str, str], ...] = (
                              "with compensation caps"),
     ("targets/exit_interviews.csv", "who churned since the previous run and the Dead Zone about to leave: "
                                     "exit interviews, no compensation"),
+    ("targets/win_back.csv", "a purchase log's customers who stopped buying since the previous run: a win-back "
+                             "offer, not an exit interview"),
     ("targets/backlog.csv", "rows due this week that did not fit an owner's weekly capacity: listed first next week"),
     ("targets/expired.csv", "rows that waited longer than campaigns.max_wait_days and were not listed again"),
     ("changes.csv", "who entered or left each zone since the previous run, and why"),

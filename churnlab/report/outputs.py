@@ -17,7 +17,7 @@ import pandas as pd
 from churnlab.data.loading import Dataset
 from churnlab.models.bundle import ModelBundle, save_bundle
 from churnlab.report.handoff import Handoff
-from churnlab.report.workbook import write_workbook
+from churnlab.report.workbook import LISTS, write_workbook
 
 __all__ = ["write_data_quality", "write_model_outputs", "write_scores_csv", "write_targets", "write_win_back",
            "WIN_BACK_COLUMNS", "segments_with_symptoms",
@@ -123,7 +123,9 @@ def write_win_back(out: str | Path, lapsed: pd.DataFrame, customers: pd.DataFram
     """Write ``<out>/targets/win_back.csv``: the customers who lapsed (stopped buying) since the
     previous run (:func:`churnlab.report.history.lapsed_since`), one row each, latest first, for a
     win-back offer. They are not in scores.csv nor in the rescue lists (only active customers
-    are scored), and not asked for an exit interview: they ended nothing and may come back."""
+    are scored), and not asked for an exit interview: they ended nothing and may come back.
+    When the campaigns' ``targets.xlsx`` is there, it is written again with a "Win-back" sheet
+    after the other lists."""
     info = [c for c in ("customer_id", "name", "owner", "preferred_channel") if c in customers]
     table = lapsed.merge(customers[info].astype({"customer_id": str}), on="customer_id", how="left")
     table = table.assign(campaign="win-back", action="win-back offer: what brings the customer back",
@@ -136,4 +138,22 @@ def write_win_back(out: str | Path, lapsed: pd.DataFrame, customers: pd.DataFram
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "win_back.csv"
     table[WIN_BACK_COLUMNS].to_csv(path, index=False, lineterminator="\n")
+    book = folder / "targets.xlsx"
+    if book.is_file():  # the campaigns' workbook: the win-back list is a sheet like the others
+        write_workbook(book, {**_written_lists(folder), "win_back": pd.read_csv(path, dtype=str)}, as_of)
     return path
+
+
+def _written_lists(folder: Path) -> dict[str, pd.DataFrame]:
+    """The campaign lists already in ``folder`` (``<list>.csv`` of the workbook's lists), read
+    back as written: identifiers and names as text, ISO dates as the workbook parses them."""
+    out = {}
+    for name in LISTS:
+        path = folder / f"{name}.csv"
+        if name == "win_back" or not path.is_file():
+            continue
+        try:
+            out[name] = pd.read_csv(path, dtype={"customer_id": str, "name": str, "owner": str})
+        except pd.errors.EmptyDataError:  # a list written without any column
+            out[name] = pd.DataFrame()
+    return out

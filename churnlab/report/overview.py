@@ -28,7 +28,8 @@ __all__ = ["earlier_runs", "zone_trend", "plot_zone_sizes", "plot_value_at_stake
 #: The zones in the order the page shows them, with the colour each is drawn in.
 ZONES: dict[str, str] = {"red": "#c62828", "dead": "#616161", "watch": "#f9a825", "healthy": "#2e7d32"}
 #: The target lists, file stem and the name a reader knows it by.
-LISTS: dict[str, str] = {"proactive": "proactive", "reactive": "reactive", "exit_interviews": "exit interviews"}
+LISTS: dict[str, str] = {"proactive": "proactive", "reactive": "reactive", "exit_interviews": "exit interviews",
+                         "win_back": "win-back"}
 #: How many runs the trend shows at most (this one and the latest earlier ones).
 TREND_RUNS = 12
 #: The columns of a target list the top rescues show, optional ones included, in page order.

@@ -90,6 +90,8 @@ COLUMNS: dict[str, Column] = {
     "runner_up": Column("Runner-up", "The action with the second highest expected gain.", "text"),
     "arr": Column("ARR", "Annual recurring revenue at the as-of date (0 where unknown).", _MONEY, "money"),
     "p_save": Column("Chance to save", "The chance that acting keeps the customer.", "percent", "percent"),
+    "lapsed_on": Column("Lapsed on", "The day the customer counts as lapsed: its last purchase plus the inactivity "
+                                     "window (models.inactivity_days) without another.", "date (yyyy-mm-dd)", "date"),
 }
 
 
@@ -114,6 +116,10 @@ LISTS = {
     "exit_interviews": _List("Exit interviews", "Dead Zone customers: a conversation to learn why they leave and "
                                                 "part on good terms, with no compensation.",
                              "Likeliest to leave first."),
+    "win_back": _List("Win-back", "Customers of a purchase log who stopped buying since the previous run "
+                                  "(no purchase within the inactivity window): an offer that brings them back. "
+                                  "They ended nothing and may come back, so they are not asked why they left.",
+                      "Latest lapse first."),
 }
 
 _NOBODY = "nobody this week"
