@@ -507,3 +507,28 @@ def test_bundle_with_a_pickle_of_the_wrong_object_gives_one_clear_error(saved, t
     _replace_models_file(saved, (tmp_path / "other.joblib").read_bytes())
     with pytest.raises(BundleError, match=refit_error(saved, "models.joblib")):
         load_bundle(saved)
+
+
+def test_a_model_leaning_on_a_feature_against_its_plain_sense_gives_no_reason_from_it():
+    # with the purchase count in, the model's risk rises with the expected spend (collinearity);
+    # "spend expected 540" is still no reason to call anyone, while the overdue gap is
+    x = np.array([540.0, 80.0, 300.0])
+    features = pd.DataFrame({"btyd_expected_value": x, "gap_overdue_ratio": [3.0, 0.5, 1.0]})
+    contributions = pd.DataFrame({"btyd_expected_value": 0.004 * (x - 300.0),
+                                  "gap_overdue_ratio": [0.6, -0.3, 0.0]})
+    reasons = explain(contributions, features, typical=pd.Series({"btyd_expected_value": 300.0,
+                                                                   "gap_overdue_ratio": 1.0}))
+    assert reasons.tolist() == ["no purchase for 3.0x their usual gap", "no risk driver stands out",
+                                "no risk driver stands out"]
+    # the same model leaning the plain way: a low expected spend is a reason
+    flipped = contributions.assign(btyd_expected_value=-0.004 * (x - 300.0))
+    assert explain(flipped, features, typical=pd.Series({"btyd_expected_value": 300.0})).iloc[1] \
+        == "spend expected 80 over the value horizon"
+
+
+def test_every_feature_with_a_risky_side_is_in_the_catalogue():
+    from churnlab.features.catalogue import ALL_FEATURES, RISKY_SIDE
+
+    names = {f.name for f in ALL_FEATURES}
+    assert set(RISKY_SIDE) <= names, sorted(set(RISKY_SIDE) - names)
+    assert set(RISKY_SIDE.values()) == {"high", "low"}

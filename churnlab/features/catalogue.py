@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-__all__ = ["Feature", "FEATURES", "PURCHASE_FEATURES", "ALL_FEATURES", "DEPARTMENTS", "USAGE_WINDOWS", "NOT_MODEL_INPUTS", "CUSTOMER_RECORDS", "feature_names",
+__all__ = ["Feature", "FEATURES", "PURCHASE_FEATURES", "ALL_FEATURES", "RISKY_SIDE", "DEPARTMENTS", "USAGE_WINDOWS", "NOT_MODEL_INPUTS", "CUSTOMER_RECORDS", "feature_names",
            "window", "split_columns", "render_markdown"]
 
 USAGE_WINDOWS = (7, 30, 90, 180)
@@ -350,6 +350,31 @@ PURCHASE_FEATURES: tuple[Feature, ...] = (
 ALL_FEATURES: tuple[Feature, ...] = FEATURES + PURCHASE_FEATURES
 
 
+def _risky_side() -> dict[str, str]:
+    high = ["days_since_last_use", "inbound_complaints_90d", "open_tickets", "open_high_critical_tickets",
+            "tickets_open_over_7d", "critical_open_over_14d", "reopened_tickets_90d", "nps_detractor", "last_ces",
+            "ces_change", "overdue_invoices", "days_overdue_max", "overdue_amount", "late_payments_180d",
+            "failed_payments_180d", "negative_reach_365d", "vocal_detractor", "interventions_declined",
+            "purchase_gap_days", "gap_overdue_ratio"]
+    high += [f"negative_{d}_touches_90d" for d in DEPARTMENTS]
+    low = ["usage_trend_30d", "usage_change_60d_pct", "event_types_30d", "event_types_change_30d",
+           "active_users_30d", "active_users_change_30d", "touch_sentiment_90d", "mrr_change_90d",
+           "mrr_change_90d_pct", "ticket_csat_180d", "last_nps", "nps_change", "nps_promoter", "last_csat",
+           "csat_change", "satisfaction_mean", "comment_sentiment_180d", "review_rating_365d", "referrals_365d",
+           "vocal_promoter", "repeat_purchases", "btyd_p_alive", "btyd_expected_purchases", "btyd_expected_value"]
+    low += [f"events_{w}d" for w in USAGE_WINDOWS] + [f"quantity_{w}d" for w in USAGE_WINDOWS]
+    return {**{n: "high" for n in high}, **{n: "low" for n in low}}
+
+
+#: The side on which a feature's value means risk in words, where that is plain whatever the
+#: model fitted ("high": more tickets, longer overdue; "low": less use, a lower NPS, a smaller
+#: chance of buying again). A reason is only ever a value on this side: a model may lean on a
+#: feature the other way through its correlation with another (a high expected spend raising the
+#: risk once the purchase count is in), but "spend expected 540" is no reason to call anyone.
+#: Features not named here (tenure, seats, days to renewal, ...) follow the model's own direction.
+RISKY_SIDE: dict[str, str] = _risky_side()
+
+
 def feature_names(tables: set[str] | None = None) -> list[str]:
     """Catalogue names in order, restricted to features whose source table is in ``tables``."""
     return [f.name for f in FEATURES if tables is None or f.table in tables]
@@ -371,17 +396,20 @@ def render_markdown() -> str:
         "(\"NPS 3: detractor\", \"usage down 48% vs the prior 60 days\"); a column outside the catalogue reads",
         "from its name (\"contract: Month-to-month\", \"monthly charges 95.7\"). A reason is a known value",
         "worse than the training median on the side where the risk rises (`churnlab/models/reasons.py`).",
+        "Column \"reason when\": the side that means risk in plain words (`RISKY_SIDE`); a model that leans",
+        "on the feature the other way gives no reason from it. \"as fitted\": the model's own side.",
         "",
     ]
     group = None
     for f in ALL_FEATURES:
         if f.group != group:
             group = f.group
-            lines += [f"## {group}", "", "| feature | table | window | when no rows | description |",
-                      "|---|---|---|---|---|"]
+            lines += [f"## {group}", "", "| feature | table | window | when no rows | reason when | description |",
+                      "|---|---|---|---|---|---|"]
         window = f"{f.window_days} d" if f.window_days else "on the date"
         fill = "missing" if f.fill is None else f"{f.fill:g}"
-        lines.append(f"| `{f.name}` | {f.table} | {window} | {fill} | {f.description} |")
+        side = RISKY_SIDE.get(f.name, "as fitted")
+        lines.append(f"| `{f.name}` | {f.table} | {window} | {fill} | {side} | {f.description} |")
         if f is ALL_FEATURES[-1] or ALL_FEATURES[ALL_FEATURES.index(f) + 1].group != group:
             lines.append("")
     return "\n".join(lines)

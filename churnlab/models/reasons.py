@@ -14,7 +14,10 @@ A reason is a value that is worse than typical, never an artefact of the model's
   "never ..." feature of its own);
 * the feature must raise the risk *and* the customer's value must lie on the risky side of the
   typical (training median) value, so "surveys average 50 of 100" is no reason when most
-  customers answer 40.
+  customers answer 40;
+* where the catalogue says which side of a feature is risky in words
+  (:data:`churnlab.features.catalogue.RISKY_SIDE`: fewer usage events, more overdue invoices, a
+  lower chance of buying again), a model that leans on it the other way gives no reason from it.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from churnlab.features.catalogue import ALL_FEATURES
+from churnlab.features.catalogue import ALL_FEATURES, RISKY_SIDE
 from churnlab.models.design import source_feature
 
 __all__ = ["explain", "phrase", "NOTHING_STANDS_OUT", "MAX_REASON_CHARS"]
@@ -113,13 +116,16 @@ def _direction(x: np.ndarray, c: np.ndarray) -> float:
     return float(np.sign(np.dot(x - x.mean(), c - c.mean())))
 
 
-def _eligible(x: pd.Series, c: np.ndarray, typical) -> np.ndarray:
+def _eligible(x: pd.Series, c: np.ndarray, typical, risky: str | None = None) -> np.ndarray:
     """Which customers' value of one feature may be a reason: known, raising the risk, and (for a
-    number) on the risky side of ``typical``."""
+    number) on the risky side of ``typical``; with ``risky`` ("high" or "low", the side that means
+    risk in words), only when the model's risk rises on that side too."""
     if pd.api.types.is_bool_dtype(x.dtype) or pd.api.types.is_numeric_dtype(x.dtype):
         v = x.to_numpy(dtype="float64", na_value=np.nan)
         ok = ~np.isnan(v) & (c > 0)
         way = _direction(v, c)
+        if risky is not None and not math.isnan(way) and way != (1.0 if risky == "high" else -1.0):
+            return np.zeros(len(v), dtype=bool)
         if math.isnan(way):
             return ok
         if _is_missing(typical):
@@ -177,7 +183,8 @@ def explain(contributions: pd.DataFrame, features: pd.DataFrame, top: int = 3,
     for c, source in owner.items():
         values[:, cols.index(source)] += contributions[c].to_numpy(dtype="float64")
     typical = pd.Series(dtype="float64") if typical is None else typical
-    eligible = np.column_stack([_eligible(features[c], values[:, j], typical.get(c)) for j, c in enumerate(cols)]) \
+    eligible = np.column_stack([_eligible(features[c], values[:, j], typical.get(c), RISKY_SIDE.get(c))
+                                for j, c in enumerate(cols)]) \
         if cols else np.zeros((n, 0), dtype=bool)
     known = np.column_stack([features[c].notna().to_numpy() for c in cols]) if cols else eligible
     # a topic weighs what its known values add: an eligible value its contribution, any other known
