@@ -302,6 +302,45 @@ def bootstrap(worth: np.ndarray, orders: dict[str, np.ndarray], budget: int, n_b
     return out
 
 
+def ceiling(worth: dict[str, np.ndarray], cost: dict[str, float], budget: int) -> dict:
+    """How far a next best action can go at all: lists that know the truth, at the same capacity.
+
+    ``worth[a]`` is each candidate's value saved in expectation when given action ``a``. One
+    action for all that knew the truth takes the ``budget`` candidates it is worth most on; the
+    next best action that knew it gives each candidate its best action and takes the ``budget``
+    best. By value saved (``ceiling_ratio``) the best action is the one saving most; net of costs
+    (``ceiling_net_ratio``) the one saving most after its cost; either ratio is against the best
+    single action of the same kind. No estimate, however good, takes the next best action past it:
+    a target above ``ceiling_ratio`` cannot be met in that world.
+    """
+    names = sorted(worth)
+    gross = np.vstack([worth[a] for a in names])
+    net = gross - np.array([cost.get(a, 0.0) for a in names])[:, None]
+
+    def top(score: np.ndarray) -> float:
+        return float(np.sort(score)[::-1][:budget].sum())
+
+    out = {}
+    for key, m in (("", gross), ("net_", net)):
+        best_each, best_single = top(m.max(axis=0)), max(top(row) for row in m)
+        out[f"ceiling_{key}next_action"] = round(best_each)
+        out[f"ceiling_{key}single_action"] = round(best_single)
+        out[f"ceiling_{key}ratio"] = round(best_each / best_single, 3) if best_single > 0 else float("nan")
+    return out
+
+
+def _list_value(gain: dict[str, np.ndarray], worth: dict[str, np.ndarray], cost: dict[str, float], budget: int,
+                only: str | None = None) -> tuple[float, float]:
+    """(value saved, net of costs) of the list built from estimated ``gain`` per action: each candidate
+    its action of highest gain (or ``only``), the ``budget`` highest gains, judged by ``worth``."""
+    names = [only] if only else sorted(gain)
+    g = np.vstack([np.nan_to_num(gain[a], nan=-np.inf) for a in names])
+    pick = g.argmax(axis=0)
+    order = np.argsort(-g.max(axis=0), kind="stable")[:budget]
+    saved = float(sum(worth[names[pick[j]]][j] for j in order))
+    return saved, saved - float(sum(cost[names[pick[j]]] for j in order))
+
+
 def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_days: int = 90) -> dict:
     """The rescue list with the next best action against the same list with one action for all.
 
@@ -318,8 +357,24 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
     the single default action: the default is
     the action whose list the data (the estimated gains) rates highest; ``..._vs_best_single`` is
     against the action that is best under the truth, a baseline no team could pick from its data.
+
+    Why the ratio is what it is:
+
+    * :func:`ceiling`: the most any next best action can reach in this world at this capacity;
+    * ``keeps_estimated`` / ``keeps_true``: the mean share of would-be leavers each action keeps
+      among the candidates up to 50 and above 50 employees, as the next best action estimates it
+      (from the trial's uplift) and under the truth (P(accepts) x [S - S^m] / (1 - S), S the
+      candidate's chance to stay the horizon);
+    * ``counterfactual``: the next best action against the default action's list with some of
+      the gain's inputs taken from the truth, to see which of them the shortfall comes from
+      (the truth's keeps are the mean over the candidates of each segment, so they tell only
+      what a segment's uplift could; the truth's churn probability and value are the candidate's);
+    * ``effect_a_month_later``: the same lists judged with the action working from the second month of
+      the horizon, as the simulator has it for an action taken during a month (contact in the
+      days after the data end); the trial the uplift is measured on had that lag.
     """
-    from churnlab.decide.next_action import next_best_action
+    from churnlab.decide.next_action import action_table, next_best_action
+    from churnlab.decide.saveability import ALL_SEGMENTS, segment_of
     from churnlab.decide.uplift import action_rates
     from churnlab.demo.world import ACTIONS, RETENTION_ACCEPT_P, arm_multiplier
 
@@ -335,17 +390,22 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
     month = pd.to_datetime(h["month"])
     end = pd.Timestamp(DATA_END)
     h = h[(month > end) & (month <= end + pd.Timedelta(days=horizon_days))]
+    first = pd.to_datetime(h["month"]) == pd.to_datetime(h["month"]).min()
     ids = candidates["customer_id"]
     size = ids.map(latent["company_size"]).to_numpy()
     accept = np.where(ids.map(latent["saveable"]).astype(bool).to_numpy(), RETENTION_ACCEPT_P, 0.0)
     value = ids.map(true["true_value"]).fillna(0.0).to_numpy()
-    log_surv = np.log1p(-h["hazard"].clip(upper=1 - 1e-12)).groupby(h["customer_id"]).sum()
-    ls = ids.map(log_surv).fillna(0.0).to_numpy()
-    worth = {}
+    log_s = np.log1p(-h["hazard"].clip(upper=1 - 1e-12))
+    ls = ids.map(log_s.groupby(h["customer_id"]).sum()).fillna(0.0).to_numpy()
+    ls_first = ids.map(log_s[first].groupby(h.loc[first, "customer_id"]).sum()).fillna(0.0).to_numpy()
+    stay = np.exp(ls)
+    worth, lagged, keeps_true = {}, {}, {}
     for i, name in enumerate(ACTIONS):
         m = arm_multiplier(np.full(len(ids), i), size)
         # (1 - h)^m per month: the hazard multiplied by m on the log scale
-        worth[name] = accept * (np.exp(m * ls) - np.exp(ls)) * value
+        worth[name] = accept * (np.exp(m * ls) - stay) * value
+        lagged[name] = accept * (np.exp(ls_first + m * (ls - ls_first)) - stay) * value
+        keeps_true[name] = np.where(stay < 1, accept * (np.exp(m * ls) - stay) / np.maximum(1 - stay, 1e-12), 0.0)
 
     cost = rates.groupby("action")["cost"].first().to_dict()
     spent: dict[str, float] = {}
@@ -360,10 +420,10 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
            "expected_saved_next_action": round(saved(nba["next_action_gain"].to_numpy(), nba["next_action"].to_numpy(),
                                                      "next_action"))}
     out["expected_net_next_action"] = round(out["expected_saved_next_action"] - spent["next_action"])
-    singles, estimated = {}, {}
+    singles, estimated, gains = {}, {}, {}
     for name in ACTIONS:
         one = next_best_action(candidates, rates[rates["action"] == name])
-        gain = one["next_action_gain"].to_numpy()
+        gain = gains[name] = one["next_action_gain"].to_numpy()
         singles[name] = saved(gain, np.full(len(candidates), name, dtype=object), name)
         # what the data says one action for all would gain: how a team would pick its default
         estimated[name] = float(np.sort(np.nan_to_num(gain, nan=-np.inf))[::-1][:budget].clip(min=0).sum())
@@ -380,8 +440,44 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
     out["best_single_action_in_hindsight"] = best
     out["ratio_next_action_vs_best_single"] = round(out["expected_saved_next_action"] / singles[best], 3) \
         if singles[best] else float("inf")
+    net_best = max(singles[a] - spent[a] for a in ACTIONS)
+    out["net_ratio_next_action_vs_best_single"] = round(out["expected_net_next_action"] / net_best, 3) \
+        if net_best > 0 else float("nan")
     out["next_action_mix"] = nba["next_action"].iloc[np.argsort(-nba["next_action_gain"].fillna(-np.inf).to_numpy(),
                                                                   kind="stable")[:budget]].value_counts().to_dict()
+    out.update(ceiling(worth, cost, budget))
+
+    # which input of the gain the shortfall comes from
+    segment_by = str(rates["segment_by"].iloc[0])
+    seg = (pd.Series(ALL_SEGMENTS, index=candidates.index) if segment_by == "all"
+           else segment_of(candidates, segment_by)[1])
+    cells = action_table(rates).set_index(["action", "segment"])["keeps"]
+    keeps_est = {a: seg.map(lambda s, a=a: cells.get((a, s), cells.get((a, ALL_SEGMENTS), np.nan))).to_numpy(dtype=float)
+                 for a in ACTIONS}
+    large = size > 50
+    out["keeps_estimated"] = {a: [round(float(np.nanmean(keeps_est[a][~large])), 3) if (~large).any() else None,
+                                  round(float(np.nanmean(keeps_est[a][large])), 3) if large.any() else None]
+                              for a in ACTIONS}
+    out["keeps_true"] = {a: [round(float(keeps_true[a][~large].mean()), 3) if (~large).any() else None,
+                             round(float(keeps_true[a][large].mean()), 3) if large.any() else None] for a in ACTIONS}
+    p_est = pd.to_numeric(candidates["churn_probability"]).to_numpy(dtype=float)
+    v_est = pd.to_numeric(candidates["value"]).to_numpy(dtype=float)
+    keeps_seg = {a: pd.Series(keeps_true[a]).groupby(seg.to_numpy()).transform("mean").to_numpy() for a in ACTIONS}
+    variants = {"package": (p_est, keeps_est, v_est), "truth's keeps": (p_est, keeps_seg, v_est),
+                "truth's churn probability and value": (1 - stay, keeps_est, value),
+                "all three from the truth": (1 - stay, keeps_seg, value)}
+    out["counterfactual"] = {}
+    for label, (p, k, v) in variants.items():
+        g = {a: p * k[a] * v - cost[a] for a in ACTIONS}
+        each, one = _list_value(g, worth, cost, budget), _list_value(g, worth, cost, budget, only=default)
+        out["counterfactual"][label] = {"ratio": round(each[0] / one[0], 3) if one[0] else None,
+                                        "net_ratio": round(each[1] / one[1], 3) if one[1] > 0 else None}
+    each = _list_value({a: gains[a] for a in ACTIONS}, lagged, cost, budget)
+    one = _list_value({a: gains[a] for a in ACTIONS}, lagged, cost, budget, only=default)
+    out["effect_a_month_later"] = {"saved": round(each[0]), "net": round(each[1]),
+                                   "saved_default": round(one[0]), "net_default": round(one[1]),
+                                   "ratio": round(each[0] / one[0], 3) if one[0] else None,
+                                   "net_ratio": round(each[1] / one[1], 3) if one[1] > 0 else None}
     return out
 
 
