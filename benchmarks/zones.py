@@ -374,6 +374,7 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
       days after the data end); the trial the uplift is measured on had that lag.
     """
     from churnlab.decide.next_action import action_table, next_best_action
+    from churnlab.decide.next_action import saved as risk_drop
     from churnlab.decide.saveability import ALL_SEGMENTS, segment_of
     from churnlab.decide.uplift import action_rates
     from churnlab.demo.world import ACTIONS, RETENTION_ACCEPT_P, arm_multiplier
@@ -463,12 +464,14 @@ def judge_next_action(table: pd.DataFrame, folder: Path, truth: Path, horizon_da
     p_est = pd.to_numeric(candidates["churn_probability"]).to_numpy(dtype=float)
     v_est = pd.to_numeric(candidates["value"]).to_numpy(dtype=float)
     keeps_seg = {a: pd.Series(keeps_true[a]).groupby(seg.to_numpy()).transform("mean").to_numpy() for a in ACTIONS}
-    variants = {"package": (p_est, keeps_est, v_est), "truth's keeps": (p_est, keeps_seg, v_est),
-                "truth's churn probability and value": (1 - stay, keeps_est, value),
-                "all three from the truth": (1 - stay, keeps_seg, value)}
+    # the package's keeps are 1 - its hazard ratio, carried to each customer's risk as the package
+    # does (risk_drop); the truth's are each candidate's own share of leavers kept
+    variants = {"package": (p_est, keeps_est, v_est, True), "truth's keeps": (p_est, keeps_seg, v_est, False),
+                "truth's churn probability and value": (1 - stay, keeps_est, value, True),
+                "all three from the truth": (1 - stay, keeps_seg, value, False)}
     out["counterfactual"] = {}
-    for label, (p, k, v) in variants.items():
-        g = {a: p * k[a] * v - cost[a] for a in ACTIONS}
+    for label, (p, k, v, hazard) in variants.items():
+        g = {a: (risk_drop(p, 1 - k[a]) if hazard else p * k[a]) * v - cost[a] for a in ACTIONS}
         each, one = _list_value(g, worth, cost, budget), _list_value(g, worth, cost, budget, only=default)
         out["counterfactual"][label] = {"ratio": round(each[0] / one[0], 3) if one[0] else None,
                                         "net_ratio": round(each[1] / one[1], 3) if one[1] > 0 else None}

@@ -35,7 +35,10 @@ def test_each_customer_gets_the_action_with_the_highest_expected_gain_and_the_ru
     assert got.loc["S", "runner_up"] == "exec_call" and got.loc["S", "runner_up_gain"] == pytest.approx(-200)
     # L: exec 0.5 x 0.4 x 10,000 - 400 = 1,600; discount 0.5 x 0.02 x 10,000 - 100 = 0
     assert got.loc["L", "next_action"] == "exec_call" and got.loc["L", "next_action_gain"] == pytest.approx(1600)
-    assert "keeps 40% of leavers in large" in got.loc["L", "next_action_why"]
+    # at the held-out customers' own risk (half left) the hazard ratio gives back the measured uplift:
+    # log(0.7) / log(0.5) = 0.515 of the risk left in place, risk 50% -> 30%
+    assert "cuts the risk by 49% in large" in got.loc["L", "next_action_why"]
+    assert "risk 50% → 30% × 10,000 − 400 = 1,600" in got.loc["L", "next_action_why"]
 
 
 def test_a_segment_without_a_cell_uses_the_actions_pooled_rate():
@@ -60,3 +63,25 @@ def test_the_reactive_list_gets_the_action_why_and_runner_up_of_each_row():
     assert list(got.columns) == ["campaign", "next_action", "next_action_why", "runner_up"]
     assert (got.loc["L", "next_action"], got.loc["L", "runner_up"]) == ("exec_call", "discount")
     assert got.loc["X", "next_action"] == ""      # not weighed: no action proposed
+
+
+def test_an_action_measured_on_risky_customers_carries_over_as_a_hazard_ratio():
+    # measured where half the held-out customers left and 70% of the contacted stayed: the action
+    # leaves log(0.7) / log(0.5) = 0.5146 of the risk in place (proportional hazards). A customer
+    # at 5% then leaves with 1 - 0.95 ** 0.5146 = 2.605%: 2.395 points saved, 47.9% of the risk,
+    # where "uplift / share that left" (0.2 / 0.5) would have said 40%
+    rates = _rates([("call", "all", 0.20, 0.5, 0.0), ("call", ALL_SEGMENTS, 0.20, 0.5, 0.0)])
+    frame = pd.DataFrame({"customer_id": ["low", "mid", "sure"], "churn_probability": [0.05, 0.5, 1.0],
+                          "value": [10_000.0] * 3, "segment": ["all"] * 3})
+    got = next_best_action(frame, rates).set_index("customer_id")["next_action_gain"]
+    ratio = np.log(0.7) / np.log(0.5)
+    assert got["low"] == pytest.approx((0.95 ** ratio - 0.95) * 10_000)
+    assert got["low"] == pytest.approx(239.5, abs=0.1)
+    assert got["mid"] == pytest.approx(2_000)          # the measured customers' own risk: the uplift itself
+    assert got["sure"] == pytest.approx(0.0)           # nobody keeps a customer who leaves whatever is done
+
+
+def test_an_action_that_does_not_raise_the_stay_rate_saves_nothing():
+    rates = _rates([("poll", "all", -0.05, 0.6, 10.0), ("poll", ALL_SEGMENTS, -0.05, 0.6, 10.0)])
+    frame = pd.DataFrame({"customer_id": ["A"], "churn_probability": [0.3], "value": [5_000.0], "segment": ["all"]})
+    assert next_best_action(frame, rates)["next_action_gain"].iloc[0] == pytest.approx(-10.0)
