@@ -160,3 +160,52 @@ def test_failed_keeps_only_the_newest_runs_and_stale_staging_goes_there(tmp_path
     assert kept == ["2026-01-12", "2026-01-19"]
     assert not stale.exists()
     assert sorted(p.name for p in reports.iterdir()) == [".failed"]
+
+
+_FORKER = r'''
+import signal, subprocess, sys, time
+out = open(sys.argv[1], "a")
+def spawn():
+    p = subprocess.Popen(["sleep", "120"])
+    out.write(f"{p.pid}\n"); out.flush()
+def on_term(*_):
+    # like a kernel shutting down: it goes on starting workers for a moment, then leaves them
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        spawn(); time.sleep(0.02)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+while True:
+    spawn(); time.sleep(0.02)
+'''
+
+_STOPPER = r'''
+import subprocess, sys, time
+from churnlab.report.guard import stop_children
+forker = subprocess.Popen([sys.executable, "-c", sys.argv[2], sys.argv[1]], start_new_session=True)
+time.sleep(1.0)
+stop_children(grace=2.0)
+'''
+
+
+def test_stop_children_leaves_no_process_behind_even_one_started_while_stopping(tmp_path):
+    # a kernel (a session of its own) keeps starting workers, even after SIGTERM; when it ends,
+    # those it started last are adopted by init, out of the run's tree: none may outlive the run
+    pids = tmp_path / "pids.txt"
+    subprocess.run([sys.executable, "-c", _STOPPER, str(pids), _FORKER], check=True, timeout=60)
+    started = [int(line) for line in pids.read_text().split()]
+    assert len(started) > 10
+    time.sleep(0.2)
+    alive = []
+    for pid in started:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    for pid in alive:  # leave the machine clean whatever the verdict
+        try:
+            psutil.Process(pid).kill()
+        except psutil.Error:
+            pass
+    assert not alive, f"{len(alive)} of {len(started)} processes outlived stop_children"

@@ -7,8 +7,9 @@
   by SIGKILL), so the lock of a dead run never blocks the next one; the file itself is removed
   by the run that holds it.
 * :func:`stop_children` — ends every process a run started (the notebooks' kernels and their
-  joblib workers, which are no children of the kernel manager's session): SIGTERM, then SIGKILL
-  for those still alive after a grace period.
+  joblib workers, which are no children of the kernel manager's session): the tree frozen, then
+  SIGTERM, then SIGKILL for those still alive after a grace period, then whatever is left in the
+  kernels' sessions (a worker started while the kernel went down, adopted by init).
 * :func:`interrupted` — SIGTERM and SIGINT raise :class:`Interrupted` in the run (after stopping
   its children at once), so the run can keep its partial work and exit non-zero.
 """
@@ -109,32 +110,55 @@ def _descendants() -> list[psutil.Process]:
         return []
 
 
-def stop_children(grace: float = 3.0) -> list[int]:
-    """End every descendant process of this one; returns their pids.
+def _session(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
 
-    All of them are listed first (a kernel's workers are found through the kernel, so before it
-    goes), asked to stop with SIGTERM and killed after ``grace`` seconds when still alive.
+
+def _signal_all(procs, method: str) -> None:
+    for proc in procs:
+        try:
+            getattr(proc, method)()
+        except psutil.Error:
+            pass
+
+
+def stop_children(grace: float = 3.0) -> list[int]:
+    """End every process this one started, however deep; returns their pids.
+
+    * The tree is frozen first: each descendant is suspended (SIGSTOP) as it is found and the
+      tree listed again until nothing new appears, so a worker pool cannot start a process
+      while we look.
+    * Every one is then asked to stop (SIGTERM, delivered as it is resumed) and killed after
+      ``grace`` seconds when still alive.
+    * A process started in between (by a kernel shutting down) would be adopted by init when its
+      parent ends, out of the tree's sight and holding the run's pipes open. A kernel runs in a
+      session of its own, and its workers in the same one: whatever is left of those sessions is
+      killed too.
     """
-    found = {p.pid: p for p in _descendants()}
-    for _ in range(3):  # a worker pool may start a process while we look
-        if not found:
-            break
-        for proc in found.values():
-            try:
-                proc.terminate()
-            except psutil.Error:
-                pass
-        _, alive = psutil.wait_procs(list(found.values()), timeout=grace)
-        for proc in alive:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(alive, timeout=grace)
+    found: dict[int, psutil.Process] = {}
+    for _ in range(50):
         more = {p.pid: p for p in _descendants() if p.pid not in found}
         if not more:
             break
+        _signal_all(more.values(), "suspend")
         found.update(more)
+    own = _session(0)
+    sessions = {s for s in (_session(pid) for pid in found) if s is not None and s != own}
+    for proc in found.values():
+        _signal_all([proc], "terminate")
+        _signal_all([proc], "resume")
+    _, alive = psutil.wait_procs(list(found.values()), timeout=grace)
+    _signal_all(alive, "kill")
+    psutil.wait_procs(alive, timeout=grace)
+    if sessions:
+        me = os.getpid()
+        strays = [p for p in psutil.process_iter() if p.pid != me and _session(p.pid) in sessions]
+        _signal_all(strays, "kill")
+        psutil.wait_procs(strays, timeout=grace)
+        found.update({p.pid: p for p in strays})
     return sorted(found)
 
 
