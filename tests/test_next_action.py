@@ -38,7 +38,8 @@ def test_each_customer_gets_the_action_with_the_highest_expected_gain_and_the_ru
     # at the held-out customers' own risk (half left) the hazard ratio gives back the measured uplift:
     # log(0.7) / log(0.5) = 0.515 of the risk left in place, risk 50% -> 30%
     assert "cuts the risk by 49% in large" in got.loc["L", "next_action_why"]
-    assert "risk 50% → 30% × 10,000 − 400 = 1,600" in got.loc["L", "next_action_why"]
+    # the gain as a reader can check it: 20 points of risk x 10,000 - 400
+    assert "risk 50% → 30%; gain 20.0 points × 10,000 − 400 = 1,600" in got.loc["L", "next_action_why"]
 
 
 def test_a_segment_without_a_cell_uses_the_actions_pooled_rate():

@@ -114,7 +114,8 @@ def next_best_action(frame: pd.DataFrame, rates: pd.DataFrame, *, settings: Sett
         c = cells[i]
         why.append(f"{actions[best[i]]}: cuts the risk by {keeps[i]:.0%} in {seg.iloc[i]} (uplift "
                    f"{100 * c['uplift']:+.1f} points, 95% {100 * c['uplift_low']:+.1f} to {100 * c['uplift_high']:+.1f}); "
-                   f"gain: risk {p[i]:.0%} → {p[i] - drop[i]:.0%} × {value[i]:,.0f} − {cost[i]:,.0f} = {gain[best[i], i]:,.0f}")
+                   f"risk {p[i]:.0%} → {p[i] - drop[i]:.0%}; gain {100 * drop[i]:.1f} points × {value[i]:,.0f} − {cost[i]:,.0f} "
+                   f"= {gain[best[i], i]:,.0f}")
     out["next_action_why"] = why
     has2 = (second >= 0) & has
     has2[has2] = np.isfinite(filled[second[has2], rows[has2]])
